@@ -1,0 +1,36 @@
+// Which Bun releases suspend threads in a way a Go runtime breaks.
+// Evidence: docs/compatibility.md (hangs on every release from 1.0.36 through
+// 1.3.14 without the preload, none from 1.4.0, which carries WebKit's fix).
+
+export interface Version {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+}
+
+export function parseVersion(text: string): Version | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(text);
+  if (match === null) return undefined;
+  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]) };
+}
+
+export function compareVersions(a: Version, b: Version): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
+export const FIRST_FIXED: Version = { major: 1, minor: 4, patch: 0 };
+
+/** True when JSC's suspend handler hangs once a Go runtime adds SA_ONSTACK to it. */
+export function isAffected(bunVersion: string, platform: string): boolean {
+  if (platform !== "linux") return false;
+  const version = parseVersion(bunVersion);
+  // An unparsable version is treated as affected: repairing an unaffected Bun
+  // costs one sigaction call, missing an affected one costs a hang.
+  return version === undefined || compareVersions(version, FIRST_FIXED) < 0;
+}
+
+/** `build.module` for a bare name breaks processes that both import and require it before 1.3. */
+export function supportsVirtualModule(bunVersion: string): boolean {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, { major: 1, minor: 3, patch: 0 }) >= 0;
+}

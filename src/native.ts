@@ -1,0 +1,145 @@
+// The only module that touches bun:ffi and raw pointers. Everything above it
+// sees a small typed surface: numbers, strings and plain objects.
+import { createRequire } from "node:module";
+import { PreloadError, describeError } from "./errors.ts";
+
+// bun:ffi is taken with require(), never with an ESM import: an ESM import
+// fixes the module's namespace before hooks.ts replaces `dlopen` on it, and the
+// application would then see the original function instead of the wrapper.
+// Keep the original functions so our own loads are not reported as app loads.
+const ffi = createRequire(import.meta.url)("bun:ffi") as typeof import("bun:ffi");
+const { FFIType, ptr } = ffi;
+const dlopen = ffi.dlopen;
+
+/** The ABI versions of asherah-bun-signals this code knows how to call. */
+const KNOWN_SIGNALS_ABI = [1, 2];
+
+const signalSymbols = {
+  abp_abi_version: { args: [], returns: FFIType.i32 },
+  abp_snapshot: { args: [], returns: FFIType.i32 },
+  abp_snapshot_taken: { args: [], returns: FFIType.i32 },
+  abp_query: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  abp_restore_flags: { args: [FFIType.i32], returns: FFIType.i32 },
+  abp_restore_disposition: { args: [FFIType.i32], returns: FFIType.i32 },
+  abp_wait_go_runtime: { args: [FFIType.ptr], returns: FFIType.i32 },
+  abp_go_runtime_count: { args: [], returns: FFIType.i32 },
+  abp_handler_owner: { args: [FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  abp_flag_value: { args: [FFIType.i32], returns: FFIType.u64 },
+} as const;
+
+export interface Disposition {
+  /** 0 = SIG_DFL, 1 = SIG_IGN, otherwise the handler's address. */
+  readonly handler: bigint;
+  readonly flags: bigint;
+}
+
+export type RestoreResult = "repaired" | "unchanged";
+
+export interface SignalLibrary {
+  readonly path: string;
+  readonly abi: number;
+  /** Records every disposition; true when this call took it (first call only). */
+  snapshot(): boolean;
+  snapshotTaken(): boolean;
+  query(signal: number, which: "live" | "snapshot"): Disposition | undefined;
+  restoreFlags(signal: number): RestoreResult;
+  restoreDisposition(signal: number): RestoreResult;
+  /** Waits for the Go runtime in a loaded object; "none" when it carries none. */
+  waitGoRuntime(path: string): "go" | "none" | "not-loaded";
+  goRuntimeCount(): number;
+  handlerOwner(signal: number, which: "live" | "snapshot"): string;
+  readonly flagValues: Readonly<Record<FlagName, bigint>>;
+}
+
+export type FlagName = "SA_ONSTACK" | "SA_SIGINFO" | "SA_RESTART" | "SA_NODEFER" | "SA_RESETHAND" | "SA_RESTORER";
+const FLAG_NAMES: readonly FlagName[] = ["SA_ONSTACK", "SA_SIGINFO", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND", "SA_RESTORER"];
+
+function cString(text: string): Buffer {
+  return Buffer.from(`${text}\0`, "utf8");
+}
+
+function openLibrary<T extends Parameters<typeof dlopen>[1]>(path: string, symbols: T, what: string) {
+  try {
+    return dlopen(path, symbols);
+  } catch (error) {
+    const reason = describeError(error);
+    const wrongArch = /wrong ELF class|ELF file's|invalid ELF header|cannot open shared object|file too short|not a dynamic/i.test(reason);
+    throw new PreloadError(
+      "LIBRARY_INVALID",
+      `could not load the ${what} ${path}: ${reason}`,
+      wrongArch
+        ? `The file is not a shared library for ${process.platform}-${process.arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`
+        : "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.",
+      { cause: error },
+    );
+  }
+}
+
+export function openSignalLibrary(path: string): SignalLibrary {
+  const lib = openLibrary(path, signalSymbols, "signal helper library");
+  const s = lib.symbols;
+  const abi = s.abp_abi_version();
+  if (!KNOWN_SIGNALS_ABI.includes(abi)) {
+    lib.close();
+    throw new PreloadError(
+      "LIBRARY_INVALID",
+      `the signal helper library ${path} has ABI version ${abi}; this asherah-bun-preload understands ${KNOWN_SIGNALS_ABI.join(", ")}.`,
+      "The prebuilds/ folder and src/ come from different versions. Reinstall asherah-bun-preload.",
+    );
+  }
+  const pair = new BigUint64Array(2);
+  const owner = Buffer.alloc(4096);
+  const which = (w: "live" | "snapshot") => (w === "live" ? 0 : 1);
+  const restored = (signal: number, code: number, op: string): RestoreResult => {
+    if (code === 1) return "repaired";
+    if (code === 0) return "unchanged";
+    throw new PreloadError(
+      "SIGNALS_FAILED",
+      `${op}(${signal}) failed with code ${code} (${code === -2 ? "no snapshot was taken" : "sigaction failed"}).`,
+      "Set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output; ASHERAH_BUN_PRELOAD_SIGNALS=off skips the repair.",
+    );
+  };
+  const flagValues = Object.fromEntries(FLAG_NAMES.map((name, index) => [name, BigInt(s.abp_flag_value(index))])) as Record<
+    FlagName,
+    bigint
+  >;
+  return {
+    path,
+    abi,
+    snapshot: () => s.abp_snapshot() === 1,
+    snapshotTaken: () => s.abp_snapshot_taken() === 1,
+    query(signal, w) {
+      if (s.abp_query(signal, which(w), ptr(pair)) !== 0) return undefined;
+      return { handler: pair[0] ?? 0n, flags: pair[1] ?? 0n };
+    },
+    restoreFlags: (signal) => restored(signal, s.abp_restore_flags(signal), "abp_restore_flags"),
+    restoreDisposition: (signal) => restored(signal, s.abp_restore_disposition(signal), "abp_restore_disposition"),
+    waitGoRuntime(path) {
+      const code = s.abp_wait_go_runtime(ptr(cString(path)));
+      return code === 1 ? "go" : code === 0 ? "none" : "not-loaded";
+    },
+    goRuntimeCount: () => s.abp_go_runtime_count(),
+    handlerOwner(signal, w) {
+      if (s.abp_handler_owner(signal, which(w), ptr(owner), owner.length) !== 0) return "";
+      const end = owner.indexOf(0);
+      return owner.toString("utf8", 0, end < 0 ? owner.length : end);
+    },
+    flagValues,
+  };
+}
+
+export interface WarmupLibrary {
+  readonly path: string;
+  /** Calls WarmupGoRuntime; returns once the library's Go runtime is initialised. */
+  call(): number;
+}
+
+export function openWarmupLibrary(path: string): WarmupLibrary {
+  const lib = openLibrary(path, { WarmupGoRuntime: { args: [], returns: FFIType.i32 } }, "Go warmup library");
+  return { path, call: () => lib.symbols.WarmupGoRuntime() };
+}
+
+export function describeFlags(flags: bigint, values: Readonly<Record<FlagName, bigint>>): string {
+  const names = FLAG_NAMES.filter((name) => name !== "SA_RESTORER" && (flags & values[name]) !== 0n);
+  return names.length === 0 ? "0" : names.join("|");
+}

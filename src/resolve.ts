@@ -1,0 +1,51 @@
+// Finds a package's entry file the way Node's resolver would for a bare
+// `require(name)`, with plain file reads. Bun.resolveSync would do, but for a
+// package that is not installed it can cost ~80 ms (it may try auto-install),
+// and the preload runs in every process.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
+
+/** Picks the target of the "." export for require()/import under Bun. Pure. */
+export function exportTarget(exportsField: ExportsField): string | undefined {
+  if (exportsField === null || exportsField === undefined) return undefined;
+  if (typeof exportsField === "string") return exportsField;
+  const dot = "." in exportsField ? exportsField["."] : Object.keys(exportsField).some((k) => k.startsWith(".")) ? undefined : exportsField;
+  if (dot === undefined || dot === null) return undefined;
+  if (typeof dot === "string") return dot;
+  for (const condition of ["bun", "node", "require", "import", "default"]) {
+    if (condition in dot) {
+      const target = exportTarget(dot[condition]);
+      if (target !== undefined) return target;
+    }
+  }
+  return undefined;
+}
+
+export interface PackageEntry {
+  readonly root: string;
+  readonly entry: string;
+}
+
+/** Walks up from `fromDir` through node_modules folders; undefined when not installed. */
+export function resolvePackageEntry(name: string, fromDir: string): PackageEntry | undefined {
+  let dir = resolve(fromDir);
+  for (;;) {
+    const root = join(dir, "node_modules", name);
+    const manifest = join(root, "package.json");
+    if (existsSync(manifest)) {
+      let pkg: { main?: unknown; exports?: ExportsField };
+      try {
+        pkg = JSON.parse(readFileSync(manifest, "utf8")) as typeof pkg;
+      } catch {
+        return undefined; // a broken package.json: let Bun report it when the app loads the package
+      }
+      const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
+      return { root, entry: resolve(root, target) };
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
