@@ -1,0 +1,14 @@
+// Run by `bun test` with `[test] preload` from a generated bunfig.toml.
+import { expect, test } from "bun:test";
+const { load, roundTrip, wasmCall } = require("./load.cjs");
+
+test("asherah round trip under bun test", async () => {
+  const api = load();
+  api.setup();
+  const drr = roundTrip(api, "test-partition", "hello from bun test");
+  expect(JSON.parse(drr)).toHaveProperty("Data");
+  wasmCall();
+  await new Promise((r) => setTimeout(r, 20));
+  Bun.gc(true);
+  api.shutdown();
+});

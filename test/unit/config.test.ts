@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { readConfig } from "../../src/config.ts";
+import { PreloadError } from "../../src/errors.ts";
+
+function error(env: Record<string, string>): PreloadError {
+  try {
+    readConfig(env);
+  } catch (e) {
+    if (e instanceof PreloadError) return e;
+    throw e;
+  }
+  throw new Error(`readConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe("readConfig", () => {
+  test("defaults", () => {
+    expect(readConfig({})).toEqual({
+      disabled: false,
+      warmup: "eager",
+      signals: "auto",
+      packages: ["asherah"],
+      debug: false,
+      libraryDir: undefined,
+      watchdogMs: 0,
+    });
+  });
+
+  test("every variable parsed", () => {
+    const config = readConfig({
+      ASHERAH_BUN_PRELOAD_DISABLE: "yes",
+      ASHERAH_BUN_PRELOAD_WARMUP: " Lazy ",
+      ASHERAH_BUN_PRELOAD_SIGNALS: "force",
+      ASHERAH_BUN_PRELOAD_PACKAGES: "go-js-entry, @acme/go-thing,asherah",
+      ASHERAH_BUN_PRELOAD_DEBUG: "1",
+      ASHERAH_BUN_PRELOAD_LIBRARY_DIR: "/opt/abp",
+      ASHERAH_BUN_PRELOAD_WATCHDOG_MS: "1500",
+      UNRELATED: "x",
+    });
+    expect(config).toEqual({
+      disabled: true,
+      warmup: "lazy",
+      signals: "force",
+      packages: ["asherah", "go-js-entry", "@acme/go-thing"],
+      debug: true,
+      libraryDir: "/opt/abp",
+      watchdogMs: 1500,
+    });
+  });
+
+  const garbage: [string, string, RegExp][] = [
+    ["ASHERAH_BUN_PRELOAD_DISABLE", "maybe", /one of 1, 0, true/],
+    ["ASHERAH_BUN_PRELOAD_WARMUP", "early", /one of eager, lazy, off/],
+    ["ASHERAH_BUN_PRELOAD_SIGNALS", "sometimes", /one of auto, force, off/],
+    ["ASHERAH_BUN_PRELOAD_PACKAGES", "ok,Bad Name", /"Bad Name" is not one/],
+    ["ASHERAH_BUN_PRELOAD_PACKAGES", "../escape", /is not one/],
+    ["ASHERAH_BUN_PRELOAD_DEBUG", "\u0000", /one of 1, 0/],
+    ["ASHERAH_BUN_PRELOAD_LIBRARY_DIR", "prebuilds/linux-x64", /absolute path/],
+    ["ASHERAH_BUN_PRELOAD_WATCHDOG_MS", "-5", /whole number of milliseconds/],
+    ["ASHERAH_BUN_PRELOAD_WATCHDOG_MS", "1e3", /whole number of milliseconds/],
+  ];
+  for (const [variable, value, expected] of garbage) {
+    test(`${variable}=${JSON.stringify(value)} is refused, naming the variable`, () => {
+      const e = error({ [variable]: value });
+      expect(e.code).toBe("CONFIG");
+      expect(e.message).toContain(variable);
+      expect(e.message).toMatch(expected);
+    });
+  }
+
+  test("an unknown variable with the prefix is refused with the list of known ones", () => {
+    const e = error({ ASHERAH_BUN_PRELOAD_WARMUPS: "eager" });
+    expect(e.message).toContain("unknown environment variable ASHERAH_BUN_PRELOAD_WARMUPS");
+    expect(e.message).toContain("ASHERAH_BUN_PRELOAD_WARMUP,");
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compareVersions, isAffected, parseVersion, supportsVirtualModule } from "../../src/bun-version.ts";
+import { formatDebugLine } from "../../src/debug.ts";
+import { guardedPackageOf } from "../../src/lifecycle.ts";
+import { planRepairs } from "../../src/signals.ts";
+import { exportTarget, resolvePackageEntry } from "../../src/resolve.ts";
+import { parseChecksums, verifyShipped } from "../../src/integrity.ts";
+import { PreloadError } from "../../src/errors.ts";
+
+describe("bun-version", () => {
+  test("affected: Linux before 1.4.0 only", () => {
+    expect(isAffected("1.0.36", "linux")).toBe(true);
+    expect(isAffected("1.3.14", "linux")).toBe(true);
+    expect(isAffected("1.4.0", "linux")).toBe(false);
+    expect(isAffected("1.4.5", "linux")).toBe(false);
+    expect(isAffected("1.3.14", "darwin")).toBe(false);
+    expect(isAffected("garbage", "linux")).toBe(true);
+  });
+  test("virtual modules from 1.3.0", () => {
+    expect(supportsVirtualModule("1.2.23")).toBe(false);
+    expect(supportsVirtualModule("1.3.0")).toBe(true);
+    expect(supportsVirtualModule("1.4.5")).toBe(true);
+  });
+  test("parse and compare", () => {
+    expect(parseVersion("1.2.19-canary.1")).toEqual({ major: 1, minor: 2, patch: 19 });
+    expect(compareVersions(parseVersion("1.10.0")!, parseVersion("1.9.9")!)).toBeGreaterThan(0);
+  });
+});
+
+describe("planRepairs", () => {
+  test("affected Bun: suspend signals and SIGPIPE", () => {
+    expect(planRepairs("auto", "1.2.19", "linux")).toEqual({ suspend: [30, 10], dispositions: [13] });
+  });
+  test("fixed Bun: SIGPIPE only, unless forced", () => {
+    expect(planRepairs("auto", "1.4.5", "linux")).toEqual({ suspend: [], dispositions: [13] });
+    expect(planRepairs("force", "1.4.5", "linux").suspend).toEqual([30, 10]);
+  });
+  test("off and non-Linux: nothing", () => {
+    expect(planRepairs("off", "1.2.19", "linux")).toEqual({ suspend: [], dispositions: [] });
+    expect(planRepairs("force", "1.2.19", "darwin")).toEqual({ suspend: [], dispositions: [] });
+  });
+});
+
+test("guardedPackageOf matches the package folder, not a prefix", () => {
+  const packages = ["asherah", "@acme/go-thing"];
+  expect(guardedPackageOf("/app/node_modules/asherah/dist/asherah.node", packages)).toBe("asherah");
+  expect(guardedPackageOf("/app/node_modules/.bun/asherah@3/node_modules/asherah/dist/asherah.node", packages)).toBe("asherah");
+  expect(guardedPackageOf("/app/node_modules/@acme/go-thing/x.node", packages)).toBe("@acme/go-thing");
+  expect(guardedPackageOf("/app/node_modules/asherah-consumer/x.node", packages)).toBeUndefined();
+  expect(guardedPackageOf("/app/asherah/x.node", packages)).toBeUndefined();
+});
+
+test("formatDebugLine has a stable prefix and quotes values with spaces", () => {
+  expect(formatDebugLine("warmup loaded", { path: "/a b/c.so", us: 12, skip: undefined })).toBe(
+    '[asherah-bun-preload] warmup loaded path="/a b/c.so" us=12',
+  );
+});
+
+describe("resolve", () => {
+  test("exportTarget picks the '.' export under Bun's conditions", () => {
+    expect(exportTarget("./dist/asherah.node")).toBe("./dist/asherah.node");
+    expect(exportTarget({ ".": { types: "./a.d.ts", require: "./a.node" } })).toBe("./a.node");
+    expect(exportTarget({ import: "./m.mjs", default: "./c.js" })).toBe("./m.mjs");
+    expect(exportTarget({ "./sub": "./s.js" })).toBeUndefined();
+    expect(exportTarget(undefined)).toBeUndefined();
+  });
+  test("resolvePackageEntry walks up node_modules folders", () => {
+    const root = mkdtempSync(join(tmpdir(), "abp-resolve-"));
+    mkdirSync(join(root, "node_modules", "asherah", "dist"), { recursive: true });
+    writeFileSync(join(root, "node_modules", "asherah", "package.json"), JSON.stringify({ main: "./dist/asherah.node" }));
+    mkdirSync(join(root, "src", "deep"), { recursive: true });
+    expect(resolvePackageEntry("asherah", join(root, "src", "deep"))).toEqual({
+      root: join(root, "node_modules", "asherah"),
+      entry: join(root, "node_modules", "asherah", "dist", "asherah.node"),
+    });
+    expect(resolvePackageEntry("not-installed-anywhere-xyz", join(root, "src"))).toBeUndefined();
+  });
+});
+
+describe("integrity", () => {
+  test("parseChecksums reads sha256sum output and names a bad line", () => {
+    const sums = parseChecksums(`${"a".repeat(64)}  linux-x64/x.so\n${"b".repeat(64)} *linux-x64/y.so\n`, "SUMS");
+    expect(sums.get("linux-x64/y.so")).toBe("b".repeat(64));
+    expect(() => parseChecksums("nonsense\n", "/p/SHA256SUMS")).toThrow("/p/SHA256SUMS:1 is not a sha256sum line");
+  });
+  test("verifyShipped refuses a modified file and names both digests", () => {
+    const dir = mkdtempSync(join(tmpdir(), "abp-sums-"));
+    mkdirSync(join(dir, "linux-x64"));
+    const file = join(dir, "linux-x64", "lib.so");
+    writeFileSync(file, "original");
+    const digest = new Bun.CryptoHasher("sha256").update("original").digest("hex");
+    writeFileSync(join(dir, "SHA256SUMS"), `${digest}  linux-x64/lib.so\n`);
+    expect(verifyShipped(file, dir, "test library")).toBe(digest);
+    writeFileSync(file, "tampered");
+    try {
+      verifyShipped(file, dir, "test library");
+      throw new Error("accepted a tampered file");
+    } catch (e) {
+      expect((e as PreloadError).code).toBe("CHECKSUM_MISMATCH");
+      expect((e as Error).message).toContain(`refusing to load ${file}`);
+      expect((e as Error).message).toContain(digest);
+    }
+  });
+});
