@@ -14,7 +14,8 @@ export function exportTarget(exportsField: ExportsField): string | undefined {
   const dot = "." in exportsField ? exportsField["."] : Object.keys(exportsField).some((k) => k.startsWith(".")) ? undefined : exportsField;
   if (dot === undefined || dot === null) return undefined;
   if (typeof dot === "string") return dot;
-  for (const condition of ["bun", "node", "require", "import", "default"]) {
+  // "node-addons" is the only condition asherah 3.x declares ({"node-addons": "./dist/asherah.node"}).
+  for (const condition of ["bun", "node-addons", "node", "require", "import", "default"]) {
     if (condition in dot) {
       const target = exportTarget(dot[condition]);
       if (target !== undefined) return target;

@@ -1,0 +1,132 @@
+// Every way an application can reach the Go-based module, and every way users
+// enable the preload. Real Bun processes, each with a timeout.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { bunBinary, pinnedBunVersion } from "../support/bun-versions.ts";
+import { FIXTURE_BUILD, PRELOAD_ENTRY, prepareApps, scenarioEnv, writeBunfig } from "../support/scenarios.ts";
+import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
+
+const PINNED = pinnedBunVersion();
+const TIMEOUT_MS = 20_000;
+let appsDir = "";
+
+beforeAll(() => {
+  appsDir = prepareApps();
+});
+
+interface EventRecord {
+  seq: number;
+  event: string;
+  detail: string;
+}
+
+async function run(version: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir, env: options.env });
+  return runProcess([bunBinary(version), ...args], { cwd: options.cwd ?? appsDir, env, timeoutMs: TIMEOUT_MS });
+}
+
+function expectOk(result: RunResult, marker: string): void {
+  expect(result.outcome, describeRun(result)).toBe("ok");
+  expect(result.stdout, describeRun(result)).toContain(marker);
+}
+
+function jsonLine<T>(stdout: string, prefix: string): T {
+  const line = stdout.split("\n").find((l) => l.startsWith(prefix + " "));
+  if (line === undefined) throw new Error(`no "${prefix}" line in:\n${stdout}`);
+  return JSON.parse(line.slice(prefix.length + 1)) as T;
+}
+
+/** A folder inside the fixture build (so node_modules resolves) with its own bunfig.toml. */
+function appDir(name: string, bunfig: string): string {
+  const dir = join(FIXTURE_BUILD, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(appsDir, dir, { recursive: true });
+  writeBunfig(dir, bunfig);
+  return dir;
+}
+
+describe("require('asherah')", () => {
+  for (const version of ["1.2.19", PINNED]) {
+    test(`Bun ${version}: the warmup and signal snapshot complete before the addon loads`, async () => {
+      const result = await run(version, ["--preload", PRELOAD_ENTRY, "./require.ts"]);
+      expectOk(result, "OK require");
+      const status = jsonLine<{ phase: string; warmup: string; events: EventRecord[]; guarded: { packageName: string; goRuntime: boolean }[] }>(result.stdout, "STATUS");
+      expect(status.phase).toBe("installed");
+      expect(status.warmup).toBe("done");
+      const seq = (event: string, detail = "") => status.events.find((e) => e.event === event && e.detail.includes(detail))?.seq ?? -1;
+      const snapshot = seq("signals-snapshot");
+      const warmupDone = seq("warmup-done");
+      const addonStart = seq("native-load-start", "asherah.node");
+      const addonDone = seq("native-load-done", "asherah.node");
+      expect(snapshot).toBeGreaterThan(0);
+      expect(warmupDone).toBeGreaterThan(snapshot);
+      expect(addonStart).toBeGreaterThan(warmupDone);
+      expect(addonDone).toBeGreaterThan(addonStart);
+      // The addon links a Go c-archive: the preload must have seen its runtime.
+      expect(status.guarded).toEqual([expect.objectContaining({ packageName: "asherah", goRuntime: true })]);
+    }, 40_000);
+  }
+});
+
+describe("import forms", () => {
+  for (const version of ["1.3.14", PINNED]) {
+    test(`Bun ${version}: import { encrypt_string } from 'asherah' works with the preload`, async () => {
+      expectOk(await run(version, ["--preload", PRELOAD_ENTRY, "./import-esm.ts"]), "OK import-esm");
+    }, 40_000);
+  }
+  test(`Bun ${PINNED}: without the preload, Bun itself refuses the ESM import (why the plugin exists)`, async () => {
+    const result = await run(PINNED, ["./import-esm.ts"]);
+    expect(result.outcome, describeRun(result)).toBe("fail");
+    expect(result.stderr).toMatch(/require\(\) or process\.dlopen/);
+  }, 40_000);
+  test(`Bun ${PINNED}: await import('asherah')`, async () => {
+    expectOk(await run(PINNED, ["--preload", PRELOAD_ENTRY, "./dynamic-import.ts"]), "OK dynamic-import");
+  }, 40_000);
+  for (const version of ["1.2.19", PINNED]) {
+    test(`Bun ${version}: asherah required by a dependency is guarded`, async () => {
+      const result = await run(version, ["--preload", PRELOAD_ENTRY, "./transitive.ts"]);
+      expectOk(result, "OK transitive");
+      expect(jsonLine<string[]>(result.stdout, "GUARDED")).toEqual(["asherah"]);
+    }, 40_000);
+  }
+  test(`Bun ${PINNED}: a JavaScript entry that loads its Go addon later is guarded when configured`, async () => {
+    const result = await run(PINNED, ["--preload", PRELOAD_ENTRY, "./js-entry.ts"], { env: { ASHERAH_BUN_PRELOAD_PACKAGES: "go-js-entry" } });
+    expectOk(result, "OK js-entry");
+    const status = jsonLine<{ guarded: { packageName: string; goRuntime: boolean }[] }>(result.stdout, "STATUS");
+    expect(status.guarded.map((g) => [g.packageName, g.goRuntime])).toContainEqual(["go-js-entry", true]);
+  }, 40_000);
+});
+
+describe("ways to enable the preload", () => {
+  test("bunfig.toml preload = [\"asherah-bun-preload\"] (bare package name)", async () => {
+    const dir = appDir("apps-bunfig", 'preload = ["asherah-bun-preload"]\n');
+    const result = await run(PINNED, ["./require.ts"], { cwd: dir });
+    expectOk(result, "OK require");
+    expect(jsonLine<{ phase: string }>(result.stdout, "STATUS").phase).toBe("installed");
+  }, 40_000);
+
+  test("bun --preload asherah-bun-preload (bare package name) on an affected Bun", async () => {
+    const result = await run("1.2.19", ["--preload", "asherah-bun-preload", "./wasm.ts"]);
+    expectOk(result, "OK wasm napi");
+  }, 40_000);
+
+  for (const version of ["1.2.19", PINNED]) {
+    test(`Bun ${version}: bun test with [test] preload`, async () => {
+      const dir = appDir("apps-test-preload", '[test]\npreload = ["asherah-bun-preload"]\n');
+      const result = await run(version, ["test", "./preload-status.test.ts"], { cwd: dir });
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      expect(result.stderr).toMatch(/\b1 pass\b/);
+    }, 40_000);
+  }
+
+  test("the preload listed twice (bare name and path) installs once", async () => {
+    const dir = appDir("apps-twice", `preload = ["asherah-bun-preload", ${JSON.stringify(PRELOAD_ENTRY)}]\n`);
+    const result = await run(PINNED, ["--preload", PRELOAD_ENTRY, "./require.ts"], { cwd: dir });
+    expectOk(result, "OK require");
+    const status = jsonLine<{ events: EventRecord[] }>(result.stdout, "STATUS");
+    expect(status.events.filter((e) => e.event === "warmup-done")).toHaveLength(1);
+    expect(status.events.filter((e) => e.event === "install-start")).toHaveLength(1);
+  }, 40_000);
+});

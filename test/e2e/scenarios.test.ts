@@ -1,0 +1,48 @@
+// Every scenario × loading path, with the preload, on affected Bun releases
+// and the pinned one: all must complete. And the control: without the
+// preload (and with only the original write-up's warmup) the same harness
+// sees the hang, so these tests can fail.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { bunBinary, pinnedBunVersion } from "../support/bun-versions.ts";
+import { describeRun } from "../support/spawn.ts";
+import { LOAD_PATHS, prepareApps, runScenario, SCENARIOS, type ScenarioRun } from "../support/scenarios.ts";
+
+// 1.0.36 (SIGUSR1, no Bun altstack), 1.2.19 (worst case), 1.3.14 (last affected), pinned (fixed).
+const VERSIONS = (process.env.ABP_E2E_VERSIONS ?? `1.0.36,1.2.19,1.3.14,${pinnedBunVersion()}`).split(",");
+const REPEAT = Number(process.env.ABP_E2E_REPEAT ?? 2);
+const TIMEOUT_MS = 20_000;
+
+let appsDir = "";
+beforeAll(() => {
+  appsDir = prepareApps();
+});
+
+for (const version of VERSIONS) {
+  describe(`Bun ${version} with the preload`, () => {
+    for (const scenario of SCENARIOS) {
+      for (const path of LOAD_PATHS) {
+        test(`${scenario} via ${path} completes ${REPEAT}×`, async () => {
+          const run: ScenarioRun = { bun: bunBinary(version), scenario, path, mode: "preload", timeoutMs: TIMEOUT_MS, appsDir };
+          for (let i = 0; i < REPEAT; i++) {
+            const result = await runScenario(run);
+            if (result.outcome !== "ok") throw new Error(`run ${i + 1}/${REPEAT}: ${describeRun(result)}`);
+          }
+        }, REPEAT * TIMEOUT_MS + 30_000);
+      }
+    }
+  });
+}
+
+describe("control: the hang is real and visible to this harness", () => {
+  // Short timeouts: a hung Bun spins a core until killed.
+  test("Bun 1.2.19 without the preload hangs after one WebAssembly call (N-API path)", async () => {
+    const result = await runScenario({ bun: bunBinary("1.2.19"), scenario: "wasm", path: "napi", mode: "none", timeoutMs: 5_000, appsDir });
+    expect(result.outcome, describeRun(result)).toBe("hang");
+    expect(result.diagnosis!.cpu, describeRun(result)).toBeGreaterThan(0.5);
+  }, 30_000);
+
+  test("Bun 1.2.19 with only the Go warmup (the original write-up's fix) still hangs (bun:ffi path)", async () => {
+    const result = await runScenario({ bun: bunBinary("1.2.19"), scenario: "wasm", path: "ffi", mode: "warmup-only", timeoutMs: 5_000, appsDir });
+    expect(result.outcome, describeRun(result)).toBe("hang");
+  }, 30_000);
+});
