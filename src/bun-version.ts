@@ -34,3 +34,9 @@ export function supportsVirtualModule(bunVersion: string): boolean {
   const version = parseVersion(bunVersion);
   return version !== undefined && compareVersions(version, { major: 1, minor: 3, patch: 0 }) >= 0;
 }
+
+/** Bun 1.2 resolves the "node-addons" export condition; 1.0.36 and 1.1.45 do not (checked). */
+export function knowsNodeAddonsCondition(bunVersion: string): boolean {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, { major: 1, minor: 2, patch: 0 }) >= 0;
+}

@@ -9,7 +9,7 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { supportsVirtualModule } from "./bun-version.ts";
+import { knowsNodeAddonsCondition, supportsVirtualModule } from "./bun-version.ts";
 import { afterNativeLoad, beforeNativeLoad, debugLog } from "./lifecycle.ts";
 import { resolvePackageEntry } from "./resolve.ts";
 import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
@@ -54,26 +54,30 @@ export function hookFfiDlopen(state: PreloadState): void {
   state.hooks.ffiDlopen = true;
 }
 
-/** The absolute entry file of `name` as the application would resolve it, if it is a `.node` addon. */
-export function nativeEntryOf(name: string, fromDir: string): string | undefined {
-  const found = resolvePackageEntry(name, fromDir);
-  return found !== undefined && found.entry.endsWith(".node") ? found.entry : undefined;
+/**
+ * Which guarded packages the plugin serves as virtual modules, and from which
+ * file. On Bun >= 1.3 every package with a `.node` entry, so `import` works.
+ * Before 1.2 Bun does not know the "node-addons" export condition — the only
+ * one asherah 3.x declares — and cannot even resolve `require("asherah")`;
+ * serving it there fixes require(). 1.2.x resolves it itself, and a virtual
+ * module would break processes that both import and require it.
+ */
+export function virtualModuleEntries(packages: readonly string[], fromDir: string, bunVersion: string): { name: string; entry: string }[] {
+  const modern = supportsVirtualModule(bunVersion);
+  const legacy = !modern && !knowsNodeAddonsCondition(bunVersion);
+  return packages.flatMap((name) => {
+    const found = resolvePackageEntry(name, fromDir);
+    if (found === undefined || !found.entry.endsWith(".node")) return [];
+    return modern || (legacy && found.nodeAddonsOnly) ? [{ name, entry: found.entry }] : [];
+  });
 }
 
 export function registerPlugin(state: PreloadState): void {
   if (state.hooks.plugin) return;
   const config = state.config;
   if (config === undefined) return;
-  // A bare name can only be taken over with build.module, and before Bun 1.3
-  // that breaks processes that both import and require the module.
-  const virtual = supportsVirtualModule(Bun.version);
   const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
-  const entries = virtual
-    ? config.packages.flatMap((name) => {
-        const entry = nativeEntryOf(name, fromDir);
-        return entry === undefined ? [] : [{ name, entry }];
-      })
-    : [];
+  const entries = virtualModuleEntries(config.packages, fromDir, Bun.version);
   Bun.plugin({
     name: "asherah-bun-preload",
     setup(build) {

@@ -3,6 +3,7 @@
 // application's privileges before any application code.
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { describeElfProblem, inspectElf } from "./elf.ts";
 import { PreloadError } from "./errors.ts";
 
 /** Parses `sha256sum` output: "<64 hex>  <relative path>" per line. */
@@ -51,6 +52,18 @@ export function assertLoadableFile(file: string, what: string): void {
       `the ${what} ${file} is ${stats.isFile() ? "empty" : "not a regular file"}.`,
       "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
     );
+  }
+  if (process.platform === "linux") {
+    const problem = inspectElf(file);
+    if (problem !== undefined) {
+      throw new PreloadError(
+        "LIBRARY_INVALID",
+        `the ${what} ${file} cannot be loaded: ${describeElfProblem(problem, process.arch)}.`,
+        problem.kind === "wrong-machine"
+          ? `It is not a shared library for ${process.platform}-${process.arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`
+          : "Reinstall asherah-bun-preload, or rebuild the library with go/build.sh if you set ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
+      );
+    }
   }
 }
 

@@ -7,17 +7,20 @@ import { dirname, join, resolve } from "node:path";
 
 type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
 
+// "node-addons" is the only condition asherah 3.x declares ({"node-addons": "./dist/asherah.node"}).
+const CONDITIONS = ["bun", "node-addons", "node", "require", "import", "default"];
+const WITHOUT_NODE_ADDONS = CONDITIONS.filter((c) => c !== "node-addons");
+
 /** Picks the target of the "." export for require()/import under Bun. Pure. */
-export function exportTarget(exportsField: ExportsField): string | undefined {
+export function exportTarget(exportsField: ExportsField, conditions: readonly string[] = CONDITIONS): string | undefined {
   if (exportsField === null || exportsField === undefined) return undefined;
   if (typeof exportsField === "string") return exportsField;
   const dot = "." in exportsField ? exportsField["."] : Object.keys(exportsField).some((k) => k.startsWith(".")) ? undefined : exportsField;
   if (dot === undefined || dot === null) return undefined;
   if (typeof dot === "string") return dot;
-  // "node-addons" is the only condition asherah 3.x declares ({"node-addons": "./dist/asherah.node"}).
-  for (const condition of ["bun", "node-addons", "node", "require", "import", "default"]) {
+  for (const condition of conditions) {
     if (condition in dot) {
-      const target = exportTarget(dot[condition]);
+      const target = exportTarget(dot[condition], conditions);
       if (target !== undefined) return target;
     }
   }
@@ -27,6 +30,8 @@ export function exportTarget(exportsField: ExportsField): string | undefined {
 export interface PackageEntry {
   readonly root: string;
   readonly entry: string;
+  /** The entry is reachable only through the "node-addons" condition, which Bun < 1.2 does not know. */
+  readonly nodeAddonsOnly: boolean;
 }
 
 /** Walks up from `fromDir` through node_modules folders; undefined when not installed. */
@@ -43,7 +48,8 @@ export function resolvePackageEntry(name: string, fromDir: string): PackageEntry
         return undefined; // a broken package.json: let Bun report it when the app loads the package
       }
       const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
-      return { root, entry: resolve(root, target) };
+      const nodeAddonsOnly = pkg.exports !== undefined && pkg.exports !== null && exportTarget(pkg.exports, WITHOUT_NODE_ADDONS) === undefined;
+      return { root, entry: resolve(root, target), nodeAddonsOnly };
     }
     const parent = dirname(dir);
     if (parent === dir) return undefined;

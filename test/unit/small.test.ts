@@ -75,7 +75,12 @@ describe("resolve", () => {
     expect(resolvePackageEntry("asherah", join(root, "src", "deep"))).toEqual({
       root: join(root, "node_modules", "asherah"),
       entry: join(root, "node_modules", "asherah", "dist", "asherah.node"),
+      nodeAddonsOnly: false,
     });
+    // asherah 3.x's real manifest: only the "node-addons" condition.
+    writeFileSync(join(root, "node_modules", "asherah", "package.json"), JSON.stringify({ exports: { "node-addons": "./dist/asherah.node" } }));
+    expect(resolvePackageEntry("asherah", root)?.nodeAddonsOnly).toBe(true);
+    expect(resolvePackageEntry("asherah", root)?.entry).toBe(join(root, "node_modules", "asherah", "dist", "asherah.node"));
     expect(resolvePackageEntry("not-installed-anywhere-xyz", join(root, "src"))).toBeUndefined();
   });
 });
@@ -103,5 +108,31 @@ describe("integrity", () => {
       expect((e as Error).message).toContain(`refusing to load ${file}`);
       expect((e as Error).message).toContain(digest);
     }
+  });
+});
+
+describe("checkElf", () => {
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  const { checkElf } = require("../../src/elf.ts") as typeof import("../../src/elf.ts");
+  const lib = (arch: string) => readFileSync(join(import.meta.dir, "..", "..", "prebuilds", `linux-${arch}`, "asherah-bun-warmup.so"));
+  test("accepts the shipped library for its architecture", () => {
+    const x64 = lib("x64");
+    expect(checkElf(x64.subarray(0, 4096), x64.length, "x64")).toBeUndefined();
+    const arm = lib("arm64");
+    expect(checkElf(arm.subarray(0, 4096), arm.length, "arm64")).toBeUndefined();
+  });
+  test("names the architecture of a foreign library", () => {
+    const arm = lib("arm64");
+    expect(checkElf(arm.subarray(0, 4096), arm.length, "x64")).toEqual({ kind: "wrong-machine", machine: "arm64" });
+  });
+  test("sees a truncated file", () => {
+    const x64 = lib("x64");
+    expect(checkElf(x64.subarray(0, 4096), 4096, "x64")).toMatchObject({ kind: "truncated", size: 4096 });
+  });
+  test("not ELF, not shared", () => {
+    expect(checkElf(Buffer.from("#!/bin/sh\n".padEnd(64)), 64, "x64")).toEqual({ kind: "not-elf" });
+    const exe = Buffer.from(lib("x64").subarray(0, 4096));
+    exe.writeUInt16LE(2, 16); // ET_EXEC
+    expect(checkElf(exe, 1 << 30, "x64")).toEqual({ kind: "not-shared", type: 2 });
   });
 });

@@ -1,7 +1,7 @@
 export {};
 const asherah = await import("asherah");
-const api = (asherah as { default?: typeof asherah }).default ?? asherah;
-api.setup({ ServiceName: "svc", ProductID: "prod", Metastore: "memory", KMS: "static" });
+const api = ("default" in asherah ? asherah.default : asherah) as typeof import("asherah");
+api.setup(require("./load.cjs").CONFIG);
 const drr = api.encrypt_string("p", "dyn");
 if (api.decrypt_string("p", drr) !== "dyn") throw new Error("round trip failed");
 api.shutdown();

@@ -2,7 +2,7 @@
 // refuses it; the preload serves it on Bun >= 1.3.
 import { encrypt_string, decrypt_string, setup, shutdown } from "asherah";
 import asherahDefault from "asherah";
-setup({ ServiceName: "svc", ProductID: "prod", Metastore: "memory", KMS: "static" });
+setup(require("./load.cjs").CONFIG);
 const drr = encrypt_string("p", "esm");
 if (decrypt_string("p", drr) !== "esm") throw new Error("round trip failed");
 if (typeof asherahDefault.encrypt !== "function") throw new Error("default export lacks encrypt");

@@ -4,10 +4,22 @@
 // and returns one small API so every scenario runs unchanged on both.
 const CONFIG = { ServiceName: "svc", ProductID: "prod", Metastore: "memory", KMS: "static", EnableSessionCaching: true, Verbose: false };
 
+function requireAsherah() {
+  try {
+    return require("asherah");
+  } catch (error) {
+    // Bun < 1.2 does not know the "node-addons" export condition, the only one
+    // asherah 3.x declares, so without the preload an app there must require
+    // the file itself. (With the preload, `require("asherah")` works.)
+    if (!/Cannot find (package|module)/.test(String(error && error.message))) throw error;
+    return require(require("node:path").join(__dirname, "..", "node_modules", "asherah", "dist", "asherah.node"));
+  }
+}
+
 function load() {
   const path = process.env.ABP_PATH || "napi";
   if (path === "napi") {
-    const asherah = require("asherah");
+    const asherah = requireAsherah();
     return {
       path,
       setup: () => asherah.setup(CONFIG),
