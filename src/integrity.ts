@@ -31,7 +31,7 @@ export function sha256File(path: string): string {
 }
 
 /** Throws unless `file` is a regular, non-empty file; names the file and the problem. */
-export function assertLoadableFile(file: string, what: string): void {
+function assertRegularFile(file: string, what: string): void {
   let stats;
   try {
     stats = statSync(file);
@@ -53,6 +53,14 @@ export function assertLoadableFile(file: string, what: string): void {
       "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
     );
   }
+}
+
+/**
+ * For a library from ASHERAH_BUN_PRELOAD_LIBRARY_DIR, which has no shipped
+ * checksum: a regular file whose ELF headers fit this process and the file.
+ */
+export function assertLoadableFile(file: string, what: string): void {
+  assertRegularFile(file, what);
   if (process.platform === "linux") {
     const problem = inspectElf(file);
     if (problem !== undefined) {
@@ -72,7 +80,7 @@ export function assertLoadableFile(file: string, what: string): void {
  * is listed as "<id>/<basename>". Returns the digest.
  */
 export function verifyShipped(file: string, prebuildsDir: string, what: string): string {
-  assertLoadableFile(file, what);
+  assertRegularFile(file, what);
   const manifest = join(prebuildsDir, "SHA256SUMS");
   let text: string;
   try {
