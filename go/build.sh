@@ -70,7 +70,7 @@ build_one() {
   [ "$goos" = darwin ] && ldflags=(-Wl,-no_uuid)
   (cd "$here/signals" && "$cc" -O2 -Wall -Wextra -Werror -fPIC -shared \
     -ffile-prefix-map="$here"=. "${ldflags[@]}" \
-    -o "$out/asherah-bun-signals.$ext" abp_signals.c -ldl)
+    -o "$out/asherah-bun-signals.$ext" $(ls *.c | LC_ALL=C sort) -ldl -lpthread)
 }
 
 sums_of() { # folder → "sha256  <target>/<file>" lines, sorted
