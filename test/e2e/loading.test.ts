@@ -115,7 +115,7 @@ describe("ways to enable the preload", () => {
   for (const version of ["1.2.19", PINNED]) {
     test(`Bun ${version}: bun test with [test] preload`, async () => {
       const dir = appDir("apps-test-preload", '[test]\npreload = ["asherah-bun-preload"]\n');
-      const result = await run(version, ["test", "./preload-status.test.ts"], { cwd: dir });
+      const result = await run(version, ["test", "./preload-status.bun-test.ts"], { cwd: dir });
       expect(result.outcome, describeRun(result)).toBe("ok");
       expect(result.stderr).toMatch(/\b1 pass\b/);
     }, 40_000);

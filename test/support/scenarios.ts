@@ -43,7 +43,7 @@ export interface ScenarioRun {
 
 export function scenarioCommand(run: ScenarioRun): string[] {
   const preload = run.mode === "preload" ? ["--preload", PRELOAD_ENTRY] : run.mode === "warmup-only" ? ["--preload", WARMUP_ONLY_ENTRY] : [];
-  if (run.scenario === "bun-test") return [run.bun, "test", ...preload, "./asherah.test.ts"];
+  if (run.scenario === "bun-test") return [run.bun, "test", ...preload, "./asherah.bun-test.ts"];
   return [run.bun, ...preload, `./${run.scenario}.ts`];
 }
 

@@ -1,4 +1,4 @@
-// Run by `bun test` with `[test] preload` from a generated bunfig.toml.
+// Run by `bun test` (named *.bun-test.ts so the repository's own `bun test` does not pick it up).
 import { expect, test } from "bun:test";
 const { load, roundTrip, wasmCall } = require("./load.cjs");
 

@@ -1,4 +1,5 @@
-// Run by `bun test` from a folder whose bunfig.toml has `[test] preload`.
+// Run by `bun test` from a folder whose bunfig.toml has `[test] preload` (named *.bun-test.ts so the
+// repository's own `bun test` does not pick it up).
 import { expect, test } from "bun:test";
 import { status } from "asherah-bun-preload/api";
 
