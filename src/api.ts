@@ -24,7 +24,7 @@ export interface Status {
   readonly repairs: readonly RepairRecord[];
   readonly guarded: readonly GuardRecord[];
   readonly events: readonly EventRecord[];
-  readonly hooks: { readonly processDlopen: boolean; readonly ffiDlopen: boolean; readonly plugin: boolean; readonly virtualModules: readonly string[] };
+  readonly hooks: { readonly processDlopen: boolean; readonly ffiDlopen: boolean; readonly plugin: boolean; readonly workers: boolean; readonly virtualModules: readonly string[] };
   readonly timings: { readonly installMicros?: number; readonly signalsMicros?: number };
 }
 

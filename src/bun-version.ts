@@ -29,14 +29,13 @@ export function isAffected(bunVersion: string, platform: string): boolean {
   return version === undefined || compareVersions(version, FIRST_FIXED) < 0;
 }
 
-/** `build.module` for a bare name breaks processes that both import and require it before 1.3. */
-export function supportsVirtualModule(bunVersion: string): boolean {
+/**
+ * Whether guarded JavaScript entries can be served through the plugin. On Bun
+ * 1.0.x a plugin-provided module loses the named exports Bun would otherwise
+ * give a CommonJS package (`import { x } from "pkg"` fails), so there the
+ * guard for JavaScript entries stays at the native load (process.dlopen).
+ */
+export function supportsJsEntryGuard(bunVersion: string): boolean {
   const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 3, patch: 0 }) >= 0;
-}
-
-/** Bun 1.2 resolves the "node-addons" export condition; 1.0.36 and 1.1.45 do not (checked). */
-export function knowsNodeAddonsCondition(bunVersion: string): boolean {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 2, patch: 0 }) >= 0;
+  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
 }

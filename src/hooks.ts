@@ -4,15 +4,11 @@
 //   plugin onLoad never fires for `.node` files);
 // - bun:ffi's dlopen: replacing the export on the module object is seen by
 //   application code, including `import { dlopen } from "bun:ffi"`;
-// - a Bun.plugin that serves `import ... from "asherah"` where Bun allows it
-//   (plain Bun refuses ESM imports of a `.node` entry).
+// - the JavaScript side (import "asherah", guarded JS entries) is in plugin.ts.
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { knowsNodeAddonsCondition, supportsVirtualModule } from "./bun-version.ts";
-import { afterNativeLoad, beforeNativeLoad, debugLog } from "./lifecycle.ts";
-import { resolvePackageEntry } from "./resolve.ts";
-import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
+import { afterNativeLoad, beforeNativeLoad } from "./lifecycle.ts";
+import { nowMicros, type PreloadState } from "./state.ts";
 
 const requireHere = createRequire(import.meta.url);
 
@@ -52,47 +48,4 @@ export function hookFfiDlopen(state: PreloadState): void {
   };
   ffi.dlopen = wrapped;
   state.hooks.ffiDlopen = true;
-}
-
-/**
- * Which guarded packages the plugin serves as virtual modules, and from which
- * file. On Bun >= 1.3 every package with a `.node` entry, so `import` works.
- * Before 1.2 Bun does not know the "node-addons" export condition — the only
- * one asherah 3.x declares — and cannot even resolve `require("asherah")`;
- * serving it there fixes require(). 1.2.x resolves it itself, and a virtual
- * module would break processes that both import and require it.
- */
-export function virtualModuleEntries(packages: readonly string[], fromDir: string, bunVersion: string): { name: string; entry: string }[] {
-  const modern = supportsVirtualModule(bunVersion);
-  const legacy = !modern && !knowsNodeAddonsCondition(bunVersion);
-  return packages.flatMap((name) => {
-    const found = resolvePackageEntry(name, fromDir);
-    if (found === undefined || !found.entry.endsWith(".node")) return [];
-    return modern || (legacy && found.nodeAddonsOnly) ? [{ name, entry: found.entry }] : [];
-  });
-}
-
-export function registerPlugin(state: PreloadState): void {
-  if (state.hooks.plugin) return;
-  const config = state.config;
-  if (config === undefined) return;
-  const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
-  const entries = virtualModuleEntries(config.packages, fromDir, Bun.version);
-  Bun.plugin({
-    name: "asherah-bun-preload",
-    setup(build) {
-      for (const { name, entry } of entries) {
-        build.module(name, () => {
-          // require() by absolute path goes through process.dlopen, i.e.
-          // through the guard above, exactly like require(name) would.
-          const exports = requireHere(entry) as Record<string, unknown>;
-          recordEvent(state, "virtual-module", `${name} -> ${entry}`);
-          return { loader: "object", exports: { ...exports, default: exports } };
-        });
-        state.hooks.virtualModules.push(name);
-        debugLog(state)("virtual module", { package: name, entry });
-      }
-    },
-  });
-  state.hooks.plugin = true;
 }

@@ -4,7 +4,9 @@
 import { readConfig } from "./config.ts";
 import { describeError } from "./errors.ts";
 import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR } from "./lifecycle.ts";
-import { hookFfiDlopen, hookProcessDlopen, registerPlugin } from "./hooks.ts";
+import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
+import { registerPlugin } from "./plugin.ts";
+import { hookWorkers } from "./workers.ts";
 import { nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 
 export interface InstallOptions {
@@ -42,6 +44,7 @@ export function install(options: InstallOptions = {}): PreloadState {
     hookProcessDlopen(state);
     hookFfiDlopen(state);
     registerPlugin(state);
+    hookWorkers(state);
     state.phase = "installed";
     state.timings.installMicros = nowMicros() - start;
     recordEvent(state, "install-done");

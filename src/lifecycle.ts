@@ -46,10 +46,12 @@ export function ensureSignalLibrary(state: PreloadState): SignalLibrary | undefi
   const start = nowMicros();
   verify(state, location.signals, "signal helper library");
   const lib = openSignalLibrary(location.signals);
-  lib.snapshot();
+  // The snapshot lives in the C library, once per process: a Worker's copy
+  // of the preload finds the main thread's and must not replace it.
+  const tookSnapshot = lib.snapshot();
   // A Go runtime that is already here changed the handlers before we looked;
   // the snapshot then holds Go's flags and restoring it repairs nothing.
-  const goAlready = lib.goRuntimeCount();
+  const goAlready = tookSnapshot ? lib.goRuntimeCount() : 0;
   state.snapshotTainted = goAlready > 0;
   state.signalLibrary = lib;
   state.signalLibraryPath = location.signals;

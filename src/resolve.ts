@@ -9,7 +9,6 @@ type ExportsField = string | { [condition: string]: ExportsField } | null | unde
 
 // "node-addons" is the only condition asherah 3.x declares ({"node-addons": "./dist/asherah.node"}).
 const CONDITIONS = ["bun", "node-addons", "node", "require", "import", "default"];
-const WITHOUT_NODE_ADDONS = CONDITIONS.filter((c) => c !== "node-addons");
 
 /** Picks the target of the "." export for require()/import under Bun. Pure. */
 export function exportTarget(exportsField: ExportsField, conditions: readonly string[] = CONDITIONS): string | undefined {
@@ -30,8 +29,6 @@ export function exportTarget(exportsField: ExportsField, conditions: readonly st
 export interface PackageEntry {
   readonly root: string;
   readonly entry: string;
-  /** The entry is reachable only through the "node-addons" condition, which Bun < 1.2 does not know. */
-  readonly nodeAddonsOnly: boolean;
 }
 
 /** Walks up from `fromDir` through node_modules folders; undefined when not installed. */
@@ -48,8 +45,7 @@ export function resolvePackageEntry(name: string, fromDir: string): PackageEntry
         return undefined; // a broken package.json: let Bun report it when the app loads the package
       }
       const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
-      const nodeAddonsOnly = pkg.exports !== undefined && pkg.exports !== null && exportTarget(pkg.exports, WITHOUT_NODE_ADDONS) === undefined;
-      return { root, entry: resolve(root, target), nodeAddonsOnly };
+      return { root, entry: resolve(root, target) };
     }
     const parent = dirname(dir);
     if (parent === dir) return undefined;

@@ -54,7 +54,7 @@ export interface PreloadState {
   repairs: RepairRecord[];
   guarded: GuardRecord[];
   events: EventRecord[];
-  hooks: { processDlopen: boolean; ffiDlopen: boolean; plugin: boolean; virtualModules: string[] };
+  hooks: { processDlopen: boolean; ffiDlopen: boolean; plugin: boolean; workers: boolean; virtualModules: string[] };
   timings: { installMicros?: number; signalsMicros?: number };
 }
 
@@ -70,7 +70,7 @@ function fresh(): PreloadState {
     repairs: [],
     guarded: [],
     events: [],
-    hooks: { processDlopen: false, ffiDlopen: false, plugin: false, virtualModules: [] },
+    hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
     timings: {},
   };
 }

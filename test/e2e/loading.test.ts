@@ -71,7 +71,7 @@ describe("require('asherah')", () => {
 });
 
 describe("import forms", () => {
-  for (const version of ["1.3.14", PINNED]) {
+  for (const version of ["1.0.36", "1.2.19", "1.3.14", PINNED]) {
     test(`Bun ${version}: import { encrypt_string } from 'asherah' works with the preload`, async () => {
       expectOk(await run(version, ["--preload", PRELOAD_ENTRY, "./import-esm.ts"]), "OK import-esm");
     }, 40_000);
@@ -89,6 +89,27 @@ describe("import forms", () => {
       const result = await run(version, ["--preload", PRELOAD_ENTRY, "./transitive.ts"]);
       expectOk(result, "OK transitive");
       expect(jsonLine<string[]>(result.stdout, "GUARDED")).toEqual(["asherah"]);
+    }, 40_000);
+  }
+  for (const version of ["1.0.36", "1.2.19", "1.3.14", PINNED]) {
+    test(`Bun ${version}: a guarded CommonJS entry, imported and required, runs after the lazy warmup`, async () => {
+      const result = await run(version, ["--preload", PRELOAD_ENTRY, "./js-entry-forms.ts"], {
+        env: { ASHERAH_BUN_PRELOAD_PACKAGES: "go-js-entry", ASHERAH_BUN_PRELOAD_WARMUP: "lazy" },
+      });
+      expectOk(result, "OK js-entry-forms");
+      const { events } = jsonLine<{ events: EventRecord[] }>(result.stdout, "STATUS");
+      const seq = (event: string, detail = "") => events.find((e) => e.event === event && e.detail.includes(detail))?.seq ?? -1;
+      expect(seq("native-load-start", "gojs.node")).toBeGreaterThan(seq("warmup-done"));
+      if (version === "1.0.36") {
+        // Bun 1.0.x: JavaScript entries are not served by the plugin (it would
+        // lose their named exports there); the native load triggers the warmup.
+        expect(seq("warmup-start", "gojs.node")).toBeGreaterThan(0);
+        expect(seq("js-entry-loaded")).toBe(-1);
+      } else {
+        expect(seq("warmup-start", "index.js")).toBeGreaterThan(0); // the JS entry triggered the lazy warmup
+        expect(seq("js-entry-loaded", "go-js-entry/index.js")).toBeGreaterThan(seq("warmup-done"));
+        expect(events.filter((e) => e.event === "js-entry-loaded" && e.detail.endsWith("index.js"))).toHaveLength(1);
+      }
     }, 40_000);
   }
   test(`Bun ${PINNED}: a JavaScript entry that loads its Go addon later is guarded when configured`, async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compareVersions, isAffected, parseVersion, supportsVirtualModule } from "../../src/bun-version.ts";
+import { compareVersions, isAffected, parseVersion } from "../../src/bun-version.ts";
 import { formatDebugLine } from "../../src/debug.ts";
 import { guardedPackageOf } from "../../src/lifecycle.ts";
 import { planRepairs } from "../../src/signals.ts";
@@ -18,11 +18,6 @@ describe("bun-version", () => {
     expect(isAffected("1.4.5", "linux")).toBe(false);
     expect(isAffected("1.3.14", "darwin")).toBe(false);
     expect(isAffected("garbage", "linux")).toBe(true);
-  });
-  test("virtual modules from 1.3.0", () => {
-    expect(supportsVirtualModule("1.2.23")).toBe(false);
-    expect(supportsVirtualModule("1.3.0")).toBe(true);
-    expect(supportsVirtualModule("1.4.5")).toBe(true);
   });
   test("parse and compare", () => {
     expect(parseVersion("1.2.19-canary.1")).toEqual({ major: 1, minor: 2, patch: 19 });
@@ -75,11 +70,9 @@ describe("resolve", () => {
     expect(resolvePackageEntry("asherah", join(root, "src", "deep"))).toEqual({
       root: join(root, "node_modules", "asherah"),
       entry: join(root, "node_modules", "asherah", "dist", "asherah.node"),
-      nodeAddonsOnly: false,
     });
     // asherah 3.x's real manifest: only the "node-addons" condition.
     writeFileSync(join(root, "node_modules", "asherah", "package.json"), JSON.stringify({ exports: { "node-addons": "./dist/asherah.node" } }));
-    expect(resolvePackageEntry("asherah", root)?.nodeAddonsOnly).toBe(true);
     expect(resolvePackageEntry("asherah", root)?.entry).toBe(join(root, "node_modules", "asherah", "dist", "asherah.node"));
     expect(resolvePackageEntry("not-installed-anywhere-xyz", join(root, "src"))).toBeUndefined();
   });

@@ -27,3 +27,10 @@ declare module "asherah" {
   };
   export default asherah;
 }
+
+declare module "go-js-entry" {
+  export function sha256hex(data: string | Buffer): string;
+  export function goVersion(): string;
+  const goJs: { sha256hex: typeof sha256hex; goVersion: typeof goVersion };
+  export default goJs;
+}

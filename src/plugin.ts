@@ -1,0 +1,178 @@
+// The JavaScript side of the load hooks: a Bun.plugin named
+// "asherah-bun-preload" plus a narrow require() intercept.
+//
+// What Bun allows (measured on 1.0.36, 1.1.45, 1.2.19, 1.2.23, 1.3.14, 1.4.0,
+// 1.4.5; docs/how-it-works.md):
+// - onLoad never fires for `.node` files, so native loads are guarded in
+//   hooks.ts (process.dlopen) instead;
+// - a bare specifier such as "asherah" can only be taken over with
+//   build.module; that is what makes `import { encrypt } from "asherah"` work
+//   (plain Bun refuses ESM imports of a `.node` entry);
+// - onLoad cannot hand a CommonJS file back to Bun: returned source is
+//   wrapped but never run. A guarded CommonJS file is therefore compiled here
+//   with Module#_compile, once per path, and returned as an object module;
+// - a process that both imports and requires a plugin-provided module fails
+//   on Bun <= 1.2 ("Requested module is already fetched") and runs the
+//   callback twice on 1.3+. require() of a guarded bare name is answered
+//   directly (Module.prototype.require, which every require form goes
+//   through), so both forms share one instance on every version.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { supportsJsEntryGuard } from "./bun-version.ts";
+import { debugLog, ensureWarmup } from "./lifecycle.ts";
+import { resolvePackageEntry } from "./resolve.ts";
+import { recordEvent, type PreloadState } from "./state.ts";
+
+const requireHere = createRequire(import.meta.url);
+
+interface CjsModule {
+  exports: unknown;
+  filename: string;
+  paths: string[];
+  loaded: boolean;
+  require(id: string): unknown;
+  _compile(source: string, filename: string): void;
+}
+interface ModuleClass {
+  new (id: string, parent?: CjsModule | null): CjsModule;
+  prototype: CjsModule;
+  _nodeModulePaths(dir: string): string[];
+}
+const Module = requireHere("node:module") as ModuleClass;
+
+export interface GuardedEntry {
+  readonly name: string;
+  readonly entry: string;
+  readonly kind: "native" | "commonjs" | "esm";
+}
+
+function isEsm(file: string): boolean {
+  if (file.endsWith(".mjs")) return true;
+  if (file.endsWith(".cjs")) return false;
+  // The nearest package.json decides for .js files.
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    try {
+      return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { type?: unknown }).type === "module";
+    } catch {
+      if (dirname(dir) === dir) return false;
+    }
+  }
+}
+
+/** Resolves each guarded package once, from the application's folder. */
+export function guardedEntries(packages: readonly string[], fromDir: string): GuardedEntry[] {
+  return packages.flatMap((name) => {
+    const found = resolvePackageEntry(name, fromDir);
+    if (found === undefined) return [];
+    const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
+    return [{ name, entry: found.entry, kind }];
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Matches JavaScript files inside a guarded package's folder; anchored, so unrelated modules never reach the callback. */
+export function guardedJsFilter(packages: readonly string[]): RegExp {
+  return new RegExp(`[\\\\/]node_modules[\\\\/](?:${packages.map(escapeRegExp).join("|")})[\\\\/][^?#]*\\.[cm]?js$`);
+}
+
+function asObjectModule(exports: unknown): { loader: "object"; exports: Record<string, unknown> } {
+  const record = (exports ?? {}) as Record<string, unknown>;
+  const esModule = record.__esModule === true && "default" in record;
+  return { loader: "object", exports: { ...record, default: esModule ? record.default : exports } };
+}
+
+export function registerPlugin(state: PreloadState): void {
+  if (state.hooks.plugin) return;
+  const config = state.config;
+  if (config === undefined) return;
+  const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
+  const jsGuard = supportsJsEntryGuard(Bun.version);
+  const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
+  const log = debugLog(state);
+  const compiled = new Map<string, CjsModule>();
+
+  // Runs a guarded CommonJS file with real CommonJS semantics, once per path.
+  const loadCommonJs = (file: string, parent: CjsModule | null): unknown => {
+    const cached = compiled.get(file);
+    if (cached !== undefined) return cached.exports;
+    ensureWarmup(state, `plugin ${file}`);
+    const module = new Module(file, parent);
+    module.filename = file;
+    module.paths = Module._nodeModulePaths(dirname(file));
+    compiled.set(file, module);
+    try {
+      module._compile(readFileSync(file, "utf8"), file);
+    } catch (error) {
+      compiled.delete(file);
+      throw error;
+    }
+    module.loaded = true;
+    recordEvent(state, "js-entry-loaded", file);
+    return module.exports;
+  };
+
+  // Errors inside plugin callbacks are not reported reliably by every Bun
+  // (some swallow or crash); a module that throws when evaluated is.
+  const failingModule = (error: unknown) => ({
+    contents: `throw new Error(${JSON.stringify(error instanceof Error ? error.message : String(error))});`,
+    loader: "js" as const,
+  });
+
+  const jsPackages = entries.filter((e) => e.kind !== "native").map((e) => e.name);
+  Bun.plugin({
+    name: "asherah-bun-preload",
+    setup(build) {
+      for (const { name, entry, kind } of entries) {
+        if (kind === "esm") continue; // Bun imports ESM itself; onLoad below runs the guard first
+        // The bare name is served whole: onLoad's object modules lose their
+        // named exports on Bun 1.0.x, build.module's do not.
+        build.module(name, () => {
+          if (kind === "commonjs") {
+            try {
+              return asObjectModule(loadCommonJs(entry, null));
+            } catch (error) {
+              return failingModule(error);
+            }
+          }
+          // require() by absolute path goes through process.dlopen, i.e.
+          // through the native guard, exactly like require(name) would.
+          const exports = requireHere(entry);
+          recordEvent(state, "virtual-module", `${name} -> ${entry}`);
+          return asObjectModule(exports);
+        });
+        state.hooks.virtualModules.push(name);
+        log("virtual module", { package: name, entry });
+      }
+      if (jsPackages.length > 0) {
+        build.onLoad({ filter: guardedJsFilter(jsPackages) }, ({ path }) => {
+          try {
+            if (isEsm(path)) {
+              ensureWarmup(state, `plugin ${path}`);
+              recordEvent(state, "js-entry-loaded", path);
+              return { contents: readFileSync(path, "utf8"), loader: "js" };
+            }
+            return asObjectModule(loadCommonJs(path, null));
+          } catch (error) {
+            return failingModule(error);
+          }
+        });
+        log("javascript entries guarded", { packages: jsPackages.join(",") });
+      }
+    },
+  });
+
+  const bareNames = new Map(entries.filter((e) => e.kind !== "esm").map((e) => [e.name, e]));
+  if (bareNames.size > 0) {
+    const original = Module.prototype.require;
+    Module.prototype.require = function (this: CjsModule, id: string) {
+      const guarded = typeof id === "string" ? bareNames.get(id) : undefined;
+      if (guarded === undefined) return original.call(this, id);
+      return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this);
+    };
+  }
+  state.hooks.plugin = true;
+}

@@ -1,0 +1,44 @@
+// Bun does not run preloads inside Workers, and a Worker's process.dlopen is
+// its own, unwrapped function: a Worker that loads asherah would get none of
+// the guards. Bun >= 1.1 accepts a `preload` option on Worker (both the
+// global one and node:worker_threads'), so every Worker created after the
+// preload ran gets this package's entry added to it. Bun 1.0.x ignores the
+// option; there only the process-wide signal state protects Workers.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { parseVersion } from "./bun-version.ts";
+import type { PreloadState } from "./state.ts";
+
+const requireHere = createRequire(import.meta.url);
+export const PRELOAD_ENTRY = join(import.meta.dir, "index.ts");
+
+type WorkerCtor = new (url: string | URL, options?: Record<string, unknown>) => object;
+
+/** Pure: the options a Worker is created with, with our preload added once. */
+export function withPreload(options: Record<string, unknown> | undefined, entry: string): Record<string, unknown> {
+  const given = options?.preload;
+  const list = given === undefined ? [] : Array.isArray(given) ? given.map(String) : [String(given)];
+  return { ...options, preload: list.includes(entry) ? list : [entry, ...list] };
+}
+
+function subclass(Base: WorkerCtor): WorkerCtor {
+  return class GuardedWorker extends Base {
+    constructor(url: string | URL, options?: Record<string, unknown>) {
+      super(url, withPreload(options, PRELOAD_ENTRY));
+    }
+  };
+}
+
+export function workersSupportPreload(bunVersion: string): boolean {
+  const v = parseVersion(bunVersion);
+  return v !== undefined && (v.major > 1 || v.minor >= 1);
+}
+
+export function hookWorkers(state: PreloadState): void {
+  if (state.hooks.workers || !workersSupportPreload(Bun.version)) return;
+  const holder = globalThis as unknown as { Worker?: WorkerCtor };
+  if (typeof holder.Worker === "function") holder.Worker = subclass(holder.Worker);
+  const threads = requireHere("node:worker_threads") as { Worker: WorkerCtor };
+  threads.Worker = subclass(threads.Worker);
+  state.hooks.workers = true;
+}
