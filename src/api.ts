@@ -7,6 +7,8 @@
 import { install as installOnce, type InstallOptions } from "./install.ts";
 import { processState, type EventRecord, type GuardRecord, type Phase, type RepairRecord, type WarmupInfo } from "./state.ts";
 import type { Config } from "./config.ts";
+import type { WrapStats } from "./native.ts";
+import { planRepairs } from "./signals.ts";
 
 export type { InstallOptions } from "./install.ts";
 export type { Config, WarmupMode, SignalMode } from "./config.ts";
@@ -21,11 +23,20 @@ export interface Status {
   readonly warmup: Readonly<WarmupInfo>;
   readonly signalLibrary: string | undefined;
   readonly snapshotTainted: boolean;
+  /** How JSC's suspend handler is protected: the signals wrapped, and the wrapper's counters. */
+  readonly signals: { readonly mechanism: string; readonly wrapped: readonly string[]; readonly wrapStats: WrapStats | undefined };
   readonly repairs: readonly RepairRecord[];
   readonly guarded: readonly GuardRecord[];
   readonly events: readonly EventRecord[];
   readonly hooks: { readonly processDlopen: boolean; readonly ffiDlopen: boolean; readonly plugin: boolean; readonly workers: boolean; readonly virtualModules: readonly string[] };
   readonly timings: { readonly installMicros?: number; readonly signalsMicros?: number };
+}
+
+function signalMechanism(state: ReturnType<typeof processState>): "wrap" | "restore" | "not needed" | "off" {
+  const config = state.config;
+  if (config === undefined || config.disabled || config.signals === "off") return "off";
+  if (planRepairs(config.signals, Bun.version, process.platform).suspend.length === 0) return "not needed";
+  return state.wrapped.length > 0 ? "wrap" : "restore";
 }
 
 export function install(options: InstallOptions = {}): Status {
@@ -45,6 +56,11 @@ export function status(): Status {
     warmup: state.warmup,
     signalLibrary: state.signalLibraryPath,
     snapshotTainted: state.snapshotTainted,
+    signals: {
+      mechanism: signalMechanism(state),
+      wrapped: state.wrapped,
+      wrapStats: state.wrapped.length > 0 ? state.signalLibrary?.wrapStats() : undefined,
+    },
     repairs: state.repairs,
     guarded: state.guarded,
     events: state.events,

@@ -9,6 +9,7 @@ export const ENV_PREFIX = "ASHERAH_BUN_PRELOAD_";
 
 export type WarmupMode = "eager" | "lazy" | "off";
 export type SignalMode = "auto" | "force" | "off";
+export type SignalMechanism = "wrap" | "restore";
 
 export interface Config {
   /** ASHERAH_BUN_PRELOAD_DISABLE: the preload does nothing at all. */
@@ -17,6 +18,8 @@ export interface Config {
   readonly warmup: WarmupMode;
   /** ASHERAH_BUN_PRELOAD_SIGNALS: whether JSC's suspend handler is repaired. */
   readonly signals: SignalMode;
+  /** ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: how JSC's suspend handler is protected (docs/how-it-works.md). */
+  readonly mechanism: SignalMechanism;
   /** `asherah` plus ASHERAH_BUN_PRELOAD_PACKAGES (comma-separated). */
   readonly packages: readonly string[];
   /** ASHERAH_BUN_PRELOAD_DEBUG: one line per event on stderr. */
@@ -29,7 +32,7 @@ export interface Config {
 
 export const DEFAULT_PACKAGES: readonly string[] = ["asherah"];
 
-const KNOWN = ["DISABLE", "WARMUP", "SIGNALS", "PACKAGES", "DEBUG", "LIBRARY_DIR", "WATCHDOG_MS"] as const;
+const KNOWN = ["DISABLE", "WARMUP", "SIGNALS", "SIGNAL_MECHANISM", "PACKAGES", "DEBUG", "LIBRARY_DIR", "WATCHDOG_MS"] as const;
 type Known = (typeof KNOWN)[number];
 
 // npm's rules for package names, scoped or not (validate-npm-package-name, simplified to what can appear in a path).
@@ -113,6 +116,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   const disable = get("DISABLE");
   const warmup = get("WARMUP");
   const signals = get("SIGNALS");
+  const mechanism = get("SIGNAL_MECHANISM");
   const packages = get("PACKAGES");
   const debug = get("DEBUG");
   const libraryDir = get("LIBRARY_DIR");
@@ -123,6 +127,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     disabled: disable === undefined ? false : parseBoolean(variable("DISABLE"), disable),
     warmup: warmup === undefined ? "eager" : parseChoice(variable("WARMUP"), warmup, ["eager", "lazy", "off"] as const),
     signals: signals === undefined ? "auto" : parseChoice(variable("SIGNALS"), signals, ["auto", "force", "off"] as const),
+    mechanism: mechanism === undefined ? "wrap" : parseChoice(variable("SIGNAL_MECHANISM"), mechanism, ["wrap", "restore"] as const),
     packages: [...new Set([...DEFAULT_PACKAGES, ...extra])],
     debug: debug === undefined ? false : parseBoolean(variable("DEBUG"), debug),
     libraryDir: libraryDir === undefined || libraryDir === "" ? undefined : parseDirectory(variable("LIBRARY_DIR"), libraryDir),

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { afterNativeLoad, beforeNativeLoad } from "./lifecycle.ts";
 import { nowMicros, type PreloadState } from "./state.ts";
+import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
 
 const requireHere = createRequire(import.meta.url);
 
@@ -26,7 +27,14 @@ export function hookProcessDlopen(state: PreloadState): void {
     const file = pathOf(filename);
     const started = nowMicros();
     const guarded = beforeNativeLoad(state, file, "process.dlopen");
-    const result = flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags);
+    // ASHERAH_BUN_PRELOAD_WATCHDOG_MS: off (0) costs this one test per load.
+    const watched = guarded !== undefined && state.config!.watchdogMs > 0 && armWatchdog(state, guarded, file, "process.dlopen");
+    let result: void;
+    try {
+      result = flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags);
+    } finally {
+      if (watched) disarmWatchdog();
+    }
     afterNativeLoad(state, file, "process.dlopen", guarded, started);
     return result;
   };
@@ -42,7 +50,13 @@ export function hookFfiDlopen(state: PreloadState): void {
     const file = pathOf(path);
     const started = nowMicros();
     const guarded = beforeNativeLoad(state, file, "bun:ffi");
-    const result = original.call(this, path, symbols);
+    const watched = guarded !== undefined && state.config!.watchdogMs > 0 && armWatchdog(state, guarded, file, "bun:ffi");
+    let result: unknown;
+    try {
+      result = original.call(this, path, symbols);
+    } finally {
+      if (watched) disarmWatchdog();
+    }
     afterNativeLoad(state, file, "bun:ffi", guarded, started);
     return result;
   };

@@ -9,7 +9,7 @@ import { PreloadError, describeError } from "./errors.ts";
 import { assertLoadableFile, verifyShipped } from "./integrity.ts";
 import { openSignalLibrary, type SignalLibrary } from "./native.ts";
 import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "./platform.ts";
-import { planRepairs, repairSignals } from "./signals.ts";
+import { planRepairs, protectSuspendHandlers, repairSignals } from "./signals.ts";
 import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
 import { runWarmup } from "./warmup.ts";
 
@@ -55,6 +55,9 @@ export function ensureSignalLibrary(state: PreloadState): SignalLibrary | undefi
   state.snapshotTainted = goAlready > 0;
   state.signalLibrary = lib;
   state.signalLibraryPath = location.signals;
+  const wrapped = protectSuspendHandlers(lib, planRepairs(config.signals, Bun.version, process.platform), config.mechanism);
+  state.wrapped = wrapped;
+  if (wrapped.length > 0) debugLog(state)("suspend handler wrapped", { signals: wrapped.join(","), mechanism: "wrap" });
   state.timings.signalsMicros = nowMicros() - start;
   recordEvent(state, "signals-snapshot", location.signals);
   debugLog(state)("signals snapshot", { library: location.signals, us: state.timings.signalsMicros, goRuntimesAlreadyLoaded: goAlready });

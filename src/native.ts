@@ -12,7 +12,7 @@ const { FFIType, ptr } = ffi;
 const dlopen = ffi.dlopen;
 
 /** The ABI versions of asherah-bun-signals this code knows how to call. */
-const KNOWN_SIGNALS_ABI = [1, 2];
+const KNOWN_SIGNALS_ABI = [2];
 
 const signalSymbols = {
   abp_abi_version: { args: [], returns: FFIType.i32 },
@@ -25,7 +25,29 @@ const signalSymbols = {
   abp_go_runtime_count: { args: [], returns: FFIType.i32 },
   abp_handler_owner: { args: [FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   abp_flag_value: { args: [FFIType.i32], returns: FFIType.u64 },
+  abp_wrap_supported: { args: [], returns: FFIType.i32 },
+  abp_register_thread: { args: [], returns: FFIType.i32 },
+  abp_wrap_suspend_handler: { args: [FFIType.i32], returns: FFIType.i32 },
+  abp_wrap_query: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  abp_wrap_stats: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
 } as const;
+
+/** Counters of the suspend-handler wrapper, in the order abp_wrap_stats reports them. */
+export const WRAP_STAT_NAMES = [
+  "calls",
+  "switched",
+  "offNative",
+  "offEpisodes",
+  "onAltstack",
+  "unregistered",
+  "direct",
+  "nested",
+  "lowHeadroom",
+  "altstackErrors",
+  "registeredThreads",
+] as const;
+export type WrapStats = Record<(typeof WRAP_STAT_NAMES)[number], number>;
+export type WrapResult = "wrapped" | "already-wrapped" | "no-handler";
 
 export interface Disposition {
   /** 0 = SIG_DFL, 1 = SIG_IGN, otherwise the handler's address. */
@@ -49,6 +71,14 @@ export interface SignalLibrary {
   goRuntimeCount(): number;
   handlerOwner(signal: number, which: "live" | "snapshot"): string;
   readonly flagValues: Readonly<Record<FlagName, bigint>>;
+  /** Whether the suspend-handler wrapper exists on this platform (Linux x64/arm64). */
+  readonly wrapSupported: boolean;
+  /** Records the calling thread's native stack bounds for the wrapper. */
+  registerThread(): "registered" | "refreshed";
+  /** Puts the SA_ONSTACK-safe wrapper in front of the handler of `signal`. */
+  wrapSuspendHandler(signal: number): WrapResult;
+  isWrapped(signal: number): boolean;
+  wrapStats(): WrapStats;
 }
 
 export type FlagName = "SA_ONSTACK" | "SA_SIGINFO" | "SA_RESTART" | "SA_NODEFER" | "SA_RESETHAND" | "SA_RESTORER";
@@ -119,6 +149,34 @@ export function openSignalLibrary(path: string): SignalLibrary {
       return code === 1 ? "go" : code === 0 ? "none" : "not-loaded";
     },
     goRuntimeCount: () => s.abp_go_runtime_count(),
+    wrapSupported: s.abp_wrap_supported() === 1,
+    registerThread() {
+      const code = s.abp_register_thread();
+      if (code === 1) return "registered";
+      if (code === 0) return "refreshed";
+      throw new PreloadError(
+        "SIGNALS_FAILED",
+        `abp_register_thread failed with code ${code} (${code === -2 ? "more than 256 threads registered" : "the thread's stack bounds are unknown"}).`,
+        "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead, and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
+      );
+    },
+    wrapSuspendHandler(signal) {
+      const code = s.abp_wrap_suspend_handler(signal);
+      if (code === 1) return "wrapped";
+      if (code === 0) return "already-wrapped";
+      if (code === -3) return "no-handler";
+      throw new PreloadError(
+        "SIGNALS_FAILED",
+        `abp_wrap_suspend_handler(${signal}) failed with code ${code}.`,
+        "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.",
+      );
+    },
+    isWrapped: (signal) => s.abp_wrap_query(signal, null) === 1,
+    wrapStats() {
+      const out = new BigUint64Array(WRAP_STAT_NAMES.length);
+      s.abp_wrap_stats(ptr(out), out.length);
+      return Object.fromEntries(WRAP_STAT_NAMES.map((name, i) => [name, Number(out[i] ?? 0n)])) as WrapStats;
+    },
     handlerOwner(signal, w) {
       if (s.abp_handler_owner(signal, which(w), ptr(owner), owner.length) !== 0) return "";
       const end = owner.indexOf(0);
@@ -142,4 +200,38 @@ export function openWarmupLibrary(path: string): WarmupLibrary {
 export function describeFlags(flags: bigint, values: Readonly<Record<FlagName, bigint>>): string {
   const names = FLAG_NAMES.filter((name) => name !== "SA_RESTORER" && (flags & values[name]) !== 0n);
   return names.length === 0 ? "0" : names.join("|");
+}
+
+/** The hang watchdog in asherah-bun-signals (go/signals/abp_watchdog.c). */
+export interface WatchdogLibrary {
+  readonly path: string;
+  /** 1 armed, 0 armed again while armed (nested); negative: -1 no thread, -2 bad ms, -4 unsupported platform. */
+  arm(ms: number, what: string): number;
+  /** 1 nothing armed any more, 0 an outer watch remains, -1 nothing was armed. */
+  disarm(): number;
+}
+
+/**
+ * Opened separately from openSignalLibrary, and only when
+ * ASHERAH_BUN_PRELOAD_WATCHDOG_MS is set, so a process without the watchdog
+ * binds nothing extra.
+ */
+export function openWatchdogLibrary(path: string): WatchdogLibrary {
+  const lib = openLibrary(
+    path,
+    {
+      abp_watchdog_arm: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+      abp_watchdog_disarm: { args: [], returns: FFIType.i32 },
+    },
+    "signal helper library (watchdog)",
+  );
+  const s = lib.symbols;
+  return {
+    path,
+    arm(ms, what) {
+      const text = cString(what); // copied by the C side before it returns
+      return s.abp_watchdog_arm(ms, ptr(text));
+    },
+    disarm: () => s.abp_watchdog_disarm(),
+  };
 }

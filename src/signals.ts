@@ -1,14 +1,20 @@
-// Which dispositions to put back after a Go runtime loads, and doing it.
+// What Go changes that breaks Bun, and putting it right.
 //
 // - The thread suspend/resume handler of JavaScriptCore (SIGPWR on Bun 1.2+,
 //   SIGUSR1 on 1.0/1.1): Go ORs SA_ONSTACK into it, and on Bun < 1.4 that makes
-//   Thread::suspend() retry forever. We restore its pre-Go sigaction. Both
-//   signals are listed: restoring a handler to exactly what it was before Go
-//   touched it is correct whichever one JSC uses, so no version table is needed.
+//   Thread::suspend() retry forever. Two mechanisms (docs/how-it-works.md):
+//   "wrap" (default) puts a small C wrapper with SA_ONSTACK in front of JSC's
+//   handler *before* any Go runtime loads; the wrapper runs JSC's handler on
+//   the interrupted native stack, or lets JSC back off when the thread is on
+//   a goroutine stack. Go leaves a handler that already has SA_ONSTACK alone,
+//   so the protection holds for every later Go load, in any thread.
+//   "restore" puts the pre-Go sigaction back after each Go load we see.
+//   Both signals are listed: whichever one has no handler is skipped, so no
+//   version table is needed.
 // - SIGPIPE: Bun ignores it; Go in library mode installs a handler. Restoring
 //   SIG_IGN keeps a closed socket an EPIPE error instead of a Go-routed signal.
 import { constants } from "node:os";
-import type { SignalMode } from "./config.ts";
+import type { SignalMechanism, SignalMode } from "./config.ts";
 import { isAffected } from "./bun-version.ts";
 import { describeFlags, type Disposition, type SignalLibrary } from "./native.ts";
 import type { RepairRecord } from "./state.ts";
@@ -46,7 +52,18 @@ export function describeDisposition(lib: SignalLibrary, disposition: Disposition
   return `${handler} flags=${describeFlags(disposition.flags, lib.flagValues)}`;
 }
 
-/** Applies the plan; returns one record per signal that actually changed. */
+/**
+ * Before any Go runtime loads: registers the calling (JS) thread and wraps
+ * the suspend handlers. Returns the names of the wrapped signals; empty when
+ * the mechanism is "restore", the platform has no wrapper, or nothing to wrap.
+ */
+export function protectSuspendHandlers(lib: SignalLibrary, plan: SignalPlan, mechanism: SignalMechanism): string[] {
+  if (mechanism !== "wrap" || !lib.wrapSupported || plan.suspend.length === 0) return [];
+  lib.registerThread();
+  return plan.suspend.filter((signal) => lib.wrapSuspendHandler(signal) !== "no-handler").map(signalName);
+}
+
+/** After a Go load: applies the plan; returns one record per signal that actually changed. */
 export function repairSignals(lib: SignalLibrary, plan: SignalPlan, trigger: string): RepairRecord[] {
   const records: RepairRecord[] = [];
   const apply = (signal: number, restore: (signal: number) => "repaired" | "unchanged") => {
@@ -60,7 +77,8 @@ export function repairSignals(lib: SignalLibrary, plan: SignalPlan, trigger: str
       });
     }
   };
-  for (const signal of plan.suspend) apply(signal, lib.restoreFlags);
+  // A wrapped handler already has SA_ONSTACK, which Go leaves alone: nothing to repair.
+  for (const signal of plan.suspend) if (!lib.isWrapped(signal)) apply(signal, lib.restoreFlags);
   for (const signal of plan.dispositions) apply(signal, lib.restoreDisposition);
   return records;
 }

@@ -51,6 +51,8 @@ export interface PreloadState {
   signalLibrary?: SignalLibrary;
   signalLibraryPath?: string;
   snapshotTainted: boolean;
+  /** Signals whose JSC handler got the SA_ONSTACK-safe wrapper. */
+  wrapped: string[];
   repairs: RepairRecord[];
   guarded: GuardRecord[];
   events: EventRecord[];
@@ -67,6 +69,7 @@ function fresh(): PreloadState {
     installedBy: [],
     warmup: { status: "pending" },
     snapshotTainted: false,
+    wrapped: [],
     repairs: [],
     guarded: [],
     events: [],

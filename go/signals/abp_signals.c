@@ -17,14 +17,18 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 // Bumped whenever an exported signature changes; the TypeScript side refuses
 // a library whose ABI it does not know instead of calling into it blindly.
-#define ABP_ABI_VERSION 1
+#define ABP_ABI_VERSION 2
 
 #ifndef NSIG
 #define NSIG 65
@@ -191,3 +195,441 @@ uint64_t abp_flag_value(int32_t which) {
 	default: return 0;
 	}
 }
+
+// ---------------------------------------------------------------------------
+// The suspend-handler wrapper (ABI 2).
+//
+// abp_restore_flags fixes the hang by taking SA_ONSTACK away from JSC's
+// suspend/resume handler. That breaks the invariant Go relies on: every
+// handler that can interrupt Go code must run on the alternate signal stack,
+// because a goroutine stack only guarantees a few hundred bytes below its
+// stack pointer, while the kernel's signal frame (up to ~3.5 KiB with
+// AVX-512 state) plus the handler's own frame would be written there.
+//
+// The wrapper keeps SA_ONSTACK and instead decides per delivery where JSC's
+// handler runs, based on the stack pointer of the interrupted code:
+//   - on the thread's registered native stack: it moves to just below that
+//     stack pointer (what the kernel would have done without SA_ONSTACK) and
+//     calls JSC there, so JSC's "am I on my own stack" check passes and the
+//     thread suspends normally. The alternate stack is disabled meanwhile, so
+//     the resume signal JSC waits for in sigsuspend is delivered on that
+//     native stack too instead of over the frames at the alternate stack's top;
+//   - anywhere else (a goroutine stack, or nested inside another handler on
+//     the alternate stack): it calls JSC right where it is, on the alternate
+//     stack; JSC sees that, backs off, and Thread::suspend() retries, which
+//     succeeds once the thread is back on its native stack. Nothing is ever
+//     written below a goroutine's stack pointer;
+//   - on a thread nobody registered: the bounds are unknown and a back-off
+//     could repeat forever, so it behaves like abp_restore_flags (runs JSC
+//     just below the interrupted stack pointer), and counts it.
+// Everything in the handler is async-signal-safe: no locks, no allocation,
+// only sigaltstack(2), gettid(2) and atomics; errno is preserved.
+// ---------------------------------------------------------------------------
+
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#define ABP_HAVE_WRAPPER 1
+#else
+#define ABP_HAVE_WRAPPER 0
+#endif
+
+// Counters reported by abp_wrap_stats, in this order.
+enum {
+	ABP_STAT_CALLS,        // wrapper invocations
+	ABP_STAT_SWITCHED,     // interrupted on the registered native stack: JSC ran there
+	ABP_STAT_OFF_NATIVE,   // interrupted outside native stack and alt stack (goroutine stack): JSC backed off
+	ABP_STAT_OFF_EPISODES, // runs of consecutive OFF_NATIVE deliveries on one thread
+	ABP_STAT_ON_ALTSTACK,  // interrupted while already on the alternate stack: JSC backed off
+	ABP_STAT_UNREGISTERED, // thread not registered: JSC ran below the interrupted stack pointer
+	ABP_STAT_DIRECT,       // thread has no alternate stack (or it is disabled): called in place
+	ABP_STAT_NESTED,       // the resume signal, delivered inside the switched call: called in place
+	ABP_STAT_LOW_HEADROOM, // native stack nearly exhausted: JSC backed off instead
+	ABP_STAT_ALT_ERROR,    // sigaltstack(SS_DISABLE) failed: JSC backed off instead
+	ABP_STAT_THREADS,      // registered threads (not a counter of deliveries)
+	ABP_STAT_COUNT
+};
+
+int32_t abp_wrap_supported(void) { return ABP_HAVE_WRAPPER; }
+
+#if ABP_HAVE_WRAPPER
+
+#if defined(__x86_64__)
+#define ABP_RED_ZONE 128
+#define ABP_INTERRUPTED_SP(uc) ((uintptr_t)(uc)->uc_mcontext.gregs[REG_RSP])
+#else
+#define ABP_RED_ZONE 0
+#define ABP_INTERRUPTED_SP(uc) ((uintptr_t)(uc)->uc_mcontext.sp)
+#endif
+// Extra gap below the red zone, and the least native stack that must remain
+// below the new stack pointer for JSC's handler (a few hundred bytes) to run.
+#define ABP_SWITCH_MARGIN 64
+#define ABP_MIN_HEADROOM 16384
+#define ABP_MAX_THREADS 256
+
+// void abp_call_on_stack(uintptr_t sp, void (*fn)(void *), void *arg):
+// calls fn(arg) with the stack pointer set to sp (16-byte aligned), then
+// returns on the original stack.
+void abp_call_on_stack(uintptr_t sp, void (*fn)(void *), void *arg);
+#if defined(__x86_64__)
+#ifdef __CET__
+#define ABP_ENDBR "  endbr64\n"
+#else
+#define ABP_ENDBR ""
+#endif
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".globl abp_call_on_stack\n"
+        ".hidden abp_call_on_stack\n"
+        ".type abp_call_on_stack,@function\n"
+        "abp_call_on_stack:\n"
+        "  .cfi_startproc\n" ABP_ENDBR
+        "  pushq %rbp\n"
+        "  .cfi_def_cfa_offset 16\n"
+        "  .cfi_offset %rbp, -16\n"
+        "  movq %rsp, %rbp\n"
+        "  .cfi_def_cfa_register %rbp\n"
+        "  movq %rdi, %rsp\n"
+        "  movq %rdx, %rdi\n"
+        "  callq *%rsi\n"
+        "  movq %rbp, %rsp\n"
+        "  popq %rbp\n"
+        "  .cfi_def_cfa %rsp, 8\n"
+        "  retq\n"
+        "  .cfi_endproc\n"
+        ".size abp_call_on_stack, .-abp_call_on_stack\n");
+#else
+#if defined(__ARM_FEATURE_BTI_DEFAULT) && __ARM_FEATURE_BTI_DEFAULT
+#define ABP_BTI "  bti c\n"
+#else
+#define ABP_BTI ""
+#endif
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".globl abp_call_on_stack\n"
+        ".hidden abp_call_on_stack\n"
+        ".type abp_call_on_stack,%function\n"
+        "abp_call_on_stack:\n"
+        "  .cfi_startproc\n" ABP_BTI
+        "  stp x29, x30, [sp, #-16]!\n"
+        "  .cfi_def_cfa_offset 16\n"
+        "  .cfi_offset x29, -16\n"
+        "  .cfi_offset x30, -8\n"
+        "  mov x29, sp\n"
+        "  .cfi_def_cfa_register x29\n"
+        "  mov sp, x0\n"
+        "  mov x0, x2\n"
+        "  blr x1\n"
+        "  mov sp, x29\n"
+        "  .cfi_def_cfa_register sp\n"
+        "  ldp x29, x30, [sp], #16\n"
+        "  .cfi_def_cfa_offset 0\n"
+        "  .cfi_restore x29\n"
+        "  .cfi_restore x30\n"
+        "  ret\n"
+        "  .cfi_endproc\n"
+        ".size abp_call_on_stack, .-abp_call_on_stack\n");
+#endif
+
+// One registered thread. A slot belongs to (tid, pthread_self): a recycled
+// tid on a different stack does not match, and glibc only hands the same
+// pthread_t to a new thread when it reuses the same cached stack block.
+struct abp_thread {
+	int32_t tid;        // 0 = free; written last by the owner (release)
+	int32_t off_native; // handler-private: previous delivery was OFF_NATIVE
+	int32_t in_switch;  // handler-private: JSC's handler is running on the native stack
+	uintptr_t self;
+	uintptr_t lo, hi;   // native stack [lo, hi)
+};
+
+static struct abp_thread threads[ABP_MAX_THREADS];
+static uint64_t stats[ABP_STAT_COUNT];
+static struct sigaction wrapped[NSIG];   // the handler each wrapper stands in for
+static int wrapped_set[NSIG];
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static int thread_key_ok;
+
+static void bump(int which) { __atomic_fetch_add(&stats[which], 1, __ATOMIC_RELAXED); }
+
+static int32_t current_tid(void) { return (int32_t)syscall(SYS_gettid); }
+
+static struct abp_thread *find_thread(int32_t tid, uintptr_t self) {
+	for (int i = 0; i < ABP_MAX_THREADS; i++) {
+		if (__atomic_load_n(&threads[i].tid, __ATOMIC_ACQUIRE) == tid && threads[i].self == self) return &threads[i];
+	}
+	return NULL;
+}
+
+// The wrapper and the thread-exit destructor point into this library, so once
+// either is installed it must never be unmapped (bun:ffi's close() would).
+static void pin_self(void) {
+	static int pinned;
+	if (__atomic_exchange_n(&pinned, 1, __ATOMIC_ACQ_REL)) return;
+	Dl_info info;
+	if (dladdr((void *)pin_self, &info) != 0 && info.dli_fname != NULL) {
+		(void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+	}
+}
+
+static void release_slot(struct abp_thread *t) {
+	if (t == NULL) return;
+	__atomic_store_n(&t->tid, 0, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&stats[ABP_STAT_THREADS], 1, __ATOMIC_RELAXED);
+}
+
+static void thread_exit(void *slot) { release_slot((struct abp_thread *)slot); }
+
+static void make_thread_key(void) { thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0; }
+
+// Records the calling thread's native stack bounds so the wrapper can tell
+// its own stack from a goroutine's. Call it on every thread JavaScriptCore
+// may suspend (the main JS thread, each Worker) before Go code runs there;
+// calling again refreshes the entry. The entry is dropped when the thread
+// exits. Returns 1 registered, 0 refreshed, -1 bounds unknown, -2 table full,
+// -4 unsupported platform.
+int32_t abp_register_thread(void) {
+	pthread_attr_t attr;
+	void *addr = NULL;
+	size_t size = 0;
+	if (pthread_getattr_np(pthread_self(), &attr) != 0) return -1;
+	int rc = pthread_attr_getstack(&attr, &addr, &size);
+	pthread_attr_destroy(&attr);
+	if (rc != 0 || addr == NULL || size == 0) return -1;
+	pin_self();
+	pthread_once(&thread_key_once, make_thread_key);
+
+	int32_t tid = current_tid();
+	uintptr_t self = (uintptr_t)pthread_self();
+	struct abp_thread *t = find_thread(tid, self);
+	int32_t result = 0;
+	if (t == NULL) {
+		for (int i = 0; i < ABP_MAX_THREADS && t == NULL; i++) {
+			int32_t expected = 0;
+			// -1 reserves the slot: no handler matches it until it is complete.
+			if (__atomic_compare_exchange_n(&threads[i].tid, &expected, -1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) t = &threads[i];
+		}
+		if (t == NULL) return -2;
+		result = 1;
+		__atomic_fetch_add(&stats[ABP_STAT_THREADS], 1, __ATOMIC_RELAXED);
+	} else {
+		// A handler on this very thread could run between the stores below;
+		// hide the entry meanwhile (it then counts as unregistered once).
+		__atomic_store_n(&t->tid, -1, __ATOMIC_RELEASE);
+	}
+	t->self = self;
+	t->lo = (uintptr_t)addr;
+	t->hi = (uintptr_t)addr + size;
+	t->off_native = 0;
+	t->in_switch = 0;
+	__atomic_store_n(&t->tid, tid, __ATOMIC_RELEASE);
+	if (thread_key_ok) pthread_setspecific(thread_key, t);
+	return result;
+}
+
+// Forgets the calling thread. Returns 1 when it was registered, 0 otherwise.
+int32_t abp_unregister_thread(void) {
+	struct abp_thread *t = find_thread(current_tid(), (uintptr_t)pthread_self());
+	if (t == NULL) return 0;
+	if (thread_key_ok) pthread_setspecific(thread_key, NULL);
+	release_slot(t);
+	return 1;
+}
+
+struct abp_call {
+	const struct sigaction *target;
+	int sig;
+	siginfo_t *info;
+	void *uc;
+	int disable_altstack; // in: must the alternate stack be off during the call
+	int ran;              // out: the handler ran
+};
+
+static void invoke(const struct abp_call *c) {
+	if (c->target->sa_flags & SA_SIGINFO) {
+		c->target->sa_sigaction(c->sig, c->info, c->uc);
+	} else {
+		c->target->sa_handler(c->sig);
+	}
+}
+
+// Runs on the native stack. The kernel refuses to change the alternate stack
+// while the caller runs on it, which is why this happens only after the switch.
+static void run_on_native(void *arg) {
+	struct abp_call *c = arg;
+	stack_t off, old;
+	int disabled = 0;
+	if (c->disable_altstack) {
+		memset(&off, 0, sizeof off);
+		off.ss_flags = SS_DISABLE;
+		// Without this a nested delivery (the resume signal JSC waits for)
+		// would start at the alternate stack's top, over the ucontext JSC
+		// just published to the suspending thread. Never run JSC then.
+		if (sigaltstack(&off, &old) != 0) return;
+		disabled = 1;
+	}
+	invoke(c);
+	c->ran = 1;
+	if (disabled) {
+		old.ss_flags &= ~SS_ONSTACK;
+		(void)sigaltstack(&old, NULL);
+	}
+}
+
+static void suspend_wrapper(int sig, siginfo_t *info, void *ucv) {
+	int saved_errno = errno;
+	bump(ABP_STAT_CALLS);
+	ucontext_t *uc = ucv;
+	struct abp_call call = {&wrapped[sig], sig, info, ucv, 0, 0};
+	if (sig <= 0 || sig >= NSIG || !__atomic_load_n(&wrapped_set[sig], __ATOMIC_ACQUIRE)) goto out;
+
+	uintptr_t here = (uintptr_t)&call;
+	uintptr_t alt_lo = (uintptr_t)uc->uc_stack.ss_sp, alt_hi = alt_lo + uc->uc_stack.ss_size;
+	int on_alt = !(uc->uc_stack.ss_flags & SS_DISABLE) && here >= alt_lo && here < alt_hi;
+	struct abp_thread *t = find_thread(current_tid(), (uintptr_t)pthread_self());
+	if (!on_alt) {
+		// No alternate stack, or we are nested inside JSC's sigsuspend on the
+		// native stack (the resume signal): exactly the delivery JSC expects.
+		bump(t != NULL && t->in_switch ? ABP_STAT_NESTED : ABP_STAT_DIRECT);
+		invoke(&call);
+		goto out;
+	}
+
+	uintptr_t sp = ABP_INTERRUPTED_SP(uc);
+	if (sp >= alt_lo && sp < alt_hi) {
+		bump(ABP_STAT_ON_ALTSTACK);
+		invoke(&call); // JSC backs off; Thread::suspend() retries
+		goto out;
+	}
+
+	uintptr_t target = (sp - ABP_RED_ZONE - ABP_SWITCH_MARGIN) & ~(uintptr_t)15;
+	if (t == NULL) {
+		bump(ABP_STAT_UNREGISTERED);
+	} else if (sp <= t->lo || sp > t->hi) {
+		bump(ABP_STAT_OFF_NATIVE);
+		if (!t->off_native) bump(ABP_STAT_OFF_EPISODES);
+		t->off_native = 1;
+		invoke(&call); // on the alternate stack: JSC backs off and retries
+		goto out;
+	} else {
+		t->off_native = 0;
+		if (target < t->lo + ABP_MIN_HEADROOM) {
+			bump(ABP_STAT_LOW_HEADROOM);
+			invoke(&call);
+			goto out;
+		}
+		bump(ABP_STAT_SWITCHED);
+	}
+	// While JSC's handler runs on the native stack the alternate stack is off,
+	// so only the resume signal itself may arrive there (it is handled above).
+	// Block every other asynchronous signal for the call: a Go handler (SIGURG
+	// preemption, SIGPROF) would otherwise land on the native stack, which
+	// older Go releases reject as "signal arrived on the wrong stack". JSC
+	// itself blocks all of them during its sigsuspend; rt_sigreturn puts back
+	// the interrupted mask, pending ones are delivered then.
+	sigset_t block;
+	sigfillset(&block);
+	sigdelset(&block, sig);
+	sigdelset(&block, SIGSEGV);
+	sigdelset(&block, SIGBUS);
+	sigdelset(&block, SIGILL);
+	sigdelset(&block, SIGFPE);
+	sigdelset(&block, SIGTRAP);
+	sigdelset(&block, SIGSYS);
+	// sig itself keeps the state the kernel gave it (blocked unless SA_NODEFER).
+	(void)pthread_sigmask(SIG_BLOCK, &block, NULL);
+	call.disable_altstack = 1;
+	if (t != NULL) t->in_switch = 1;
+	abp_call_on_stack(target, run_on_native, &call);
+	if (t != NULL) t->in_switch = 0;
+	if (!call.ran) {
+		bump(ABP_STAT_ALT_ERROR);
+		invoke(&call);
+	}
+out:
+	errno = saved_errno;
+}
+
+static void *wrapper_address(void) { return (void *)suspend_wrapper; }
+
+// Replaces the handler of `sig` (JSC's suspend/resume handler) by the wrapper,
+// installed with the original mask and flags plus SA_ONSTACK | SA_SIGINFO, so
+// SA_NODEFER / SA_RESETHAND / SA_RESTART and the blocked set during the call
+// are what the original asked for. Safe before or after a Go runtime loads:
+// Go's setsigstack leaves a handler that has SA_ONSTACK alone, and a later Go
+// runtime records the wrapper as a foreign handler and forwards to it.
+// Returns 1 wrapped, 0 already wrapped, -3 SIG_DFL/SIG_IGN (nothing to wrap),
+// -1 invalid signal or sigaction failed, -4 unsupported platform.
+int32_t abp_wrap_suspend_handler(int32_t sig) {
+	if (!valid_signal(sig)) return -1;
+	struct sigaction cur;
+	if (sigaction(sig, NULL, &cur) != 0) return -1;
+	void *handler = handler_of(&cur);
+	if (handler == wrapper_address()) return 0;
+	if (handler == (void *)SIG_DFL || handler == (void *)SIG_IGN) return -3;
+	pin_self();
+	wrapped[sig] = cur;
+	__atomic_store_n(&wrapped_set[sig], 1, __ATOMIC_RELEASE);
+	struct sigaction w;
+	memset(&w, 0, sizeof w);
+	w.sa_sigaction = suspend_wrapper;
+	w.sa_mask = cur.sa_mask;
+	w.sa_flags = (int)(((unsigned long)cur.sa_flags | SA_ONSTACK | SA_SIGINFO) & ~(unsigned long)SA_RESTORER);
+	if (sigaction(sig, &w, NULL) != 0) return -1;
+	return 1;
+}
+
+// Puts back the handler the wrapper stood in for (with the flags it had when
+// it was wrapped). Returns 1 unwrapped, 0 not wrapped, -1 failure.
+int32_t abp_unwrap_suspend_handler(int32_t sig) {
+	if (!valid_signal(sig)) return -1;
+	struct sigaction cur;
+	if (sigaction(sig, NULL, &cur) != 0) return -1;
+	if (handler_of(&cur) != wrapper_address()) return 0;
+	struct sigaction orig = wrapped[sig];
+	orig.sa_flags &= ~SA_RESTORER;
+	// wrapped[sig] stays valid: a delivery already in flight still reads it.
+	if (sigaction(sig, &orig, NULL) != 0) return -1;
+	return 1;
+}
+
+// 1 when the live handler of `sig` is the wrapper, 0 otherwise, -1 invalid.
+// out (optional) receives the wrapped handler's address and flags.
+int32_t abp_wrap_query(int32_t sig, uint64_t *out) {
+	if (!valid_signal(sig)) return -1;
+	struct sigaction cur;
+	if (sigaction(sig, NULL, &cur) != 0) return -1;
+	int32_t is = handler_of(&cur) == wrapper_address();
+	if (out != NULL) {
+		int set = __atomic_load_n(&wrapped_set[sig], __ATOMIC_ACQUIRE);
+		out[0] = set ? (uint64_t)(uintptr_t)handler_of(&wrapped[sig]) : 0;
+		out[1] = set ? (uint64_t)(unsigned long)wrapped[sig].sa_flags : 0;
+	}
+	return is;
+}
+
+// Copies up to n counters (see ABP_STAT_*) into out; returns how many exist.
+int32_t abp_wrap_stats(uint64_t *out, int32_t n) {
+	for (int32_t i = 0; out != NULL && i < n && i < ABP_STAT_COUNT; i++) out[i] = __atomic_load_n(&stats[i], __ATOMIC_RELAXED);
+	return ABP_STAT_COUNT;
+}
+
+// Zeroes the delivery counters (not the registered-thread count).
+void abp_wrap_stats_reset(void) {
+	for (int i = 0; i < ABP_STAT_COUNT; i++) {
+		if (i != ABP_STAT_THREADS) __atomic_store_n(&stats[i], 0, __ATOMIC_RELAXED);
+	}
+}
+
+#else // !ABP_HAVE_WRAPPER: macOS has no JSC suspend signal, nothing to wrap.
+
+int32_t abp_register_thread(void) { return -4; }
+int32_t abp_unregister_thread(void) { return 0; }
+int32_t abp_wrap_suspend_handler(int32_t sig) { (void)sig; return -4; }
+int32_t abp_unwrap_suspend_handler(int32_t sig) { (void)sig; return -4; }
+int32_t abp_wrap_query(int32_t sig, uint64_t *out) { (void)sig; (void)out; return -4; }
+int32_t abp_wrap_stats(uint64_t *out, int32_t n) {
+	for (int32_t i = 0; out != NULL && i < n && i < ABP_STAT_COUNT; i++) out[i] = 0;
+	return ABP_STAT_COUNT;
+}
+void abp_wrap_stats_reset(void) {}
+
+#endif
