@@ -11,11 +11,12 @@ export const WARMUP_ONLY_ENTRY = join(REPO_ROOT, "test", "support", "warmup-only
 
 export type ScenarioName = "plain" | "gc" | "async" | "worker" | "wasm" | "bun-test";
 export type LoadPath = "napi" | "ffi";
-export type Mode = "none" | "warmup-only" | "preload";
+// preload-restore: the full preload with the flag-restore mechanism instead of the wrapper.
+export type Mode = "none" | "warmup-only" | "preload" | "preload-restore";
 
 export const SCENARIOS: readonly ScenarioName[] = ["plain", "gc", "async", "worker", "wasm", "bun-test"];
 export const LOAD_PATHS: readonly LoadPath[] = ["napi", "ffi"];
-export const MODES: readonly Mode[] = ["none", "warmup-only", "preload"];
+export const MODES: readonly Mode[] = ["none", "warmup-only", "preload", "preload-restore"];
 
 /** Copies the scenario apps next to the built fixtures so `require("asherah")` resolves there. */
 export function prepareApps(): string {
@@ -42,15 +43,24 @@ export interface ScenarioRun {
 }
 
 export function scenarioCommand(run: ScenarioRun): string[] {
-  const preload = run.mode === "preload" ? ["--preload", PRELOAD_ENTRY] : run.mode === "warmup-only" ? ["--preload", WARMUP_ONLY_ENTRY] : [];
+  const preload =
+    run.mode === "preload" || run.mode === "preload-restore" ? ["--preload", PRELOAD_ENTRY] : run.mode === "warmup-only" ? ["--preload", WARMUP_ONLY_ENTRY] : [];
   if (run.scenario === "bun-test") return [run.bun, "test", ...preload, "./asherah.bun-test.ts"];
   return [run.bun, ...preload, `./${run.scenario}.ts`];
 }
 
 export function scenarioEnv(run: ScenarioRun): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, ABP_PATH: run.path, ...run.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ABP_PATH: run.path,
+    ...(run.mode === "preload-restore" ? { ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: "restore" } : {}),
+    ...run.env,
+  };
   // The developer's own settings must not leak into a measured run.
-  for (const key of Object.keys(env)) if (key.startsWith("ASHERAH_BUN_PRELOAD_") && !(run.env && key in run.env)) delete env[key];
+  for (const key of Object.keys(env)) {
+    const ours = (run.env && key in run.env) || (run.mode === "preload-restore" && key === "ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM");
+    if (key.startsWith("ASHERAH_BUN_PRELOAD_") && !ours) delete env[key];
+  }
   delete env.BUN_INSTALL_CACHE_DIR;
   env.BUN_RUNTIME_TRANSPILER_CACHE_PATH = "0";
   return env;
