@@ -4,8 +4,8 @@
 // sees the hang, so these tests can fail.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { bunBinary, pinnedBunVersion } from "../support/bun-versions.ts";
-import { describeRun } from "../support/spawn.ts";
-import { LOAD_PATHS, prepareApps, runScenario, SCENARIOS, type ScenarioRun } from "../support/scenarios.ts";
+import { describeRun, runProcess } from "../support/spawn.ts";
+import { LOAD_PATHS, PRELOAD_ENTRY, prepareApps, runScenario, SCENARIOS, WARMUP_ONLY_ENTRY, type ScenarioRun } from "../support/scenarios.ts";
 
 // 1.0.36 (SIGUSR1, no Bun altstack), 1.2.19 (worst case), 1.3.14 (last affected), pinned (fixed).
 const VERSIONS = (process.env.ABP_E2E_VERSIONS ?? `1.0.36,1.2.19,1.3.14,${pinnedBunVersion()}`).split(",");
@@ -40,6 +40,15 @@ describe("control: the hang is real and visible to this harness", () => {
     expect(result.outcome, describeRun(result)).toBe("hang");
     expect(result.diagnosis!.cpu, describeRun(result)).toBeGreaterThan(0.5);
   }, 30_000);
+
+  test("Bun 1.2.19: the Go warmup library alone, then one WebAssembly call, hangs; with the full preload it does not", async () => {
+    const bun = bunBinary("1.2.19");
+    const warmupOnly = await runProcess([bun, "--preload", WARMUP_ONLY_ENTRY, "./wasm-only.ts"], { cwd: appsDir, timeoutMs: 5_000 });
+    expect(warmupOnly.outcome, describeRun(warmupOnly)).toBe("hang");
+    const preload = await runProcess([bun, "--preload", PRELOAD_ENTRY, "./wasm-only.ts"], { cwd: appsDir, timeoutMs: 20_000 });
+    expect(preload.outcome, describeRun(preload)).toBe("ok");
+    expect(preload.stdout).toContain("OK wasm-only");
+  }, 40_000);
 
   test("Bun 1.2.19 with only the Go warmup (the original write-up's fix) still hangs (bun:ffi path)", async () => {
     const result = await runScenario({ bun: bunBinary("1.2.19"), scenario: "wasm", path: "ffi", mode: "warmup-only", timeoutMs: 5_000, appsDir });
