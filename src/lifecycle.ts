@@ -19,8 +19,21 @@ export function debugLog(state: PreloadState): DebugLog {
   return createDebugLog(state.config?.debug ?? false);
 }
 
+/** Inside a `bun build --compile` binary, modules live in Bun's embedded file system. */
+export function insideCompiledBinary(dir: string = PREBUILDS_DIR): boolean {
+  return dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(dir);
+}
+
 export function prebuildLocation(state: PreloadState): PrebuildLocation {
-  return locatePrebuilds(currentPlatform(), PREBUILDS_DIR, state.config?.libraryDir);
+  const override = state.config?.libraryDir;
+  if (override === undefined && insideCompiledBinary()) {
+    throw new PreloadError(
+      "LIBRARY_MISSING",
+      "running inside a `bun build --compile` binary, which does not embed the prebuilt native libraries.",
+      `Ship node_modules/asherah-bun-preload/prebuilds/${process.platform}-${process.arch}/ next to the binary and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.`,
+    );
+  }
+  return locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
 }
 
 /** Verifies a library before it is loaded: checksum for shipped files, file checks for an override. */

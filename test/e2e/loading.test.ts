@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { bunBinary, pinnedBunVersion } from "../support/bun-versions.ts";
+import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { FIXTURE_BUILD, PRELOAD_ENTRY, prepareApps, scenarioEnv, writeBunfig } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 
@@ -141,6 +141,26 @@ describe("ways to enable the preload", () => {
       expect(result.stderr).toMatch(/\b1 pass\b/);
     }, 40_000);
   }
+
+  test("bun build --compile: install() first in the entry; libraries from ASHERAH_BUN_PRELOAD_LIBRARY_DIR", async () => {
+    const dir = join(appsDir, "compiled");
+    const build = await run(PINNED, ["build", "--compile", "./entry.ts", "--outfile", "./app"], { cwd: dir });
+    expect(build.outcome, describeRun(build)).toBe("ok");
+    const binary = join(dir, "app");
+    const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir });
+    const without = await runProcess([binary], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(without.outcome, describeRun(without)).toBe("fail");
+    expect(without.stderr).toContain("running inside a `bun build --compile` binary");
+    expect(without.stderr).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
+    const withDir = await runProcess([binary], {
+      cwd: dir,
+      env: { ...env, ASHERAH_BUN_PRELOAD_LIBRARY_DIR: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`) },
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(withDir.outcome, describeRun(withDir)).toBe("ok");
+    expect(withDir.stdout).toContain("compiled");
+    expect(withDir.stdout).toContain('"phase":"installed","warmup":"done"');
+  }, 60_000);
 
   test("the preload listed twice (bare name and path) installs once", async () => {
     const dir = appDir("apps-twice", `preload = ["asherah-bun-preload", ${JSON.stringify(PRELOAD_ENTRY)}]\n`);
