@@ -30,10 +30,12 @@
 
 #define ABP_WD_EXIT_STATUS 70
 #define ABP_WD_SAMPLE_MS 200
-// A thread woken this often is in a signal storm: an idle or busy thread
-// normally switches a few dozen times a second, JavaScriptCore's endless
-// suspend retry (oven-sh/bun#31158) thousands of times.
-#define ABP_WD_STORM_PER_SECOND 1000
+// A thread switched this often is in a signal storm. Measured on 2 cores:
+// JavaScriptCore's endless suspend retry (oven-sh/bun#31158, Bun 1.2.19) ran
+// the JS thread at ~130,000 switches/s and its suspending helper at ~130,000;
+// a blocked thread does ~0, and a spinning one preempted under full CPU
+// contention ~1,400 (involuntary).
+#define ABP_WD_STORM_PER_SECOND 5000
 #define ABP_WD_WHAT_MAX 1024
 
 #if defined(__linux__)
@@ -462,7 +464,8 @@ static int start_thread(void) {
 	int rc = pthread_attr_init(&attr);
 	if (rc == 0) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 * 1024);
+		// No smaller stack: glibc refuses (EINVAL) a stack that cannot hold the
+		// process's static TLS, and Bun 1.2.19 has more than 256 KiB of it.
 		rc = pthread_create(&thread, &attr, watch, NULL);
 		pthread_attr_destroy(&attr);
 	}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bun
+// The command line: `bunx asherah-bun-preload doctor [--json] [--cwd DIR]`.
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { formatReport, runDoctor } from "./doctor.ts";
+
+const USAGE = `usage: asherah-bun-preload doctor [--json] [--cwd DIR]
+       asherah-bun-preload --help
+
+doctor   checks, without loading any Go code, whether Go-based native modules
+         (asherah 3.x, ASHERAH_BUN_PRELOAD_PACKAGES) will load and run under
+         this Bun in DIR: Bun version, platform, the preload's native libraries
+         and their checksums, bunfig.toml preload entries, the guarded packages'
+         native files (Go runtime, NODELETE), signal dispositions.
+  --json     print the report as one JSON object instead of text
+  --cwd DIR  check DIR instead of the current directory (where bun would start).
+             The doctor is a Bun process too: in a directory whose bunfig.toml
+             preload is broken, Bun stops before the doctor runs; run it from
+             elsewhere with --cwd DIR.
+
+exit status: 0 nothing would break, 1 something would break (ERROR lines),
+             3 warnings only, 2 bad command line.
+`;
+
+class UsageError extends Error {}
+
+interface Command {
+  readonly json: boolean;
+  readonly cwd: string;
+}
+
+/** Parses argv (without the runtime and script). Returns "help" or a doctor command; throws UsageError. */
+export function parseArgs(args: readonly string[], cwd: string = process.cwd()): Command | "help" {
+  if (args.length === 0) throw new UsageError("missing command");
+  if (args.includes("--help") || args.includes("-h") || args[0] === "help") return "help";
+  const [command, ...rest] = args;
+  if (command !== "doctor") throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  let json = false;
+  let dir: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === "--json") {
+      json = true;
+    } else if (arg === "--cwd" || arg.startsWith("--cwd=")) {
+      if (dir !== undefined) throw new UsageError("--cwd given twice");
+      const value = arg === "--cwd" ? rest[++i] : arg.slice("--cwd=".length);
+      if (value === undefined || value === "") throw new UsageError("--cwd needs a directory");
+      dir = value;
+    } else {
+      throw new UsageError(`unknown option ${JSON.stringify(arg)} for doctor`);
+    }
+  }
+  const target = resolve(cwd, dir ?? ".");
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(target).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw new UsageError(`--cwd ${JSON.stringify(dir)}: ${target} is not a directory`);
+  return { json, cwd: target };
+}
+
+export function main(args: readonly string[]): number {
+  let command: Command | "help";
+  try {
+    command = parseArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`asherah-bun-preload: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const report = runDoctor({ cwd: command.cwd, env: process.env });
+  process.stdout.write(command.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
+  return report.exitCode;
+}
+
+if (import.meta.main) process.exitCode = main(process.argv.slice(2));

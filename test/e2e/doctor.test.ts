@@ -1,0 +1,330 @@
+// `asherah-bun-preload doctor` run as users run it (bun src/cli.ts doctor) in
+// real directories, and its claims cross-checked against what Bun really
+// does there. Plus the debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) of a real
+// require('asherah') on an affected Bun.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DoctorReport } from "../../src/doctor.ts";
+import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
+import { FIXTURE_BUILD } from "../support/scenarios.ts";
+import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
+
+const TEMP_DIRS: string[] = [];
+/** A fresh temporary directory, removed after this file's tests. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  TEMP_DIRS.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of TEMP_DIRS) rmSync(dir, { recursive: true, force: true });
+});
+
+
+const PINNED = pinnedBunVersion();
+const CLI = join(REPO_ROOT, "src", "cli.ts");
+const PRELOAD = join(REPO_ROOT, "src", "index.ts");
+const TIMEOUT_MS = 20_000;
+
+beforeAll(() => {
+  if (!existsSync(join(FIXTURE_BUILD, "node_modules", "asherah"))) {
+    throw new Error(`fixtures are not built (${FIXTURE_BUILD}): run \`node test/fixtures/build.mjs\``);
+  }
+});
+
+/** The environment of a test process: no ASHERAH_BUN_PRELOAD_* from the developer's shell. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("ASHERAH_BUN_PRELOAD_")) delete env[key];
+  env.BUN_RUNTIME_TRANSPILER_CACHE_PATH = "0";
+  return { ...env, ...extra };
+}
+
+/** A fresh app directory with the fixture `asherah` and this package installed (as symlinks), and an optional bunfig.toml. */
+function appDir(options: { bunfig?: string; asherah?: boolean; self?: boolean } = {}): string {
+  const dir = tempDir("abp-doctor-e2e-");
+  mkdirSync(join(dir, "node_modules"));
+  if (options.asherah ?? true) symlinkSync(join(FIXTURE_BUILD, "node_modules", "asherah"), join(dir, "node_modules", "asherah"), "dir");
+  if (options.self ?? true) symlinkSync(REPO_ROOT, join(dir, "node_modules", "asherah-bun-preload"), "dir");
+  if (options.bunfig !== undefined) writeFileSync(join(dir, "bunfig.toml"), options.bunfig);
+  return dir;
+}
+
+async function doctor(version: string, cwd: string, args: string[] = ["--json"], env: Record<string, string> = {}, cli = CLI): Promise<RunResult> {
+  return runProcess([bunBinary(version), cli, "doctor", ...args], { cwd, env: cleanEnv(env), timeoutMs: TIMEOUT_MS });
+}
+
+function report(result: RunResult): DoctorReport {
+  expect(result.outcome === "ok" || result.outcome === "fail", describeRun(result)).toBe(true);
+  try {
+    return JSON.parse(result.stdout) as DoctorReport;
+  } catch {
+    throw new Error(`doctor did not print JSON:\n${describeRun(result)}`);
+  }
+}
+
+const codes = (r: DoctorReport, level?: string) => r.findings.filter((f) => level === undefined || f.level === level).map((f) => f.code);
+
+describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
+  test("no preload configured: exit 1, names the fix; libraries, Go runtime, NODELETE and Bun's own signal state reported", async () => {
+    const dir = appDir();
+    const result = await doctor("1.2.19", dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(1);
+    expect(r.exitCode).toBe(1);
+    expect(r.bun).toMatchObject({ version: "1.2.19", affected: true, suspendSignal: "SIGPWR" });
+    expect(r.platform).toMatchObject({ platform: "linux", arch: process.arch, libc: "glibc", supported: true });
+    expect(r.libraries.map((l) => [l.role, l.integrity])).toEqual([
+      ["warmup", "match"],
+      ["signals", "match"],
+    ]);
+    const sums = readFileSync(join(REPO_ROOT, "prebuilds", "SHA256SUMS"), "utf8");
+    for (const lib of r.libraries) expect(sums).toContain(`${lib.sha256}  linux-${process.arch}/`);
+    const [asherah] = r.packages;
+    expect(asherah).toMatchObject({ name: "asherah", resolved: true, entry: join(dir, "node_modules", "asherah", "dist", "asherah.node") });
+    expect(asherah!.nativeFiles).toEqual([
+      expect.objectContaining({ goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true, goVersion: expect.stringMatching(/^go1\.\d+/) }),
+    ]);
+    expect(r.bunfig.path).toBeUndefined(); // none in the app directory or above it
+    expect(r.bunfig.configuredForRun).toBe(false);
+    expect(codes(r, "error")).toEqual(["NOT_CONFIGURED"]);
+    // Nothing Go-related ran in the doctor: Bun's own handlers, as the preload would snapshot them.
+    expect(r.signals).toMatchObject({ checked: true, goRuntimesLoaded: 0, preloadInThisProcess: false });
+    const pwr = r.signals.dispositions.find((s) => s.signal === "SIGPWR")!;
+    expect(pwr.owner).toBe(bunBinary("1.2.19")); // JavaScriptCore's suspend handler lives in the bun binary
+    expect(pwr.onstack).toBe(false);
+    expect(r.signals.dispositions.find((s) => s.signal === "SIGPIPE")?.disposition).toStartWith("SIG_IGN");
+    expect(r.signals.dispositions.map((s) => s.signal)).toEqual(["SIGPWR", "SIGUSR1", "SIGPIPE", "SIGURG"]);
+
+    const text = await doctor("1.2.19", dir, []);
+    expect(text.exitCode, describeRun(text)).toBe(1);
+    expect(text.stdout).toContain("1.2.19");
+    expect(text.stdout).toContain("AFFECTED");
+    expect(text.stdout).toMatch(/ERROR +Bun 1\.2\.19 hangs once a Go runtime \(asherah\) is loaded/);
+    expect(text.stdout).toContain('preload = ["asherah-bun-preload"]');
+    expect(text.stdout).toMatch(/^Verdict: ERROR: /m);
+  }, 60_000);
+
+  test("preload configured in ./bunfig.toml: exit 0; the doctor process itself ran the preload", async () => {
+    const dir = appDir({ bunfig: '# app\npreload = [\n  "asherah-bun-preload", # guards asherah\n]\n[test]\npreload = ["asherah-bun-preload"]\n' });
+    const result = await doctor("1.2.19", dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(0);
+    expect(r.verdict.status).toBe("ok");
+    expect(r.bunfig).toMatchObject({ path: join(dir, "bunfig.toml"), readByBun: true, configuredForRun: true, configuredForTest: true });
+    expect(r.bunfig.run).toEqual([{ entry: "asherah-bun-preload", kind: "self", resolved: PRELOAD }]);
+    expect(r.signals.preloadInThisProcess).toBe(true);
+    expect(r.signals.goRuntimesLoaded).toBe(1); // the warmup, loaded by the preload in the doctor process
+  }, 60_000);
+
+  test("a bunfig.toml in a parent directory: the doctor says Bun ignores it, and Bun does", async () => {
+    const parent = appDir({ bunfig: 'preload = ["asherah-bun-preload"]\n' });
+    const child = join(parent, "service");
+    mkdirSync(child);
+    const r = report(await doctor("1.2.19", child));
+    expect(r.bunfig).toMatchObject({ path: join(parent, "bunfig.toml"), readByBun: false, configuredForRun: false });
+    expect(codes(r)).toContain("BUNFIG_ELSEWHERE");
+    expect(codes(r, "error")).toEqual(["NOT_CONFIGURED"]);
+    writeFileSync(join(child, "phase.js"), 'console.log("PHASE", require("asherah-bun-preload/api").status().phase);\n');
+    const run = await runProcess([bunBinary("1.2.19"), "phase.js"], { cwd: child, env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+    expect(run.stdout, describeRun(run)).toContain("PHASE not-installed");
+  }, 60_000);
+
+  test('preload = ["asherah-bun-preload/src/index.ts"]: the doctor reports it unresolvable, and Bun refuses it', async () => {
+    const dir = appDir({ bunfig: 'preload = ["asherah-bun-preload/src/index.ts"]\n' });
+    writeFileSync(join(dir, "app.js"), 'console.log("app ran");\n');
+    const run = await runProcess([bunBinary("1.2.19"), "app.js"], { cwd: dir, env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+    expect(run.outcome, describeRun(run)).toBe("fail");
+    expect(run.stderr).toContain('preload not found "asherah-bun-preload/src/index.ts"');
+    // The doctor process reads the same bunfig.toml and would fail the same way: check from the parent directory.
+    const r = report(await doctor("1.2.19", join(dir, ".."), ["--json", "--cwd", dir]));
+    expect(r.bunfig.run).toEqual([expect.objectContaining({ kind: "missing" })]);
+    expect(codes(r, "error")).toEqual(["PRELOAD_NOT_FOUND", "NOT_CONFIGURED"]);
+    expect(r.exitCode).toBe(1);
+  }, 60_000);
+});
+
+test("Bun 1.1.45: the doctor names SIGUSR1 as the suspend signal, and Bun's handler is on SIGUSR1", async () => {
+  const r = report(await doctor("1.1.45", appDir()));
+  expect(r.bun).toMatchObject({ affected: true, suspendSignal: "SIGUSR1" });
+  const byName = Object.fromEntries(r.signals.dispositions.map((s) => [s.signal, s]));
+  expect(byName.SIGUSR1?.owner).toBe(bunBinary("1.1.45"));
+  expect(byName.SIGPWR?.disposition).toStartWith("SIG_DFL");
+}, 60_000);
+
+test(`Bun ${PINNED}: not affected, no preload needed: exit 0`, async () => {
+  const result = await doctor(PINNED, appDir());
+  const r = report(result);
+  expect(result.exitCode, describeRun(result)).toBe(0);
+  expect(r.bun.affected).toBe(false);
+  expect(codes(r)).toEqual(["NOT_NEEDED"]);
+}, 60_000);
+
+test("no asherah installed: nothing to protect, exit 0 even on an affected Bun", async () => {
+  const result = await doctor("1.2.19", appDir({ asherah: false }));
+  const r = report(result);
+  expect(result.exitCode, describeRun(result)).toBe(0);
+  expect(r.packages).toEqual([{ name: "asherah", resolved: false, nativeFiles: [] }]);
+  expect(r.verdict.summary).toContain("nothing to protect");
+}, 60_000);
+
+describe("a Go module linked without NODELETE", () => {
+  // A stand-in .node: the two marks the doctor looks for (Go build info in
+  // the bytes, the cgo runtime symbol in .dynsym), built with and without -z nodelete.
+  const source = `
+__attribute__((used, aligned(16))) static const unsigned char go_buildinfo[64] = {
+  0xff, ' ', 'G', 'o', ' ', 'b', 'u', 'i', 'l', 'd', 'i', 'n', 'f', ':', 8, 2,
+  [32] = 8, 'g', 'o', '1', '.', '9', '9', '.', '0' };
+__attribute__((visibility("default"))) void _cgo_wait_runtime_init_done(void) {}
+__attribute__((visibility("default"))) void napi_register_module_v1(void) {}
+`;
+  function goLikeModule(nodelete: boolean): string {
+    const dir = appDir({ asherah: false });
+    const pkg = join(dir, "node_modules", "asherah");
+    mkdirSync(join(pkg, "dist"), { recursive: true });
+    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0-test", main: "./dist/asherah.node" }));
+    writeFileSync(join(dir, "mod.c"), source);
+    execFileSync(process.env.CC ?? "gcc", ["-shared", "-fPIC", "-O2", ...(nodelete ? ["-Wl,-z,nodelete"] : []), "-o", join(pkg, "dist", "asherah.node"), join(dir, "mod.c")]);
+    return dir;
+  }
+
+  test("is a warning (exit 3), and the same module linked NODELETE is not", async () => {
+    const without = await doctor(PINNED, goLikeModule(false));
+    const r = report(without);
+    expect(without.exitCode, describeRun(without)).toBe(3);
+    expect(r.packages[0]!.nativeFiles).toEqual([expect.objectContaining({ goRuntime: true, goVersion: "go1.99.0", cgoSymbol: true, nodelete: false })]);
+    expect(codes(r, "warn")).toEqual(["NO_NODELETE"]);
+    expect(r.verdict.status).toBe("warn");
+
+    const withFlag = await doctor(PINNED, goLikeModule(true));
+    expect(withFlag.exitCode, describeRun(withFlag)).toBe(0);
+    expect(report(withFlag).packages[0]!.nativeFiles[0]!.nodelete).toBe(true);
+    const text = await doctor(PINNED, goLikeModule(false), []);
+    expect(text.stdout).toMatch(/WARN +.*asherah\.node \(asherah\) links a Go runtime but is not linked NODELETE/);
+  }, 60_000);
+});
+
+describe("broken installs", () => {
+  test("a shipped library whose bytes changed: exit 1, checksum named, the library is not loaded", async () => {
+    const pkg = tempDir("abp-doctor-pkg-");
+    for (const part of ["src", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
+    const target = join(pkg, "prebuilds", `linux-${process.arch}`, "asherah-bun-signals.so");
+    const bytes = readFileSync(target);
+    bytes[bytes.length - 64] = (bytes[bytes.length - 64] ?? 0) ^ 0xff;
+    writeFileSync(target, bytes);
+    const result = await doctor("1.2.19", appDir(), ["--json"], {}, join(pkg, "src", "cli.ts"));
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(1);
+    expect(r.libraries.find((l) => l.role === "signals")).toMatchObject({ integrity: "mismatch", path: target });
+    expect(codes(r, "error")).toEqual(["CHECKSUM_MISMATCH", "NOT_CONFIGURED"]);
+    expect(r.signals.checked).toBe(false);
+    expect(r.signals.reason).toContain("was not loaded");
+  }, 60_000);
+
+  test("ASHERAH_BUN_PRELOAD_LIBRARY_DIR without the libraries: exit 1, both missing", async () => {
+    const empty = tempDir("abp-doctor-libdir-");
+    const r = report(await doctor(PINNED, appDir(), ["--json"], { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: empty }));
+    expect(r.libraries.map((l) => [l.path, l.integrity])).toEqual([
+      [join(empty, "asherah-bun-warmup.so"), "missing"],
+      [join(empty, "asherah-bun-signals.so"), "missing"],
+    ]);
+    expect(codes(r, "error")).toEqual(["LIBRARY_MISSING", "LIBRARY_MISSING"]);
+    expect(r.exitCode).toBe(1);
+  }, 60_000);
+
+  test("an invalid ASHERAH_BUN_PRELOAD_ variable: exit 1, the preload would refuse to start", async () => {
+    const result = await doctor(PINNED, appDir(), [], { ASHERAH_BUN_PRELOAD_WARMUP: "sometimes" });
+    expect(result.exitCode, describeRun(result)).toBe(1);
+    expect(result.stdout).toContain('Config    INVALID: environment variable ASHERAH_BUN_PRELOAD_WARMUP has the invalid value "sometimes".');
+  }, 60_000);
+});
+
+describe("command line", () => {
+  test("--help: usage on stdout, exit 0", async () => {
+    const result = await runProcess([bunBinary(PINNED), CLI, "--help"], { env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+    expect(result.exitCode, describeRun(result)).toBe(0);
+    expect(result.stdout).toStartWith("usage: asherah-bun-preload doctor [--json] [--cwd DIR]");
+  }, 30_000);
+  test("an unknown option: clear error and usage on stderr, exit 2", async () => {
+    const result = await runProcess([bunBinary(PINNED), CLI, "doctor", "--jsn"], { env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+    expect(result.exitCode, describeRun(result)).toBe(2);
+    expect(result.stderr).toStartWith('asherah-bun-preload: unknown option "--jsn" for doctor\n');
+    expect(result.stderr).toContain("usage:");
+    expect(result.stdout).toBe("");
+  }, 30_000);
+  test("no command: exit 2", async () => {
+    const result = await runProcess([bunBinary(PINNED), CLI], { env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+    expect(result.exitCode, describeRun(result)).toBe(2);
+    expect(result.stderr).toStartWith("asherah-bun-preload: missing command");
+  }, 30_000);
+  test("package.json declares the bin and the doctor script", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin["asherah-bun-preload"]).toBe("./src/cli.ts");
+    expect(readFileSync(CLI, "utf8")).toStartWith("#!/usr/bin/env bun\n");
+  });
+});
+
+describe("debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) on an affected Bun (1.2.19)", () => {
+  const app = `const a = require("asherah");
+a.setup({ ServiceName: "s", ProductID: "p", Metastore: "memory", KMS: "static" });
+if (a.decrypt_string("p", a.encrypt_string("p", "hi")) !== "hi") throw new Error("round trip");
+a.shutdown();
+console.log("OK app");
+`;
+  const LINE = /^\[asherah-bun-preload\] (.+)$/;
+  function debugLines(stderr: string): string[] {
+    return stderr.split("\n").flatMap((l) => LINE.exec(l)?.[1] ?? []);
+  }
+  const warmupPath = join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-warmup.so");
+
+  async function run(env: Record<string, string>): Promise<{ result: RunResult; lines: string[]; addon: string }> {
+    const dir = appDir();
+    writeFileSync(join(dir, "app.js"), app);
+    const result = await runProcess([bunBinary("1.2.19"), "--preload", PRELOAD, "app.js"], { cwd: dir, env: cleanEnv(env), timeoutMs: TIMEOUT_MS });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(result.stdout).toContain("OK app");
+    return { result, lines: debugLines(result.stderr), addon: join(FIXTURE_BUILD, "node_modules", "asherah", "dist", "asherah.node") };
+  }
+
+  test("default mechanism: suspend handler wrapped, warmup loaded (path, µs), SIGPIPE repaired after each Go load, module guarded", async () => {
+    const { lines, addon } = await run({ ASHERAH_BUN_PRELOAD_DEBUG: "1" });
+    const index = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const wrapped = index(/^suspend handler wrapped signals=SIGPWR mechanism=wrap$/);
+    const warmup = lines[index(/^warmup loaded /)] ?? "";
+    const w = /^warmup loaded path=(\S+) reason="preload \(eager\)" dlopen_us=(\d+) call_us=(\d+)$/.exec(warmup);
+    expect(w, lines.join("\n")).not.toBeNull();
+    expect(w![1]).toBe(warmupPath);
+    for (const us of [Number(w![2]), Number(w![3])]) expect(us).toBeGreaterThan(0), expect(us).toBeLessThan(5_000_000);
+    // Go in library mode takes SIGPIPE; Bun ignores it: put back after the warmup and after the addon.
+    const pipe = (after: string) =>
+      lines.find((l) => l.startsWith("signal repaired signal=SIGPIPE ") && l.endsWith(`after_load=${after}`)) ?? "";
+    expect(pipe("warmup")).toMatch(/^signal repaired signal=SIGPIPE before="0x[0-9a-f]+ flags=SA_ONSTACK\|SA_SIGINFO\|SA_RESTART" after="SIG_IGN flags=0" after_load=warmup$/);
+    expect(pipe(addon)).toMatch(/before="0x[0-9a-f]+ flags=SA_ONSTACK\|SA_SIGINFO\|SA_RESTART" after="SIG_IGN flags=0"/);
+    const guarded = index(new RegExp(`^module guarded package=asherah path=${addon.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} via=process\\.dlopen go_runtime=true us=\\d+$`));
+    expect(wrapped, lines.join("\n")).toBeGreaterThanOrEqual(0);
+    expect(guarded, lines.join("\n")).toBeGreaterThan(index(/^warmup loaded /));
+    expect(index(/^warmup loaded /)).toBeGreaterThan(wrapped);
+  }, 60_000);
+
+  test("flag-restore mechanism: SIGPWR repaired (SA_ONSTACK removed, same handler) after the warmup and again after the addon", async () => {
+    const { lines, addon } = await run({ ASHERAH_BUN_PRELOAD_DEBUG: "1", ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: "restore" });
+    const pwr = lines.filter((l) => l.startsWith("signal repaired signal=SIGPWR "));
+    expect(pwr.map((l) => l.replace(/.* after_load=/, "")), lines.join("\n")).toEqual(["warmup", addon]);
+    for (const line of pwr) {
+      const m = /before="(0x[0-9a-f]+) flags=(\S+)" after="(0x[0-9a-f]+) flags=(\S+)"/.exec(line);
+      expect(m, line).not.toBeNull();
+      expect(m![1]).toBe(m![3]); // JavaScriptCore's handler stays; only its flags go back
+      expect(m![2]!.split("|")).toContain("SA_ONSTACK");
+      expect(m![4]!.split("|")).not.toContain("SA_ONSTACK");
+    }
+  }, 60_000);
+
+  test("without the variable there is no debug output at all", async () => {
+    const { result, lines } = await run({});
+    expect(lines).toEqual([]);
+    expect(result.stderr).not.toContain("asherah-bun-preload");
+  }, 60_000);
+});
