@@ -45,6 +45,7 @@ export const WRAP_STAT_NAMES = [
   "lowHeadroom",
   "altstackErrors",
   "registeredThreads",
+  "foreign",
 ] as const;
 export type WrapStats = Record<(typeof WRAP_STAT_NAMES)[number], number>;
 export type WrapResult = "wrapped" | "already-wrapped" | "no-handler";

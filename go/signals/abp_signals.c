@@ -245,6 +245,7 @@ enum {
 	ABP_STAT_LOW_HEADROOM, // native stack nearly exhausted: JSC backed off instead
 	ABP_STAT_ALT_ERROR,    // sigaltstack(SS_DISABLE) failed: JSC backed off instead
 	ABP_STAT_THREADS,      // registered threads (not a counter of deliveries)
+	ABP_STAT_FOREIGN,      // sent by another process (kill(1), sigqueue): dropped
 	ABP_STAT_COUNT
 };
 
@@ -480,6 +481,14 @@ static void suspend_wrapper(int sig, siginfo_t *info, void *ucv) {
 	ucontext_t *uc = ucv;
 	struct abp_call call = {&wrapped[sig], sig, info, ucv, 0, 0};
 	if (sig <= 0 || sig >= NSIG || !__atomic_load_n(&wrapped_set[sig], __ATOMIC_ACQUIRE)) goto out;
+	// JavaScriptCore signals its own threads (pthread_kill: SI_TKILL from this
+	// process). A suspend signal from another process is not a suspend request:
+	// on Bun < 1.4 JSC would park the thread in sigsuspend waiting for a resume
+	// that never comes (a stray `kill -PWR` freezes the process, Go or not).
+	if (info != NULL && info->si_code <= 0 && info->si_pid != getpid()) {
+		bump(ABP_STAT_FOREIGN);
+		goto out;
+	}
 
 	uintptr_t here = (uintptr_t)&call;
 	uintptr_t alt_lo = (uintptr_t)uc->uc_stack.ss_sp, alt_hi = alt_lo + uc->uc_stack.ss_size;
