@@ -6,7 +6,7 @@
 // which shows this harness can see the hang at all.
 //
 //   ABP_MATRIX_CI_VERSIONS=1.2.19,1.0.36,pinned   other versions
-//   ABP_MATRIX_CI_REPEAT=5                        more runs per cell (default 3)
+//   ABP_MATRIX_CI_REPEAT=10                       more runs per cell (default 5)
 //
 // Same cells as in the full matrix, same runner functions: a failure here reads
 // like a row of docs/compatibility.md.
@@ -16,7 +16,7 @@ import { isAffected, LOAD_PATHS, prepareMatrixApps, resolveVersions, runCell, SC
 import { cellProblem, formatCell } from "../matrix/report.ts";
 
 const VERSIONS = resolveVersions((process.env.ABP_MATRIX_CI_VERSIONS ?? "1.2.19,1.3.14,pinned").split(","));
-const REPEAT = Number(process.env.ABP_MATRIX_CI_REPEAT ?? 3);
+const REPEAT = Number(process.env.ABP_MATRIX_CI_REPEAT ?? 5);
 const TIMEOUT_MS = 8_000; // with the preload a run takes well under a second
 const CONTROL_TIMEOUT_MS = 4_000; // a hung Bun spins a core: keep it short
 const CONTROL_TRIES = 3;
@@ -33,6 +33,7 @@ function explain(cell: CellResult): string {
   const lines = [`Bun ${cell.version} ${cell.scenario}/${cell.path} ${cell.mode}: ${formatCell(cell)} (timeout ${cell.timeoutMs} ms)`];
   if (cell.firstHang) lines.push(`  first hang: ${cell.firstHang.summary}`);
   if (cell.firstFailure) lines.push(`  first ${cell.firstFailure.outcome} (exit ${cell.firstFailure.exitCode ?? "-"}, signal ${cell.firstFailure.signal ?? "-"}):`, ...cell.firstFailure.output.split("\n").map((l) => `    ${l}`));
+  lines.push(`  the full cell: bun test/matrix/run.ts --versions ${cell.version} --scenarios ${cell.scenario} --paths ${cell.path} --modes ${cell.mode} --out /tmp/cell.json --no-markdown`);
   return lines.join("\n");
 }
 
