@@ -8,6 +8,7 @@
 #   target   linux-x64 | linux-arm64 | darwin-x64 | darwin-arm64 (default: linux-x64 linux-arm64)
 #   --check  rebuild into a temporary folder and fail unless the bytes equal the committed ones
 set -euo pipefail
+export LC_ALL=C # glob and sort order, and therefore link order and bytes, must not depend on the locale
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -65,16 +66,21 @@ build_one() {
       -o "$out/asherah-bun-warmup.$ext" ./warmup)
   rm -f "$out/asherah-bun-warmup.h"
 
+  # The signal helpers exist for Linux only: JavaScriptCore suspends threads
+  # with Mach calls on macOS, and src/platform.ts loads no helper there.
+  [ "$goos" = linux ] || return 0
   # C: no build id, no absolute paths, stripped.
-  local ldflags=(-Wl,--build-id=none -s)
-  [ "$goos" = darwin ] && ldflags=(-Wl,-no_uuid)
   (cd "$here/signals" && "$cc" -O2 -Wall -Wextra -Werror -fPIC -shared \
-    -ffile-prefix-map="$here"=. "${ldflags[@]}" \
-    -o "$out/asherah-bun-signals.$ext" $(ls *.c | LC_ALL=C sort) -ldl -lpthread)
+    -ffile-prefix-map="$here"=. -Wl,--build-id=none -s \
+    -o "$out/asherah-bun-signals.$ext" ./*.c -ldl -lpthread)
 }
 
+# sha256sum on Linux, shasum on stock macOS (same output format).
+if command -v sha256sum >/dev/null 2>&1; then sha256() { sha256sum "$@"; }; else sha256() { shasum -a 256 "$@"; }; fi
+export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-12.0}"
+
 sums_of() { # folder → "sha256  <target>/<file>" lines, sorted
-  (cd "$1" && find . -type f \( -name '*.so' -o -name '*.dylib' \) | sed 's|^\./||' | sort | xargs -r sha256sum)
+  (cd "$1" && find . -type f \( -name '*.so' -o -name '*.dylib' \) | sed 's|^\./||' | sort | while read -r f; do sha256 "$f"; done)
 }
 
 if [ "$check" = 1 ]; then
@@ -90,17 +96,17 @@ if [ "$check" = 1 ]; then
         echo "prebuild check: $t/$name is not committed (run: bash go/build.sh $t)" >&2; status=1; continue
       fi
       if cmp -s "$f" "$committed"; then
-        echo "prebuild check: $t/$name reproduces byte for byte ($(sha256sum <"$f" | cut -c1-16)…)"
+        echo "prebuild check: $t/$name reproduces byte for byte ($(sha256 <"$f" | cut -c1-16)…)"
       else
         echo "prebuild check: $t/$name DIFFERS from a clean rebuild with Go $have:" >&2
-        echo "  committed $(sha256sum <"$committed" | cut -c1-64)" >&2
-        echo "  rebuilt   $(sha256sum <"$f" | cut -c1-64)" >&2
+        echo "  committed $(sha256 <"$committed" | cut -c1-64)" >&2
+        echo "  rebuilt   $(sha256 <"$f" | cut -c1-64)" >&2
         status=1
       fi
     done
   done
   # The manifest must describe the committed files, or integrity checks at load time would fail.
-  if ! (cd "$root/prebuilds" && sha256sum --quiet -c SHA256SUMS); then
+  if ! (cd "$root/prebuilds" && sha256 -c SHA256SUMS >/dev/null); then
     echo "prebuild check: prebuilds/SHA256SUMS does not match the committed files (run: bash go/build.sh)" >&2
     status=1
   fi
@@ -109,7 +115,7 @@ fi
 
 for t in "${targets[@]}"; do
   build_one "$t" "$root/prebuilds/$t"
-  echo "built prebuilds/$t: $(cd "$root/prebuilds/$t" && ls -l | awk 'NR>1{printf "%s (%s bytes) ", $9, $5}')"
+  echo "built prebuilds/$t: $(cd "$root/prebuilds/$t" && for f in *; do printf '%s (%s bytes) ' "$f" "$(wc -c <"$f")"; done)"
 done
 sums_of "$root/prebuilds" >"$root/prebuilds/SHA256SUMS"
 echo "wrote prebuilds/SHA256SUMS"

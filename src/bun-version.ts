@@ -39,3 +39,15 @@ export function supportsJsEntryGuard(bunVersion: string): boolean {
   const version = parseVersion(bunVersion);
   return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
 }
+
+/**
+ * Whether the warmup can wait for the first guarded load (lazy mode). On Bun
+ * 1.0.x a bun:ffi library opened inside a native module load (our
+ * process.dlopen wrapper) can crash on its first call: SIGSEGV at the
+ * trampoline, which Go's forwarding handler turns into an endless fault loop
+ * (11 of 30 runs). There lazy mode warms up at start instead.
+ */
+export function supportsLazyWarmup(bunVersion: string): boolean {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+}

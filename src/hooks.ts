@@ -6,7 +6,6 @@
 //   application code, including `import { dlopen } from "bun:ffi"`;
 // - the JavaScript side (import "asherah", guarded JS entries) is in plugin.ts.
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { afterNativeLoad, beforeNativeLoad } from "./lifecycle.ts";
 import { nowMicros, type PreloadState } from "./state.ts";
 import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
@@ -16,27 +15,35 @@ const requireHere = createRequire(import.meta.url);
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 
 function pathOf(target: unknown): string {
-  if (target instanceof URL) return fileURLToPath(target);
+  // file: URLs only; node:url would cost a module load at every start.
+  if (target instanceof URL) return decodeURIComponent(target.pathname);
   return String(target);
+}
+
+/** One native load, guarded: warmup before, watchdog around, wait-for-Go and repair after. */
+function guardedLoad<T>(state: PreloadState, target: unknown, via: "process.dlopen" | "bun:ffi", load: () => T): T {
+  const file = pathOf(target);
+  const started = nowMicros();
+  const guarded = beforeNativeLoad(state, file, via);
+  // ASHERAH_BUN_PRELOAD_WATCHDOG_MS: off (0) costs this one test per load.
+  const watched = guarded !== undefined && state.config!.watchdogMs > 0 && armWatchdog(state, guarded, file, via);
+  let result: T;
+  try {
+    result = load();
+  } finally {
+    if (watched) disarmWatchdog(state);
+  }
+  afterNativeLoad(state, file, via, guarded, started);
+  return result;
 }
 
 export function hookProcessDlopen(state: PreloadState): void {
   if (state.hooks.processDlopen) return;
   const original = process.dlopen as unknown as Dlopen;
   const wrapped: Dlopen = function (this: unknown, module, filename, flags) {
-    const file = pathOf(filename);
-    const started = nowMicros();
-    const guarded = beforeNativeLoad(state, file, "process.dlopen");
-    // ASHERAH_BUN_PRELOAD_WATCHDOG_MS: off (0) costs this one test per load.
-    const watched = guarded !== undefined && state.config!.watchdogMs > 0 && armWatchdog(state, guarded, file, "process.dlopen");
-    let result: void;
-    try {
-      result = flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags);
-    } finally {
-      if (watched) disarmWatchdog();
-    }
-    afterNativeLoad(state, file, "process.dlopen", guarded, started);
-    return result;
+    return guardedLoad(state, filename, "process.dlopen", () =>
+      flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags),
+    );
   };
   (process as unknown as { dlopen: Dlopen }).dlopen = wrapped;
   state.hooks.processDlopen = true;
@@ -46,20 +53,8 @@ export function hookFfiDlopen(state: PreloadState): void {
   if (state.hooks.ffiDlopen) return;
   const ffi = requireHere("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
   const original = ffi.dlopen;
-  const wrapped = function (this: unknown, path: unknown, symbols: unknown) {
-    const file = pathOf(path);
-    const started = nowMicros();
-    const guarded = beforeNativeLoad(state, file, "bun:ffi");
-    const watched = guarded !== undefined && state.config!.watchdogMs > 0 && armWatchdog(state, guarded, file, "bun:ffi");
-    let result: unknown;
-    try {
-      result = original.call(this, path, symbols);
-    } finally {
-      if (watched) disarmWatchdog();
-    }
-    afterNativeLoad(state, file, "bun:ffi", guarded, started);
-    return result;
+  ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {
+    return guardedLoad(state, path, "bun:ffi", () => original.call(this, path, symbols));
   };
-  ffi.dlopen = wrapped;
   state.hooks.ffiDlopen = true;
 }

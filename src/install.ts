@@ -1,6 +1,7 @@
 // The preload in one function: config → locate library → snapshot signals →
 // warm up → repair → install hooks. Safe to call any number of times from any
 // number of copies of this package; the work happens once per process.
+import { supportsLazyWarmup } from "./bun-version.ts";
 import { readConfig } from "./config.ts";
 import { describeError } from "./errors.ts";
 import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR } from "./lifecycle.ts";
@@ -33,14 +34,14 @@ export function install(options: InstallOptions = {}): PreloadState {
       return state;
     }
     recordEvent(state, "install-start", `bun ${Bun.version} warmup=${config.warmup} signals=${config.signals}`);
-    if (config.warmup === "eager") {
-      ensureWarmup(state, "preload (eager)");
-    } else {
-      if (config.warmup === "off") state.warmup.status = "skipped";
-      // lazy/off: the snapshot waits for the first native load, so a process
-      // that never loads one pays nothing.
-      if (config.signals === "force") ensureSignalLibrary(state);
-    }
+    // The signal snapshot and the suspend-handler wrapper are set up now, in
+    // every mode: before any application code can load a Go runtime, and
+    // outside any require() — on Bun 1.0.x a bun:ffi library first opened
+    // inside a module load can crash on its first call (seen 8 in 40 runs).
+    ensureSignalLibrary(state);
+    const lazyAtStart = config.warmup === "lazy" && !supportsLazyWarmup(Bun.version);
+    if (config.warmup === "eager" || lazyAtStart) ensureWarmup(state, lazyAtStart ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
+    else if (config.warmup === "off") state.warmup.status = "skipped";
     hookProcessDlopen(state);
     hookFfiDlopen(state);
     registerPlugin(state);

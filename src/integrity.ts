@@ -26,8 +26,10 @@ export function parseChecksums(text: string, source: string): Map<string, string
 }
 
 export function sha256File(path: string): string {
-  // Bun's native hasher: node:crypto's createHash costs ~10 ms on first use.
-  return new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+  // Bun's native hasher over a mapping of the file: node:crypto's createHash
+  // costs ~10 ms on first use, and reading 1.3 MB into a buffer ~0.5 ms more.
+  const bytes = typeof Bun.mmap === "function" ? Bun.mmap(path) : readFileSync(path);
+  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 }
 
 /** Throws unless `file` is a regular, non-empty file; names the file and the problem. */

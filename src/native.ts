@@ -11,26 +11,37 @@ const ffi = createRequire(import.meta.url)("bun:ffi") as typeof import("bun:ffi"
 const { FFIType, ptr } = ffi;
 const dlopen = ffi.dlopen;
 
-/** The ABI versions of asherah-bun-signals this code knows how to call. */
-const KNOWN_SIGNALS_ABI = [2];
+/** The ABI version of asherah-bun-signals this code knows how to call. */
+const SIGNALS_ABI = 3;
 
-const signalSymbols = {
-  abp_abi_version: { args: [], returns: FFIType.i32 },
-  abp_snapshot: { args: [], returns: FFIType.i32 },
-  abp_snapshot_taken: { args: [], returns: FFIType.i32 },
-  abp_query: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  abp_restore_flags: { args: [FFIType.i32], returns: FFIType.i32 },
-  abp_restore_disposition: { args: [FFIType.i32], returns: FFIType.i32 },
-  abp_wait_go_runtime: { args: [FFIType.ptr], returns: FFIType.i32 },
-  abp_go_runtime_count: { args: [], returns: FFIType.i32 },
-  abp_handler_owner: { args: [FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-  abp_flag_value: { args: [FFIType.i32], returns: FFIType.u64 },
-  abp_wrap_supported: { args: [], returns: FFIType.i32 },
-  abp_register_thread: { args: [], returns: FFIType.i32 },
-  abp_wrap_suspend_handler: { args: [FFIType.i32], returns: FFIType.i32 },
-  abp_wrap_query: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  abp_wrap_stats: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+// asherah-bun-signals is bound through one dispatcher symbol, abp_op (see
+// go/signals/abp_dispatch.c): Bun < 1.4 compiles a trampoline per bound
+// symbol, ~0.4 ms each. The numbers are the C side's ABP_OP_* values.
+const OP = {
+  abiVersion: 0,
+  snapshot: 1,
+  snapshotTaken: 2,
+  query: 3,
+  restoreFlags: 4,
+  restoreDisposition: 5,
+  waitGoRuntime: 6,
+  goRuntimeCount: 7,
+  handlerOwner: 8,
+  flagValue: 9,
+  wrapSupported: 10,
+  registerThread: 11,
+  wrapSuspendHandler: 12,
+  wrapQuery: 13,
+  wrapStats: 14,
+  watchdogArm: 15,
+  watchdogDisarm: 16,
 } as const;
+
+const dispatcher = {
+  abp_op: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+} as const;
+
+type Op = (op: number, a?: number, b?: number, buf?: NodeJS.TypedArray | null, len?: number) => number;
 
 /** Counters of the suspend-handler wrapper, in the order abp_wrap_stats reports them. */
 export const WRAP_STAT_NAMES = [
@@ -85,8 +96,8 @@ export interface SignalLibrary {
 export type FlagName = "SA_ONSTACK" | "SA_SIGINFO" | "SA_RESTART" | "SA_NODEFER" | "SA_RESETHAND" | "SA_RESTORER";
 const FLAG_NAMES: readonly FlagName[] = ["SA_ONSTACK", "SA_SIGINFO", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND", "SA_RESTORER"];
 
-function cString(text: string): Buffer {
-  return Buffer.from(`${text}\0`, "utf8");
+function cString(text: string): Uint8Array {
+  return new TextEncoder().encode(`${text}\0`);
 }
 
 function openLibrary<T extends Parameters<typeof dlopen>[1]>(path: string, symbols: T, what: string) {
@@ -106,53 +117,67 @@ function openLibrary<T extends Parameters<typeof dlopen>[1]>(path: string, symbo
   }
 }
 
+/** Opens asherah-bun-signals through its dispatcher; `abp_op` as a plain function. */
+function openDispatcher(path: string, what: string): { op: Op; close(): void } {
+  const lib = openLibrary(path, dispatcher, what);
+  // Call through `lib`, never through a detached `lib.symbols.abp_op`: the
+  // closure must keep the library object alive. Bun 1.0.x frees a compiled
+  // trampoline when its library object is collected, and the next call jumps
+  // into unmapped memory (seen: SIGSEGV SEGV_ACCERR at the trampoline address,
+  // which Go's forwarding handler then turns into an endless fault loop).
+  const op: Op = (code, a = 0, b = 0, buf = null, len = 0) => lib.symbols.abp_op(code, a, b, buf === null ? null : ptr(buf), len);
+  return { op, close: () => lib.close() };
+}
+
 export function openSignalLibrary(path: string): SignalLibrary {
-  const lib = openLibrary(path, signalSymbols, "signal helper library");
-  const s = lib.symbols;
-  const abi = s.abp_abi_version();
-  if (!KNOWN_SIGNALS_ABI.includes(abi)) {
-    lib.close();
+  const { op, close } = openDispatcher(path, "signal helper library");
+  const abi = op(OP.abiVersion);
+  if (abi !== SIGNALS_ABI) {
+    close();
     throw new PreloadError(
       "LIBRARY_INVALID",
-      `the signal helper library ${path} has ABI version ${abi}; this asherah-bun-preload understands ${KNOWN_SIGNALS_ABI.join(", ")}.`,
+      `the signal helper library ${path} has ABI version ${abi}; this asherah-bun-preload understands ${SIGNALS_ABI}.`,
       "The prebuilds/ folder and src/ come from different versions. Reinstall asherah-bun-preload.",
     );
   }
   const pair = new BigUint64Array(2);
-  const owner = Buffer.alloc(4096);
+  const owner = new Uint8Array(4096);
   const which = (w: "live" | "snapshot") => (w === "live" ? 0 : 1);
-  const restored = (signal: number, code: number, op: string): RestoreResult => {
+  const restored = (signal: number, code: number, name: string): RestoreResult => {
     if (code === 1) return "repaired";
     if (code === 0) return "unchanged";
     throw new PreloadError(
       "SIGNALS_FAILED",
-      `${op}(${signal}) failed with code ${code} (${code === -2 ? "no snapshot was taken" : "sigaction failed"}).`,
+      `${name}(${signal}) failed with code ${code} (${code === -2 ? "no snapshot was taken" : "sigaction failed"}).`,
       "Set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output; ASHERAH_BUN_PRELOAD_SIGNALS=off skips the repair.",
     );
   };
-  const flagValues = Object.fromEntries(FLAG_NAMES.map((name, index) => [name, BigInt(s.abp_flag_value(index))])) as Record<
-    FlagName,
-    bigint
-  >;
+  const flagValues = Object.fromEntries(FLAG_NAMES.map((name, index) => [name, BigInt(op(OP.flagValue, index) >>> 0)])) as Record<FlagName, bigint>;
   return {
     path,
     abi,
-    snapshot: () => s.abp_snapshot() === 1,
-    snapshotTaken: () => s.abp_snapshot_taken() === 1,
+    snapshot: () => op(OP.snapshot) === 1,
+    snapshotTaken: () => op(OP.snapshotTaken) === 1,
     query(signal, w) {
-      if (s.abp_query(signal, which(w), ptr(pair)) !== 0) return undefined;
+      if (op(OP.query, signal, which(w), pair) !== 0) return undefined;
       return { handler: pair[0] ?? 0n, flags: pair[1] ?? 0n };
     },
-    restoreFlags: (signal) => restored(signal, s.abp_restore_flags(signal), "abp_restore_flags"),
-    restoreDisposition: (signal) => restored(signal, s.abp_restore_disposition(signal), "abp_restore_disposition"),
-    waitGoRuntime(path) {
-      const code = s.abp_wait_go_runtime(ptr(cString(path)));
+    restoreFlags: (signal) => restored(signal, op(OP.restoreFlags, signal), "abp_restore_flags"),
+    restoreDisposition: (signal) => restored(signal, op(OP.restoreDisposition, signal), "abp_restore_disposition"),
+    waitGoRuntime(file) {
+      const code = op(OP.waitGoRuntime, 0, 0, cString(file));
       return code === 1 ? "go" : code === 0 ? "none" : "not-loaded";
     },
-    goRuntimeCount: () => s.abp_go_runtime_count(),
-    wrapSupported: s.abp_wrap_supported() === 1,
+    goRuntimeCount: () => op(OP.goRuntimeCount),
+    handlerOwner(signal, w) {
+      if (op(OP.handlerOwner, signal, which(w), owner, owner.length) !== 0) return "";
+      const end = owner.indexOf(0);
+      return Buffer.from(owner.buffer, 0, end < 0 ? owner.length : end).toString("utf8");
+    },
+    flagValues,
+    wrapSupported: op(OP.wrapSupported) === 1,
     registerThread() {
-      const code = s.abp_register_thread();
+      const code = op(OP.registerThread);
       if (code === 1) return "registered";
       if (code === 0) return "refreshed";
       throw new PreloadError(
@@ -162,7 +187,7 @@ export function openSignalLibrary(path: string): SignalLibrary {
       );
     },
     wrapSuspendHandler(signal) {
-      const code = s.abp_wrap_suspend_handler(signal);
+      const code = op(OP.wrapSuspendHandler, signal);
       if (code === 1) return "wrapped";
       if (code === 0) return "already-wrapped";
       if (code === -3) return "no-handler";
@@ -172,18 +197,12 @@ export function openSignalLibrary(path: string): SignalLibrary {
         "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.",
       );
     },
-    isWrapped: (signal) => s.abp_wrap_query(signal, null) === 1,
+    isWrapped: (signal) => op(OP.wrapQuery, signal) === 1,
     wrapStats() {
       const out = new BigUint64Array(WRAP_STAT_NAMES.length);
-      s.abp_wrap_stats(ptr(out), out.length);
+      op(OP.wrapStats, 0, 0, out, out.length);
       return Object.fromEntries(WRAP_STAT_NAMES.map((name, i) => [name, Number(out[i] ?? 0n)])) as WrapStats;
     },
-    handlerOwner(signal, w) {
-      if (s.abp_handler_owner(signal, which(w), ptr(owner), owner.length) !== 0) return "";
-      const end = owner.indexOf(0);
-      return owner.toString("utf8", 0, end < 0 ? owner.length : end);
-    },
-    flagValues,
   };
 }
 
@@ -213,26 +232,14 @@ export interface WatchdogLibrary {
 }
 
 /**
- * Opened separately from openSignalLibrary, and only when
- * ASHERAH_BUN_PRELOAD_WATCHDOG_MS is set, so a process without the watchdog
- * binds nothing extra.
+ * Opened only when ASHERAH_BUN_PRELOAD_WATCHDOG_MS is set (the same library,
+ * already loaded; this binds its dispatcher once more).
  */
 export function openWatchdogLibrary(path: string): WatchdogLibrary {
-  const lib = openLibrary(
-    path,
-    {
-      abp_watchdog_arm: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-      abp_watchdog_disarm: { args: [], returns: FFIType.i32 },
-    },
-    "signal helper library (watchdog)",
-  );
-  const s = lib.symbols;
+  const { op } = openDispatcher(path, "signal helper library (watchdog)");
   return {
     path,
-    arm(ms, what) {
-      const text = cString(what); // copied by the C side before it returns
-      return s.abp_watchdog_arm(ms, ptr(text));
-    },
-    disarm: () => s.abp_watchdog_disarm(),
+    arm: (ms, what) => op(OP.watchdogArm, ms, 0, cString(what)), // the C side copies the text before it returns
+    disarm: () => op(OP.watchdogDisarm),
   };
 }

@@ -3,7 +3,7 @@
 // a bundled copy, a preload listed twice under different paths) share it and
 // the native work happens once per process.
 import type { Config } from "./config.ts";
-import type { SignalLibrary } from "./native.ts";
+import type { SignalLibrary, WatchdogLibrary } from "./native.ts";
 
 export type Phase = "not-installed" | "disabled" | "installed" | "failed";
 export type WarmupStatus = "pending" | "done" | "failed" | "skipped";
@@ -58,6 +58,8 @@ export interface PreloadState {
   events: EventRecord[];
   hooks: { processDlopen: boolean; ffiDlopen: boolean; plugin: boolean; workers: boolean; virtualModules: string[] };
   timings: { installMicros?: number; signalsMicros?: number };
+  /** The hang watchdog's binding, or why it could not start (reported once). */
+  watchdog: { library?: WatchdogLibrary; unavailable?: string };
 }
 
 const KEY = Symbol.for("asherah-bun-preload.state");
@@ -75,6 +77,7 @@ function fresh(): PreloadState {
     events: [],
     hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
     timings: {},
+    watchdog: {},
   };
 }
 

@@ -16,9 +16,6 @@ import type { PreloadState } from "./state.ts";
 /** The exit status of a process the watchdog ended (EX_SOFTWARE). */
 export const WATCHDOG_EXIT_STATUS = 70;
 
-let library: WatchdogLibrary | undefined;
-let unavailable: string | undefined;
-
 /** The signal helper library's path, verified the way lifecycle.ts verifies it before its own load. */
 function verifiedLibraryPath(state: PreloadState): string {
   if (state.signalLibraryPath !== undefined) return state.signalLibraryPath; // verified and loaded already
@@ -29,9 +26,9 @@ function verifiedLibraryPath(state: PreloadState): string {
   return location.signals;
 }
 
-function warnUnavailable(reason: string): void {
-  if (unavailable !== undefined) return;
-  unavailable = reason;
+function warnUnavailable(state: PreloadState, reason: string): void {
+  if (state.watchdog.unavailable !== undefined) return;
+  state.watchdog.unavailable = reason;
   process.stderr.write(
     `asherah-bun-preload: warning: ASHERAH_BUN_PRELOAD_WATCHDOG_MS is set, but the watchdog is unavailable: ${reason}\n` +
       "  Guarded modules load without it. Reinstall asherah-bun-preload, or unset ASHERAH_BUN_PRELOAD_WATCHDOG_MS.\n",
@@ -39,13 +36,14 @@ function warnUnavailable(reason: string): void {
 }
 
 function open(state: PreloadState): WatchdogLibrary | undefined {
-  if (library !== undefined || unavailable !== undefined) return library;
+  const watchdog = state.watchdog;
+  if (watchdog.library !== undefined || watchdog.unavailable !== undefined) return watchdog.library;
   try {
-    library = openWatchdogLibrary(verifiedLibraryPath(state));
+    watchdog.library = openWatchdogLibrary(verifiedLibraryPath(state));
   } catch (error) {
-    warnUnavailable(describeError(error));
+    warnUnavailable(state, describeError(error));
   }
-  return library;
+  return watchdog.library;
 }
 
 /**
@@ -61,13 +59,13 @@ export function armWatchdog(state: PreloadState, packageName: string, file: stri
   if (lib === undefined) return false;
   const code = lib.arm(ms, `loading ${packageName} (${file}) via ${via} on Bun ${Bun.version}`);
   if (code < 0) {
-    warnUnavailable(code === -4 ? `not supported on ${process.platform}` : `abp_watchdog_arm returned ${code}`);
+    warnUnavailable(state, code === -4 ? `not supported on ${process.platform}` : `abp_watchdog_arm returned ${code}`);
     return false;
   }
   debugLog(state)("watchdog armed", { package: packageName, ms });
   return true;
 }
 
-export function disarmWatchdog(): void {
-  library?.disarm();
+export function disarmWatchdog(state: PreloadState): void {
+  state.watchdog.library?.disarm();
 }

@@ -34,11 +34,20 @@ export function workersSupportPreload(bunVersion: string): boolean {
   return v !== undefined && (v.major > 1 || v.minor >= 1);
 }
 
+/**
+ * The global Worker is patched always (free). node:worker_threads costs
+ * ~3.6 ms to load, so it is patched only in eager mode, where start-up cost
+ * buys the strongest guarantees; in lazy/off mode its Workers run without the
+ * preload and are protected by the process-wide suspend-handler wrapper alone
+ * (docs/how-it-works.md).
+ */
 export function hookWorkers(state: PreloadState): void {
   if (state.hooks.workers || !workersSupportPreload(Bun.version)) return;
   const holder = globalThis as unknown as { Worker?: WorkerCtor };
   if (typeof holder.Worker === "function") holder.Worker = subclass(holder.Worker);
-  const threads = requireHere("node:worker_threads") as { Worker: WorkerCtor };
-  threads.Worker = subclass(threads.Worker);
+  if (state.config?.warmup === "eager") {
+    const threads = requireHere("node:worker_threads") as { Worker: WorkerCtor };
+    threads.Worker = subclass(threads.Worker);
+  }
   state.hooks.workers = true;
 }

@@ -28,7 +28,7 @@
 
 // Bumped whenever an exported signature changes; the TypeScript side refuses
 // a library whose ABI it does not know instead of calling into it blindly.
-#define ABP_ABI_VERSION 2
+#define ABP_ABI_VERSION 3
 
 #ifndef NSIG
 #define NSIG 65
