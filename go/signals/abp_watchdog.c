@@ -395,7 +395,9 @@ static void report(int32_t ms, int32_t tid, const char *what, const struct task_
 		put(". This is what the Go runtime / JavaScriptCore thread-suspend loop of Bun < 1.4 looks like (oven-sh/bun#31158).\n");
 		put("  what to do: upgrade Bun to 1.4.0 or later; make sure asherah-bun-preload runs before anything loads the module "
 		    "(bunfig.toml preload or bun --preload) and ASHERAH_BUN_PRELOAD_SIGNALS is not off; run `bunx asherah-bun-preload doctor`.\n");
-	} else if (loader != NULL && loader->state == 'R' && loader_cpu_ms * 2 >= ABP_WD_SAMPLE_MS) {
+	} else if (loader != NULL && (loader->state == 'R' || loader_cpu_ms * 4 >= ABP_WD_SAMPLE_MS)) {
+		// Runnable, or a quarter of the window on a CPU: busy. A spinning thread
+		// on a shared, loaded machine may get well under half a core.
 		put("  diagnosis: no signal storm; the loading thread is busy on a CPU: the module's initialisation is computing or spinning.\n");
 		put("  what to do: this is not the Go/JavaScriptCore signal hang. If the module is merely slow to start, raise "
 		    "ASHERAH_BUN_PRELOAD_WATCHDOG_MS; otherwise profile it (perf top -p PID) and report it to the module's authors.\n");

@@ -31,7 +31,8 @@ test("a process that sleeps past its timeout is reported as a hang, with its chi
 test("a busy loop past its timeout is diagnosed as busy", async () => {
   const result = await runProcess([pinnedBun(), "-e", "for(;;){}"], { timeoutMs: 800 });
   expect(result.outcome).toBe("hang");
-  expect(result.diagnosis!.cpu).toBeGreaterThan(0.5);
+  // Some CPU, not a full core: the machine may be shared. An idle hang shows ~0.
+  expect(result.diagnosis!.cpu).toBeGreaterThan(0.1);
 }, 20_000);
 
 test("exit codes and signals are classified", async () => {

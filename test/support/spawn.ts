@@ -106,7 +106,7 @@ async function diagnose(pid: number): Promise<HangDiagnosis> {
   const summary =
     `${threads} threads, ${running} running, ${Math.round(cpu * 100)}% CPU` +
     (rate === undefined ? "" : `, ${rate} context switches/s`) +
-    (cpu > 0.8 && (rate ?? 0) > 1000 ? " — looks like a signal storm (busy JS thread, thousands of wakeups/s)" : cpu < 0.05 ? " — idle: a deadlock or a wait that never ends" : "");
+    (cpu > 0.3 && (rate ?? 0) > 1000 ? " — looks like a signal storm (busy JS thread, thousands of wakeups/s)" : cpu < 0.05 ? " — idle: a deadlock or a wait that never ends" : "");
   return { threads, runningThreads: running, cpu, switchesPerSecond: rate, summary };
 }
 
