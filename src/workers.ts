@@ -34,20 +34,32 @@ export function workersSupportPreload(bunVersion: string): boolean {
   return v !== undefined && (v.major > 1 || v.minor >= 1);
 }
 
+type RequireFn = (this: unknown, id: string) => unknown;
+
 /**
- * The global Worker is patched always (free). node:worker_threads costs
- * ~3.6 ms to load, so it is patched only in eager mode, where start-up cost
- * buys the strongest guarantees; in lazy/off mode its Workers run without the
- * preload and are protected by the process-wide suspend-handler wrapper alone
+ * The global Worker is patched at once. node:worker_threads costs ~3.6 ms to
+ * load, which every process would pay; it is patched when the application
+ * first require()s it instead (Module.prototype.require, which every CommonJS
+ * require and createRequire goes through). A Worker from an ESM
+ * `import { Worker } from "node:worker_threads"` runs without the preload; the
+ * process-wide suspend-handler wrapper still protects it from the hang
  * (docs/how-it-works.md).
  */
 export function hookWorkers(state: PreloadState): void {
   if (state.hooks.workers || !workersSupportPreload(Bun.version)) return;
   const holder = globalThis as unknown as { Worker?: WorkerCtor };
   if (typeof holder.Worker === "function") holder.Worker = subclass(holder.Worker);
-  if (state.config?.warmup === "eager") {
-    const threads = requireHere("node:worker_threads") as { Worker: WorkerCtor };
-    threads.Worker = subclass(threads.Worker);
-  }
+  const Module = requireHere("node:module") as { prototype: { require: RequireFn } };
+  const original = Module.prototype.require;
+  let patched = false;
+  Module.prototype.require = function (this: unknown, id: string) {
+    const exports = original.call(this, id);
+    if (!patched && (id === "worker_threads" || id === "node:worker_threads")) {
+      patched = true;
+      const threads = exports as { Worker: WorkerCtor };
+      threads.Worker = subclass(threads.Worker);
+    }
+    return exports;
+  };
   state.hooks.workers = true;
 }
