@@ -2,26 +2,18 @@
 // real directories, and its claims cross-checked against what Bun really
 // does there. Plus the debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) of a real
 // require('asherah') on an affected Bun.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/doctor.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
+import { tempDirs } from "../support/temp.ts";
 
-const TEMP_DIRS: string[] = [];
 /** A fresh temporary directory, removed after this file's tests. */
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  TEMP_DIRS.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of TEMP_DIRS) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 
 const PINNED = pinnedBunVersion();

@@ -1,12 +1,14 @@
 // Bad input gets one clear error naming what is at fault, the application
 // does not start half-protected, and nothing hangs.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pinnedBun, REPO_ROOT } from "../support/bun-versions.ts";
 import { PRELOAD_ENTRY, prepareApps, scenarioEnv } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const tempDir = tempDirs();
 
 const X64 = join(REPO_ROOT, "prebuilds", "linux-x64");
 let appsDir = "";
@@ -30,7 +32,7 @@ function expectRefused(result: RunResult, ...patterns: (string | RegExp)[]): voi
 }
 
 function libraryDir(files: Record<string, Buffer | string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "abp-libdir-"));
+  const dir = tempDir("abp-libdir-");
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
 }
@@ -85,7 +87,7 @@ describe("the native libraries", () => {
   }, 30_000);
   test("a shipped library whose bytes changed is refused by checksum", async () => {
     // A private copy of the package, so the real prebuilds stay intact.
-    const pkg = mkdtempSync(join(tmpdir(), "abp-pkg-"));
+    const pkg = tempDir("abp-pkg-");
     for (const part of ["src", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
     const target = join(pkg, "prebuilds", "linux-x64", "asherah-bun-warmup.so");
     const bytes = readFileSync(target);
@@ -98,7 +100,7 @@ describe("the native libraries", () => {
 
 test("an unsupported platform is refused by name", async () => {
   // A preload that runs first and makes this look like linux-ppc64.
-  const dir = mkdtempSync(join(tmpdir(), "abp-platform-"));
+  const dir = tempDir("abp-platform-");
   const fake = join(dir, "fake-arch.ts");
   writeFileSync(fake, 'Object.defineProperty(process, "arch", { value: "ppc64" });\n');
   const result = await start({}, PRELOAD_ENTRY, ["--preload", fake]);

@@ -4,25 +4,18 @@
 // from outside, and a guarded load that never returns (the watchdog).
 // (Bad libraries, bad environment values and unsupported platforms are in
 // errors.test.ts.)
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
+import { tempDirs } from "../support/temp.ts";
 
-const TEMP_DIRS: string[] = [];
 /** A fresh temporary directory, removed after this file's tests. */
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  TEMP_DIRS.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of TEMP_DIRS) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 
 const PINNED = pinnedBunVersion();

@@ -1,7 +1,7 @@
 // The doctor's byte-level and text-level readers, on crafted input and on the
 // repository's own libraries; the verdict logic on hand-made facts.
-import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "../../src/cli.ts";
@@ -14,17 +14,10 @@ import {
   SELF_ENTRY,
   type DoctorReport,
 } from "../../src/doctor.ts";
+import { tempDirs } from "../support/temp.ts";
 
-const TEMP_DIRS: string[] = [];
 /** A fresh temporary directory, removed after this file's tests. */
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  TEMP_DIRS.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of TEMP_DIRS) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 const REPO = join(import.meta.dir, "..", "..");
 const X64 = join(REPO, "prebuilds", "linux-x64");
