@@ -100,20 +100,23 @@ function cString(text: string): Uint8Array {
   return new TextEncoder().encode(`${text}\0`);
 }
 
+/** Pure: what to do about a dlopen failure, from the loader's message. */
+export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
+  if (/GLIBC_\d/.test(reason)) {
+    return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to the output folder.";
+  }
+  if (/wrong ELF class|ELF file's|invalid ELF header|cannot open shared object|file too short|not a dynamic/i.test(reason)) {
+    return `The file is not a shared library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
+  }
+  return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";
+}
+
 function openLibrary<T extends Parameters<typeof dlopen>[1]>(path: string, symbols: T, what: string) {
   try {
     return dlopen(path, symbols);
   } catch (error) {
     const reason = describeError(error);
-    const wrongArch = /wrong ELF class|ELF file's|invalid ELF header|cannot open shared object|file too short|not a dynamic/i.test(reason);
-    throw new PreloadError(
-      "LIBRARY_INVALID",
-      `could not load the ${what} ${path}: ${reason}`,
-      wrongArch
-        ? `The file is not a shared library for ${process.platform}-${process.arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`
-        : "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.",
-      { cause: error },
-    );
+    throw new PreloadError("LIBRARY_INVALID", `could not load the ${what} ${path}: ${reason}`, dlopenAdvice(reason), { cause: error });
   }
 }
 

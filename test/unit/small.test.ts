@@ -129,3 +129,18 @@ describe("checkElf", () => {
     expect(checkElf(exe, 1 << 30, "x64")).toEqual({ kind: "not-shared", type: 2 });
   });
 });
+
+describe("dlopenAdvice", () => {
+  const { dlopenAdvice } = require("../../src/native.ts") as typeof import("../../src/native.ts");
+  test("an old glibc is named with the versions that work and the way out", () => {
+    const advice = dlopenAdvice("/x/asherah-bun-signals.so: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found", "linux", "x64");
+    expect(advice).toContain("glibc 2.34 or later");
+    expect(advice).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
+  });
+  test("a foreign file names this platform", () => {
+    expect(dlopenAdvice("/x/lib.so: wrong ELF class: ELFCLASS32", "linux", "x64")).toContain("not a shared library for linux-x64");
+  });
+  test("anything else asks for a reinstall or a report", () => {
+    expect(dlopenAdvice("something odd", "linux", "x64")).toContain("Reinstall asherah-bun-preload");
+  });
+});
