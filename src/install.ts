@@ -37,7 +37,8 @@ export function install(options: InstallOptions = {}): PreloadState {
     // The signal snapshot and the suspend-handler wrapper are set up now, in
     // every mode: before any application code can load a Go runtime, and
     // outside any require() — on Bun 1.0.x a bun:ffi library first opened
-    // inside a module load can crash on its first call (seen 8 in 40 runs).
+    // inside a native module's load can crash on its first call (seen in 8 of 40
+    // lazy-mode runs).
     ensureSignalLibrary(state);
     const lazyAtStart = config.warmup === "lazy" && !supportsLazyWarmup(Bun.version);
     if (config.warmup === "eager" || lazyAtStart) ensureWarmup(state, lazyAtStart ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");

@@ -37,7 +37,7 @@ export function prebuildLocation(state: PreloadState): PrebuildLocation {
 }
 
 /** Verifies a library before it is loaded: checksum for shipped files, file checks for an override. */
-function verify(state: PreloadState, file: string, what: string): string | undefined {
+export function verifyLibrary(state: PreloadState, file: string, what: string): string | undefined {
   if (state.config?.libraryDir !== undefined) {
     assertLoadableFile(file, what);
     return undefined;
@@ -57,7 +57,7 @@ export function ensureSignalLibrary(state: PreloadState): SignalLibrary | undefi
   const location = prebuildLocation(state);
   if (location.signals === undefined) return undefined;
   const start = nowMicros();
-  verify(state, location.signals, "signal helper library");
+  verifyLibrary(state, location.signals, "signal helper library");
   const lib = openSignalLibrary(location.signals);
   // The snapshot lives in the C library, once per process: a Worker's copy
   // of the preload finds the main thread's and must not replace it.
@@ -110,7 +110,7 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
   try {
     ensureSignalLibrary(state);
     const location = prebuildLocation(state);
-    const sha256 = verify(state, location.warmup, "Go warmup library");
+    const sha256 = verifyLibrary(state, location.warmup, "Go warmup library");
     recordEvent(state, "warmup-start", reason);
     state.warmup = runWarmup(location.warmup, sha256);
     recordEvent(state, "warmup-done", location.warmup);

@@ -8,8 +8,7 @@
 // Cost when off: the hooks test `watchdogMs > 0` once per native load and
 // never call into this module; nothing is loaded or bound.
 import { describeError } from "./errors.ts";
-import { assertLoadableFile, verifyShipped } from "./integrity.ts";
-import { debugLog, PREBUILDS_DIR, prebuildLocation } from "./lifecycle.ts";
+import { debugLog, prebuildLocation, verifyLibrary } from "./lifecycle.ts";
 import { openWatchdogLibrary, type WatchdogLibrary } from "./native.ts";
 import type { PreloadState } from "./state.ts";
 
@@ -21,8 +20,7 @@ function verifiedLibraryPath(state: PreloadState): string {
   if (state.signalLibraryPath !== undefined) return state.signalLibraryPath; // verified and loaded already
   const location = prebuildLocation(state);
   if (location.signals === undefined) throw new Error(`there is no signal helper library for ${process.platform}-${process.arch}`);
-  if (state.config?.libraryDir !== undefined) assertLoadableFile(location.signals, "signal helper library");
-  else verifyShipped(location.signals, PREBUILDS_DIR, "signal helper library");
+  verifyLibrary(state, location.signals, "signal helper library");
   return location.signals;
 }
 
