@@ -1,6 +1,9 @@
 // Which Bun releases suspend threads in a way a Go runtime breaks.
-// Evidence: docs/compatibility.md (hangs on every release from 1.0.36 through
-// 1.3.14 without the preload, none from 1.4.0, which carries WebKit's fix).
+// Evidence: docs/compatibility.md. Every release from 1.0.36 through 1.3.14
+// hangs without the preload. 1.4.0 carries WebKit's fix for the common case
+// (GC, WebAssembly), but terminating a Worker that called into Go still hangs
+// on 1.4.0–1.4.3 (matrix: 1.4.0 worker/napi 15 of 20; 1.4.3 6 of 8); 1.4.4 and
+// later did not hang in any scenario.
 
 export interface Version {
   readonly major: number;
@@ -18,7 +21,7 @@ export function compareVersions(a: Version, b: Version): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 
-export const FIRST_FIXED: Version = { major: 1, minor: 4, patch: 0 };
+export const FIRST_FIXED: Version = { major: 1, minor: 4, patch: 4 };
 
 /** True when JSC's suspend handler hangs once a Go runtime adds SA_ONSTACK to it. */
 export function isAffected(bunVersion: string, platform: string): boolean {

@@ -858,7 +858,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
       path: process.execPath,
       affected: isAffected(Bun.version, process.platform),
       suspendSignal: suspendSignalOf(Bun.version, process.platform),
-      fixedIn: "1.4.0",
+      fixedIn: "1.4.4",
     },
     platform: { ...key, supported: location !== undefined, problem: platformProblem, prebuildDir: location?.dir },
     config: { valid: config !== undefined, error: configError, values: config },

@@ -1,7 +1,7 @@
 // What Go changes that breaks Bun, and putting it right.
 //
 // - The thread suspend/resume handler of JavaScriptCore (SIGPWR on Bun 1.2+,
-//   SIGUSR1 on 1.0/1.1): Go ORs SA_ONSTACK into it, and on Bun < 1.4 that makes
+//   SIGUSR1 on 1.0/1.1): Go ORs SA_ONSTACK into it, and on Bun < 1.4.4 that makes
 //   Thread::suspend() retry forever. Two mechanisms (docs/how-it-works.md):
 //   "wrap" (default) puts a small C wrapper with SA_ONSTACK in front of JSC's
 //   handler *before* any Go runtime loads; the wrapper runs JSC's handler on

@@ -395,8 +395,8 @@ static void report(int32_t ms, int32_t tid, const char *what, const struct task_
 		put_u64(per_second);
 		put(" times a second");
 		if (onstack) put(" and a suspend-signal handler carries SA_ONSTACK");
-		put(". This is what the Go runtime / JavaScriptCore thread-suspend loop of Bun < 1.4 looks like (oven-sh/bun#31158).\n");
-		put("  what to do: upgrade Bun to 1.4.0 or later; make sure asherah-bun-preload runs before anything loads the module "
+		put(". This is what the Go runtime / JavaScriptCore thread-suspend loop of Bun < 1.4.4 looks like (oven-sh/bun#31158).\n");
+		put("  what to do: upgrade Bun to 1.4.4 or later; make sure asherah-bun-preload runs before anything loads the module "
 		    "(bunfig.toml preload or bun --preload) and ASHERAH_BUN_PRELOAD_SIGNALS is not off; run `bunx asherah-bun-preload doctor`.\n");
 	} else if (loader != NULL && (loader->state == 'R' || loader_cpu_ms * 4 >= ABP_WD_SAMPLE_MS)) {
 		// Runnable, or a quarter of the window on a CPU: busy. A spinning thread
@@ -407,7 +407,7 @@ static void report(int32_t ms, int32_t tid, const char *what, const struct task_
 	} else if (strncmp(wchan, "sigsuspend", 10) == 0) {
 		put("  diagnosis: no signal storm; the loading thread waits in sigsuspend: it took a thread-suspend signal and waits for a "
 		    "resume that never comes (on Bun < 1.4 a SIGPWR sent from outside the process does this).\n");
-		put("  what to do: do not send SIGPWR/SIGUSR1 to Bun processes; upgrade Bun to 1.4.0 or later.\n");
+		put("  what to do: do not send SIGPWR/SIGUSR1 to Bun processes; upgrade Bun to 1.4.4 or later.\n");
 	} else {
 		put("  diagnosis: no signal storm; the loading thread is blocked: the module's initialisation waits for a lock, I/O, the "
 		    "network or another thread.\n");

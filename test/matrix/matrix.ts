@@ -17,8 +17,8 @@ export const RESULTS_DIR = join(REPO_ROOT, "test", "matrix", "results");
 export const DEFAULT_OUT = join(RESULTS_DIR, "latest.json");
 export const DEFAULT_MARKDOWN = join(REPO_ROOT, "docs", "compatibility.md");
 /** First release with the upstream fix (oven-sh/bun PR #31161). */
-export const FIRST_FIXED = "1.4.0";
-export const DEFAULT_VERSIONS: readonly string[] = ["1.0.36", "1.1.45", "1.2.19", "1.2.23", "1.3.14", "1.4.0", "pinned"];
+export const FIRST_FIXED = "1.4.4";
+export const DEFAULT_VERSIONS: readonly string[] = ["1.0.36", "1.1.45", "1.2.19", "1.2.23", "1.3.14", "1.4.0", "1.4.3", "pinned"];
 /** Fewer repetitions than this are reported as preliminary. */
 export const REQUIRED_REPEAT = 20;
 

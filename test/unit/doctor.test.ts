@@ -189,7 +189,7 @@ describe("judge", () => {
     const base: Facts = {
       tool: { name: "asherah-bun-preload", version: "0", root: "/x" },
       cwd: "/app",
-      bun: { version: "1.2.19", path: "/bun", affected: true, suspendSignal: "SIGPWR", fixedIn: "1.4.0" },
+      bun: { version: "1.2.19", path: "/bun", affected: true, suspendSignal: "SIGPWR", fixedIn: "1.4.4" },
       platform: { platform: "linux", arch: "x64", libc: "glibc", supported: true, prebuildDir: "/x/prebuilds/linux-x64" },
       config: { valid: true },
       libraries: [

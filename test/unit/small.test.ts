@@ -11,10 +11,12 @@ import { parseChecksums, verifyShipped } from "../../src/integrity.ts";
 import { PreloadError } from "../../src/errors.ts";
 
 describe("bun-version", () => {
-  test("affected: Linux before 1.4.0 only", () => {
+  test("affected: Linux before 1.4.4 only (1.4.0–1.4.3 still hang terminating a Worker)", () => {
     expect(isAffected("1.0.36", "linux")).toBe(true);
     expect(isAffected("1.3.14", "linux")).toBe(true);
-    expect(isAffected("1.4.0", "linux")).toBe(false);
+    expect(isAffected("1.4.0", "linux")).toBe(true);
+    expect(isAffected("1.4.3", "linux")).toBe(true);
+    expect(isAffected("1.4.4", "linux")).toBe(false);
     expect(isAffected("1.4.5", "linux")).toBe(false);
     expect(isAffected("1.3.14", "darwin")).toBe(false);
     expect(isAffected("garbage", "linux")).toBe(true);
