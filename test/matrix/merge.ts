@@ -6,7 +6,7 @@
 // (`none`, `warmup-only`), which do not run this package, keep their numbers.
 // The report then lists every command and the commit each part measured.
 import { readFileSync, writeFileSync } from "node:fs";
-import { cellKey, type MatrixResult } from "./matrix.ts";
+import { cellKey, compareVersions, type MatrixResult } from "./matrix.ts";
 
 function usage(): never {
   console.error("usage: bun test/matrix/merge.ts --out OUT.json BASE.json NEWER.json [...]");
@@ -38,9 +38,9 @@ const merged: MatrixResult = {
     command: results
       .map((r) => `${r.environment.command} (git ${r.environment.git.commit}${r.environment.git.dirty.length > 0 ? "+changes" : ""})`)
       .join("; then ") + `; merged with bun test/matrix/merge.ts (later cells replace earlier ones)`,
-    bun: [...bun.values()],
+    bun: [...bun.values()].sort((a, b) => compareVersions(a.version, b.version)),
   },
-  cells: [...cells.values()],
+  cells: [...cells.values()].sort((a, b) => compareVersions(a.version, b.version)),
 };
 writeFileSync(out, `${JSON.stringify(merged, null, 1)}\n`);
 console.log(`merged ${inputs.length} results, ${merged.cells.length} cells -> ${out}`);
