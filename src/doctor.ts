@@ -14,7 +14,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { isAffected, parseVersion } from "./bun-version.ts";
 import { DEFAULT_PACKAGES, readConfig, type Config } from "./config.ts";
 import { describeError } from "./errors.ts";
-import { checkElf, describeElfProblem } from "./elf.ts";
+import { checkElf, describeElfProblem, readElfHeader } from "./elf.ts";
 import { parseChecksums, sha256File } from "./integrity.ts";
 import { PREBUILDS_DIR } from "./lifecycle.ts";
 import { openSignalLibrary, type SignalLibrary } from "./native.ts";
@@ -418,12 +418,7 @@ export interface ElfDynamicInfo {
 /** Pure: reads DT_FLAGS_1 from PT_DYNAMIC and looks the cgo symbol up in .dynsym. 64-bit little-endian ELF only. */
 export function readElfDynamic(buf: Buffer): ElfDynamicInfo | undefined {
   if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) return undefined;
-  const phoff = Number(buf.readBigUInt64LE(32));
-  const shoff = Number(buf.readBigUInt64LE(40));
-  const phentsize = buf.readUInt16LE(54);
-  const phnum = buf.readUInt16LE(56);
-  const shentsize = buf.readUInt16LE(58);
-  const shnum = buf.readUInt16LE(60);
+  const { phoff, shoff, phentsize, phnum, shentsize, shnum } = readElfHeader(buf);
   let nodelete: boolean | undefined;
   for (let i = 0; i < phnum; i++) {
     const ph = phoff + i * phentsize;

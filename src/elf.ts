@@ -30,6 +30,27 @@ export function describeElfProblem(problem: ElfProblem, arch: string): string {
   }
 }
 
+export interface ElfHeader {
+  readonly phoff: number;
+  readonly shoff: number;
+  readonly phentsize: number;
+  readonly phnum: number;
+  readonly shentsize: number;
+  readonly shnum: number;
+}
+
+/** Pure: the table offsets of a 64-bit little-endian ELF header (the caller checks the magic and class). */
+export function readElfHeader(head: Buffer): ElfHeader {
+  return {
+    phoff: Number(head.readBigUInt64LE(32)),
+    shoff: Number(head.readBigUInt64LE(40)),
+    phentsize: head.readUInt16LE(54),
+    phnum: head.readUInt16LE(56),
+    shentsize: head.readUInt16LE(58),
+    shnum: head.readUInt16LE(60),
+  };
+}
+
 /** Pure: checks the bytes of a 64-bit little-endian ELF header + program headers against the file size. */
 export function checkElf(head: Buffer, fileSize: number, arch: string): ElfProblem | undefined {
   if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46) return { kind: "not-elf" };
@@ -39,12 +60,7 @@ export function checkElf(head: Buffer, fileSize: number, arch: string): ElfProbl
   const machine = head.readUInt16LE(18);
   const expected = EXPECTED_MACHINE[arch];
   if (expected !== undefined && machine !== expected) return { kind: "wrong-machine", machine: MACHINES[machine] ?? `machine ${machine}` };
-  const phoff = Number(head.readBigUInt64LE(32));
-  const shoff = Number(head.readBigUInt64LE(40));
-  const phentsize = head.readUInt16LE(54);
-  const phnum = head.readUInt16LE(56);
-  const shentsize = head.readUInt16LE(58);
-  const shnum = head.readUInt16LE(60);
+  const { phoff, shoff, phentsize, phnum, shentsize, shnum } = readElfHeader(head);
   let needed = Math.max(phoff + phentsize * phnum, shnum === 0 ? 0 : shoff + shentsize * shnum);
   if (phoff + phentsize * phnum > head.length) return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
   for (let i = 0; i < phnum; i++) {
