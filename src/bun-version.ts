@@ -54,3 +54,9 @@ export function supportsLazyWarmup(bunVersion: string): boolean {
   const version = parseVersion(bunVersion);
   return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
 }
+
+/** Bun 1.0.x: a full collection right after install() (see install.ts). */
+export function needsCollectAfterInstall(bunVersion: string): boolean {
+  const version = parseVersion(bunVersion);
+  return version === undefined || compareVersions(version, { major: 1, minor: 1, patch: 0 }) < 0;
+}

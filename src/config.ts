@@ -2,8 +2,8 @@
 // preload needs no file of its own and works the same under bunfig `preload`,
 // `--preload` and `bun test`. Every value is validated: a typo must fail loudly
 // at start rather than silently disable protection.
-import { isAbsolute } from "node:path";
 import { PreloadError } from "./errors.ts";
+import { isAbsolute } from "./paths.ts";
 
 export const ENV_PREFIX = "ASHERAH_BUN_PRELOAD_";
 

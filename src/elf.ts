@@ -3,7 +3,6 @@
 // of SIGBUS the first time it touches a missing page; and its message for a
 // wrong-architecture file ("wrong ELF class") does not say which one it is.
 // Reading the headers is cheap and turns both into a clear error.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 const MACHINES: Readonly<Record<number, string>> = { 3: "x86 (32-bit)", 40: "arm (32-bit)", 62: "x64", 183: "arm64", 243: "riscv64", 21: "ppc64" };
 const EXPECTED_MACHINE: Readonly<Record<string, number>> = { x64: 62, arm64: 183 };
@@ -71,17 +70,4 @@ export function checkElf(head: Buffer, fileSize: number, arch: string): ElfProbl
     needed = Math.max(needed, offset + filesz);
   }
   return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
-}
-
-/** Reads the first 4 KiB of `file` (enough for the headers of any library we load). */
-export function inspectElf(file: string, arch: string = process.arch): ElfProblem | undefined {
-  const fd = openSync(file, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.alloc(Math.min(size, 4096));
-    readSync(fd, head, 0, head.length, 0);
-    return checkElf(head, size, arch);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -5,12 +5,9 @@
 // - bun:ffi's dlopen: replacing the export on the module object is seen by
 //   application code, including `import { dlopen } from "bun:ffi"`;
 // - the JavaScript side (import "asherah", guarded JS entries) is in plugin.ts.
-import { createRequire } from "node:module";
 import { afterNativeLoad, beforeNativeLoad } from "./lifecycle.ts";
 import { nowMicros, type PreloadState } from "./state.ts";
 import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
-
-const requireHere = createRequire(import.meta.url);
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 
@@ -51,7 +48,7 @@ export function hookProcessDlopen(state: PreloadState): void {
 
 export function hookFfiDlopen(state: PreloadState): void {
   if (state.hooks.ffiDlopen) return;
-  const ffi = requireHere("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
+  const ffi = import.meta.require("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
   const original = ffi.dlopen;
   ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {
     return guardedLoad(state, path, "bun:ffi", () => original.call(this, path, symbols));

@@ -1,10 +1,10 @@
 // The preload in one function: config → locate library → snapshot signals →
 // warm up → repair → install hooks. Safe to call any number of times from any
 // number of copies of this package; the work happens once per process.
-import { supportsLazyWarmup } from "./bun-version.ts";
+import { needsCollectAfterInstall } from "./bun-version.ts";
 import { readConfig } from "./config.ts";
 import { describeError } from "./errors.ts";
-import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR } from "./lifecycle.ts";
+import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { hookWorkers } from "./workers.ts";
@@ -40,13 +40,18 @@ export function install(options: InstallOptions = {}): PreloadState {
     // inside a native module's load can crash on its first call (seen in 8 of 40
     // lazy-mode runs).
     ensureSignalLibrary(state);
-    const lazyAtStart = config.warmup === "lazy" && !supportsLazyWarmup(Bun.version);
-    if (config.warmup === "eager" || lazyAtStart) ensureWarmup(state, lazyAtStart ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
+    if (warmsUpAtStart(config)) ensureWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
     else if (config.warmup === "off") state.warmup.status = "skipped";
     hookProcessDlopen(state);
     hookFfiDlopen(state);
     registerPlugin(state);
     hookWorkers(state);
+    // Bun 1.0.x: garbage from the set-up (bun:ffi objects among it) collected
+    // later, while an application's Go module loads, ended in a fault loop
+    // at a freed trampoline address: `bun test` hung in every run of one
+    // layout of this code. Collecting it now, before any Go code of the
+    // application can run, made those runs pass.
+    if (needsCollectAfterInstall(Bun.version)) Bun.gc(true);
     state.phase = "installed";
     state.timings.installMicros = nowMicros() - start;
     recordEvent(state, "install-done");

@@ -1,10 +1,10 @@
 // Nothing is handed to dlopen unless its bytes are the bytes this package
 // shipped: a swapped library in node_modules would otherwise run with the
 // application's privileges before any application code.
-import { readFileSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { describeElfProblem, inspectElf } from "./elf.ts";
+import { checkElf, describeElfProblem } from "./elf.ts";
 import { PreloadError } from "./errors.ts";
+import { nodeFs, readFileText } from "./files.ts";
+import { basename, dirname, join } from "./paths.ts";
 
 /** Parses `sha256sum` output: "<64 hex>  <relative path>" per line. */
 export function parseChecksums(text: string, source: string): Map<string, string> {
@@ -25,36 +25,76 @@ export function parseChecksums(text: string, source: string): Map<string, string
   return sums;
 }
 
-export function sha256File(path: string): string {
-  // Bun's native hasher over a mapping of the file: node:crypto's createHash
-  // costs ~10 ms on first use, and reading 1.3 MB into a buffer ~0.5 ms more.
-  const bytes = typeof Bun.mmap === "function" ? Bun.mmap(path) : readFileSync(path);
+export function sha256(bytes: Uint8Array): string {
+  // Bun's native hasher: node:crypto's createHash costs ~10 ms on first use.
   return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 }
 
-/** Throws unless `file` is a regular, non-empty file; names the file and the problem. */
-function assertRegularFile(file: string, what: string): void {
-  let stats;
+export interface FileDigest {
+  readonly sha256: string;
+  readonly size: number;
+  /** The first 4 KiB, enough for the ELF headers of any library we load. */
+  readonly head: Buffer;
+}
+
+const HEAD_BYTES = 4096;
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Hashes a file read in 64 KiB pieces. Never one buffer for the whole 1.3 MB
+ * library: on Bun 1.0.36 that allocation alone made a Go + WebAssembly app
+ * hang in 22 of 150 runs under load (a fault loop at a freed JIT address);
+ * hashing in pieces, 0 of 90. Throws node:fs's error (with `code`) when the
+ * file cannot be read.
+ */
+export function digestFile(path: string): FileDigest {
+  const fs = nodeFs();
+  const fd = fs.openSync(path, "r");
   try {
-    stats = statSync(file);
+    const hasher = new Bun.CryptoHasher("sha256");
+    const chunk = Buffer.alloc(CHUNK_BYTES);
+    const head = Buffer.alloc(HEAD_BYTES);
+    let size = 0;
+    for (;;) {
+      const read = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      if (read === 0) break;
+      if (size < HEAD_BYTES) chunk.copy(head, size, 0, Math.min(read, HEAD_BYTES - size));
+      hasher.update(chunk.subarray(0, read));
+      size += read;
+    }
+    return { sha256: hasher.digest("hex"), size, head: head.subarray(0, Math.min(size, HEAD_BYTES)) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function sha256File(path: string): string {
+  return digestFile(path).sha256;
+}
+
+/** The digest of a library about to be loaded; names the file and the problem when it cannot be read or is empty. */
+function digestLibrary(file: string, what: string): FileDigest {
+  let digest: FileDigest;
+  try {
+    digest = digestFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EISDIR") {
+      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is not a regular file.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
+    }
     throw new PreloadError(
       "LIBRARY_MISSING",
       `the ${what} ${file} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`,
       code === "ENOENT"
         ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR."
-        : "Check the file's permissions, or reinstall asherah-bun-preload.",
+        : "Check that the user running Bun may read the file (read access is all it needs), or reinstall asherah-bun-preload.",
       { cause: error },
     );
   }
-  if (!stats.isFile() || stats.size === 0) {
-    throw new PreloadError(
-      "LIBRARY_INVALID",
-      `the ${what} ${file} is ${stats.isFile() ? "empty" : "not a regular file"}.`,
-      "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
-    );
+  if (digest.size === 0) {
+    throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is empty.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
   }
+  return digest;
 }
 
 /**
@@ -62,9 +102,9 @@ function assertRegularFile(file: string, what: string): void {
  * checksum: a regular file whose ELF headers fit this process and the file.
  */
 export function assertLoadableFile(file: string, what: string): void {
-  assertRegularFile(file, what);
+  const { head, size } = digestLibrary(file, what);
   if (process.platform === "linux") {
-    const problem = inspectElf(file);
+    const problem = checkElf(head, size, process.arch);
     if (problem !== undefined) {
       throw new PreloadError(
         "LIBRARY_INVALID",
@@ -82,11 +122,11 @@ export function assertLoadableFile(file: string, what: string): void {
  * is listed as "<id>/<basename>". Returns the digest.
  */
 export function verifyShipped(file: string, prebuildsDir: string, what: string): string {
-  assertRegularFile(file, what);
+  const digest = digestLibrary(file, what);
   const manifest = join(prebuildsDir, "SHA256SUMS");
   let text: string;
   try {
-    text = readFileSync(manifest, "utf8");
+    text = readFileText(manifest);
   } catch (error) {
     throw new PreloadError(
       "LIBRARY_MISSING",
@@ -104,7 +144,7 @@ export function verifyShipped(file: string, prebuildsDir: string, what: string):
       "Reinstall asherah-bun-preload. If you built the library yourself, load it with ASHERAH_BUN_PRELOAD_LIBRARY_DIR instead.",
     );
   }
-  const actual = sha256File(file);
+  const actual = digest.sha256;
   if (actual !== expected) {
     throw new PreloadError(
       "CHECKSUM_MISMATCH",

@@ -3,11 +3,13 @@
 // idempotent and records what it did on the process-wide state object, so the
 // eager path (at preload time) and the lazy path (inside a load hook) are the
 // same code.
-import { join, sep } from "node:path";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, describeError } from "./errors.ts";
 import { assertLoadableFile, verifyShipped } from "./integrity.ts";
 import { openSignalLibrary, type SignalLibrary } from "./native.ts";
+import { supportsLazyWarmup } from "./bun-version.ts";
+import type { Config } from "./config.ts";
+import { join } from "./paths.ts";
 import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "./platform.ts";
 import { planRepairs, protectSuspendHandlers, repairSignals } from "./signals.ts";
 import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
@@ -33,7 +35,14 @@ export function prebuildLocation(state: PreloadState): PrebuildLocation {
       `Ship node_modules/asherah-bun-preload/prebuilds/${process.platform}-${process.arch}/ next to the binary and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.`,
     );
   }
-  return locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
+  state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
+  return state.location;
+}
+
+/** Whether install() runs the warmup itself, rather than leaving it to the first guarded load. */
+export function warmsUpAtStart(config: Config): boolean {
+  // Lazy is eager on Bun 1.0.x (supportsLazyWarmup).
+  return config.warmup === "eager" || (config.warmup === "lazy" && !supportsLazyWarmup(Bun.version));
 }
 
 /** Verifies a library before it is loaded: checksum for shipped files, file checks for an override. */
@@ -130,7 +139,7 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
 
 /** The guarded package a file belongs to, judged by its node_modules path segment. */
 export function guardedPackageOf(file: string, packages: readonly string[]): string | undefined {
-  const normalised = file.split(sep).join("/");
+  const normalised = file.replaceAll("\\", "/");
   for (const name of packages) {
     if (normalised.includes(`/node_modules/${name}/`)) return name;
   }

@@ -1,13 +1,12 @@
 // The only module that touches bun:ffi and raw pointers. Everything above it
 // sees a small typed surface: numbers, strings and plain objects.
-import { createRequire } from "node:module";
 import { PreloadError, describeError } from "./errors.ts";
 
 // bun:ffi is taken with require(), never with an ESM import: an ESM import
 // fixes the module's namespace before hooks.ts replaces `dlopen` on it, and the
 // application would then see the original function instead of the wrapper.
 // Keep the original functions so our own loads are not reported as app loads.
-const ffi = createRequire(import.meta.url)("bun:ffi") as typeof import("bun:ffi");
+const ffi = import.meta.require("bun:ffi") as typeof import("bun:ffi");
 const { FFIType, ptr } = ffi;
 const dlopen = ffi.dlopen;
 

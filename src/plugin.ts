@@ -16,15 +16,12 @@
 //   callback twice on 1.3+. require() of a guarded bare name is answered
 //   directly (Module.prototype.require, which every require form goes
 //   through), so both forms share one instance on every version.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { supportsJsEntryGuard } from "./bun-version.ts";
+import { readFileText } from "./files.ts";
 import { debugLog, ensureWarmup } from "./lifecycle.ts";
+import { dirname, join } from "./paths.ts";
 import { resolvePackageEntry } from "./resolve.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
-
-const requireHere = createRequire(import.meta.url);
 
 interface CjsModule {
   exports: unknown;
@@ -38,8 +35,12 @@ interface ModuleClass {
   new (id: string, parent?: CjsModule | null): CjsModule;
   prototype: CjsModule;
   _nodeModulePaths(dir: string): string[];
+  createRequire(from: string): (id: string) => unknown;
 }
-const Module = requireHere("node:module") as ModuleClass;
+const Module = import.meta.require("node:module") as ModuleClass;
+// A require() of this file's own: Bun 1.0.36 hung `bun test` when the
+// virtual module below loaded the addon with import.meta.require instead.
+const requireHere = Module.createRequire(import.meta.url);
 
 export interface GuardedEntry {
   readonly name: string;
@@ -53,11 +54,16 @@ function isEsm(file: string): boolean {
   // The nearest package.json decides for .js files.
   for (let dir = dirname(file); ; dir = dirname(dir)) {
     try {
-      return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { type?: unknown }).type === "module";
+      return (JSON.parse(readFileText(join(dir, "package.json"))) as { type?: unknown }).type === "module";
     } catch {
       if (dirname(dir) === dir) return false;
     }
   }
+}
+
+/** Where guarded packages are resolved from: the entry file's folder. */
+export function applicationDir(): string {
+  return Bun.main ? dirname(Bun.main) : process.cwd();
 }
 
 /** Resolves each guarded package once, from the application's folder. */
@@ -89,7 +95,7 @@ export function registerPlugin(state: PreloadState): void {
   if (state.hooks.plugin) return;
   const config = state.config;
   if (config === undefined) return;
-  const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
+  const fromDir = applicationDir();
   const jsGuard = supportsJsEntryGuard(Bun.version);
   const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
   const log = debugLog(state);
@@ -105,7 +111,7 @@ export function registerPlugin(state: PreloadState): void {
     module.paths = Module._nodeModulePaths(dirname(file));
     compiled.set(file, module);
     try {
-      module._compile(readFileSync(file, "utf8"), file);
+      module._compile(readFileText(file), file);
     } catch (error) {
       compiled.delete(file);
       throw error;
@@ -153,7 +159,7 @@ export function registerPlugin(state: PreloadState): void {
             if (isEsm(path)) {
               ensureWarmup(state, `plugin ${path}`);
               recordEvent(state, "js-entry-loaded", path);
-              return { contents: readFileSync(path, "utf8"), loader: "js" };
+              return { contents: readFileText(path), loader: "js" };
             }
             return asObjectModule(loadCommonJs(path, null));
           } catch (error) {

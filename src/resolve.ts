@@ -2,8 +2,8 @@
 // `require(name)`, with plain file reads. Bun.resolveSync would do, but for a
 // package that is not installed it can cost ~80 ms (it may try auto-install),
 // and the preload runs in every process.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { pathExists, readFileText } from "./files.ts";
+import { dirname, join, resolve } from "./paths.ts";
 
 type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
 
@@ -31,24 +31,25 @@ export interface PackageEntry {
   readonly entry: string;
 }
 
-/** Walks up from `fromDir` through node_modules folders; undefined when not installed. */
-export function resolvePackageEntry(name: string, fromDir: string): PackageEntry | undefined {
-  let dir = resolve(fromDir);
-  for (;;) {
-    const root = join(dir, "node_modules", name);
-    const manifest = join(root, "package.json");
-    if (existsSync(manifest)) {
-      let pkg: { main?: unknown; exports?: ExportsField };
-      try {
-        pkg = JSON.parse(readFileSync(manifest, "utf8")) as typeof pkg;
-      } catch {
-        return undefined; // a broken package.json: let Bun report it when the app loads the package
-      }
-      const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
-      return { root, entry: resolve(root, target) };
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
+/** Walks up from `fromDir` through node_modules folders to the package's package.json; undefined when not installed. */
+export function findPackageManifest(name: string, fromDir: string): string | undefined {
+  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
+    const manifest = join(dir, "node_modules", name, "package.json");
+    if (pathExists(manifest)) return manifest;
+    if (dirname(dir) === dir) return undefined;
   }
+}
+
+export function resolvePackageEntry(name: string, fromDir: string): PackageEntry | undefined {
+  const manifest = findPackageManifest(name, fromDir);
+  if (manifest === undefined) return undefined;
+  const root = dirname(manifest);
+  let pkg: { main?: unknown; exports?: ExportsField };
+  try {
+    pkg = JSON.parse(readFileText(manifest)) as typeof pkg;
+  } catch {
+    return undefined; // a broken package.json: let Bun report it when the app loads the package
+  }
+  const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
+  return { root, entry: resolve(root, target) };
 }

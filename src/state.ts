@@ -4,6 +4,7 @@
 // the native work happens once per process.
 import type { Config } from "./config.ts";
 import type { SignalLibrary, WatchdogLibrary } from "./native.ts";
+import type { PrebuildLocation } from "./platform.ts";
 
 export type Phase = "not-installed" | "disabled" | "installed" | "failed";
 export type WarmupStatus = "pending" | "done" | "failed" | "skipped";
@@ -47,6 +48,8 @@ export interface PreloadState {
   config?: Config;
   error?: string;
   prebuildsDir?: string;
+  /** Where this platform's libraries are, once located (the libc check costs ~0.3 ms). */
+  location?: PrebuildLocation;
   warmup: WarmupInfo;
   signalLibrary?: SignalLibrary;
   signalLibraryPath?: string;

@@ -4,13 +4,13 @@
 // global one and node:worker_threads'), so every Worker created after the
 // preload ran gets this package's entry added to it. Bun 1.0.x ignores the
 // option; there only the process-wide signal state protects Workers.
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { parseVersion } from "./bun-version.ts";
+import { join } from "./paths.ts";
 import type { PreloadState } from "./state.ts";
 
-const requireHere = createRequire(import.meta.url);
-export const PRELOAD_ENTRY = join(import.meta.dir, "index.ts");
+// The preload entry next to this code: src/index.ts, or dist/index.js when
+// this runs from the published bundle.
+export const PRELOAD_ENTRY = join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "index.js");
 
 type WorkerCtor = new (url: string | URL, options?: Record<string, unknown>) => object;
 
@@ -49,7 +49,7 @@ export function hookWorkers(state: PreloadState): void {
   if (state.hooks.workers || !workersSupportPreload(Bun.version)) return;
   const holder = globalThis as unknown as { Worker?: WorkerCtor };
   if (typeof holder.Worker === "function") holder.Worker = subclass(holder.Worker);
-  const Module = requireHere("node:module") as { prototype: { require: RequireFn } };
+  const Module = import.meta.require("node:module") as { prototype: { require: RequireFn } };
   const original = Module.prototype.require;
   let patched = false;
   Module.prototype.require = function (this: unknown, id: string) {

@@ -6,7 +6,7 @@
 // errors.test.ts.)
 import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
@@ -143,6 +143,60 @@ import("asherah").then(() => { imported = "loaded"; }, (e) => { imported = e.cod
       expect(r.required).toMatch(/^MODULE_NOT_FOUND: Cannot find (module|package) 'asherah'/);
       expect(r.imported).toMatch(/^ERR_MODULE_NOT_FOUND: Cannot find package 'asherah'/);
       expect(r).toMatchObject({ phase: "installed", warmup: "done", guarded: 0 });
+      expect(result.stderr).toBe("");
+    }, 40_000);
+  }
+});
+
+describe("an install the running user can only read (root-owned node_modules, app run as nobody)", () => {
+  // Bun.mmap opens files read-write: hashing the libraries with it failed
+  // with EACCES here, so the preload refused to start (found in this setup).
+  const canSwitchUser = process.getuid?.() === 0 && existsSync("/usr/bin/setpriv");
+  const NOBODY = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+
+  /** A world-readable, root-owned copy of the package and of the Bun binary, in folders nobody can enter. */
+  function readOnlyInstall(version: string): { bun: string; pkg: string; app: string } {
+    const root = tempDir("abp-readonly-");
+    const pkg = join(root, "pkg");
+    for (const part of ["src", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
+    const bun = join(root, "bun");
+    try {
+      linkSync(bunBinary(version), bun);
+    } catch {
+      copyFileSync(bunBinary(version), bun);
+    }
+    const app = join(root, "app");
+    mkdirSync(join(app, "home"), { recursive: true });
+    execFileSync("chmod", ["-R", "u=rwX,go=rX", root]);
+    chmodSync(bun, 0o755);
+    chmodSync(join(app, "home"), 0o777); // Bun's own cache, if it wants one
+    return { bun, pkg, app };
+  }
+
+  const cases = [
+    ["1.2.19", "preload", "the preload"],
+    [PINNED, "preload", "the preload"],
+    [PINNED, "api", "install() from the api"],
+  ] as const;
+  for (const [version, entry, label] of cases) {
+    test.skipIf(!canSwitchUser)(`Bun ${version}, ${label}: verifies and loads both libraries with read access alone`, async () => {
+      const { bun, pkg, app } = readOnlyInstall(version);
+      const api = join(pkg, "src", "api.ts");
+      const script = `${entry === "api" ? `require(${JSON.stringify(api)}).install();\n` : ""}const s = require(${JSON.stringify(api)}).status();
+console.log("STATUS " + JSON.stringify({ phase: s.phase, warmup: s.warmup.status, sha256: s.warmup.sha256, signals: s.signalLibrary }));
+`;
+      writeFileSync(join(app, "app.js"), script);
+      chmodSync(join(app, "app.js"), 0o644);
+      const args = entry === "preload" ? ["--preload", join(pkg, "src", "index.ts"), "app.js"] : ["app.js"];
+      const result = await runProcess([...NOBODY, bun, ...args], { cwd: app, env: cleanEnv({ HOME: join(app, "home") }), timeoutMs: TIMEOUT_MS });
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      const status = jsonLine<{ phase: string; warmup: string; sha256?: string; signals?: string }>(result.stdout, "STATUS");
+      expect(status).toEqual({
+        phase: "installed",
+        warmup: "done",
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        signals: join(pkg, "prebuilds", `linux-${process.arch}`, "asherah-bun-signals.so"),
+      });
       expect(result.stderr).toBe("");
     }, 40_000);
   }

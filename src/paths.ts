@@ -1,0 +1,41 @@
+// POSIX path helpers for the start-up path. node:path costs ~1 ms on its
+// first use in a process (Bun 1.4.5, measured in docs/performance.md) and the
+// preload runs in every process. Every platform with prebuilds (Linux, macOS)
+// separates paths with "/"; Windows is unsupported (platform.ts).
+
+/** Joins and normalises: "." and empty segments dropped, ".." resolved. */
+export function join(...parts: string[]): string {
+  const joined = parts.filter((part) => part !== "").join("/");
+  const absolute = joined.startsWith("/");
+  const out: string[] = [];
+  for (const segment of joined.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === ".." && out.length > 0 && out[out.length - 1] !== "..") out.pop();
+    else if (segment !== ".." || !absolute) out.push(segment);
+  }
+  const body = out.join("/");
+  return absolute ? `/${body}` : body === "" ? "." : body;
+}
+
+export function isAbsolute(path: string): boolean {
+  return path.startsWith("/");
+}
+
+/** Like node:path's resolve: the rightmost absolute part wins, the current directory when there is none. */
+export function resolve(...parts: string[]): string {
+  let from = parts.length - 1;
+  while (from >= 0 && !isAbsolute(parts[from] ?? "")) from--;
+  return from < 0 ? join(process.cwd(), ...parts) : join(...parts.slice(from));
+}
+
+export function dirname(path: string): string {
+  const normalised = join(path);
+  const slash = normalised.lastIndexOf("/");
+  if (slash < 0) return ".";
+  return slash === 0 ? "/" : normalised.slice(0, slash);
+}
+
+export function basename(path: string): string {
+  const normalised = join(path);
+  return normalised.slice(normalised.lastIndexOf("/") + 1);
+}
