@@ -24,9 +24,11 @@ import { describeDisposition } from "./signals.ts";
 import { processState } from "./state.ts";
 
 export const PACKAGE_NAME = "asherah-bun-preload";
-const PACKAGE_ROOT = resolve(import.meta.dir, "..");
-/** This copy's preload entry. */
-export const SELF_ENTRY = join(import.meta.dir, "index.ts");
+/** This copy of the package. */
+export const PACKAGE_ROOT = resolve(import.meta.dir, "..");
+/** This copy's preload entry as published ("exports" ".") and its source, which works as a preload too. */
+const ENTRY_FILES = ["dist/index.js", "src/index.ts"] as const;
+export const SELF_ENTRY = join(PACKAGE_ROOT, ENTRY_FILES[0]);
 
 // ---------------------------------------------------------------------------
 // bunfig.toml: the small subset of TOML that decides `preload`.
@@ -324,13 +326,13 @@ const PATH_SUFFIXES = ["", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs",
  * the package's "exports", so "asherah-bun-preload/src/index.ts" and
  * "node_modules/asherah-bun-preload/src/index.ts" are "preload not found".
  */
-export function classifyPreloadEntry(entry: string, dir: string, selfEntry: string = SELF_ENTRY): EntryCheck {
-  const self = realpathOrUndefined(selfEntry) ?? selfEntry;
+export function classifyPreloadEntry(entry: string, dir: string, selfRoot: string = PACKAGE_ROOT): EntryCheck {
+  const selves = ENTRY_FILES.map((file) => realpathOrUndefined(join(selfRoot, file)) ?? join(selfRoot, file));
   const mentionsUs = entry.includes(PACKAGE_NAME);
   const judgeFile = (file: string): EntryCheck => {
     const real = realpathOrUndefined(file) ?? file;
-    if (real === self) return { entry, kind: "self", resolved: real };
-    const isOurs = basename(real) === "index.ts" && basename(dirname(real)) === "src" && packageNameAt(dirname(dirname(real))) === PACKAGE_NAME;
+    if (selves.includes(real)) return { entry, kind: "self", resolved: real };
+    const isOurs = ENTRY_FILES.some((f) => real.endsWith(`/${f}`) && packageNameAt(real.slice(0, -f.length - 1)) === PACKAGE_NAME);
     return { entry, kind: isOurs ? "package" : "other", resolved: real };
   };
   const unresolved = (resolved?: string): EntryCheck => ({ entry, kind: mentionsUs ? "missing" : "broken", resolved });
@@ -667,7 +669,7 @@ function findBunfig(cwd: string): string | undefined {
   }
 }
 
-export function inspectBunfig(cwd: string, selfEntry: string = SELF_ENTRY): BunfigReport {
+export function inspectBunfig(cwd: string, selfRoot: string = PACKAGE_ROOT): BunfigReport {
   const path = findBunfig(cwd);
   if (path === undefined) return { path, readByBun: false, run: undefined, test: undefined, configuredForRun: false, configuredForTest: false, warnings: [] };
   const readByBun = dirname(path) === resolve(cwd);
@@ -679,8 +681,8 @@ export function inspectBunfig(cwd: string, selfEntry: string = SELF_ENTRY): Bunf
   }
   const parsed = parseBunfigPreloads(text);
   const dir = dirname(path);
-  const run = parsed.run?.map((entry) => classifyPreloadEntry(entry, dir, selfEntry));
-  const test = parsed.test?.map((entry) => classifyPreloadEntry(entry, dir, selfEntry));
+  const run = parsed.run?.map((entry) => classifyPreloadEntry(entry, dir, selfRoot));
+  const test = parsed.test?.map((entry) => classifyPreloadEntry(entry, dir, selfRoot));
   const ours = (list: readonly EntryCheck[] | undefined) => list?.some((e) => e.kind === "self" || e.kind === "package") ?? false;
   const broken = (list: readonly EntryCheck[] | undefined) => list?.some((e) => e.kind === "missing" || e.kind === "broken") ?? false;
   return {
@@ -766,7 +768,7 @@ export function judge(report: Omit<DoctorReport, "findings" | "verdict" | "exitC
   for (const [label, list] of [["preload", bunfig.run], ["[test] preload", bunfig.test]] as const) {
     for (const entry of list ?? []) {
       if (!bunfig.readByBun) continue;
-      if (entry.kind === "missing") add("error", "PRELOAD_NOT_FOUND", `${bunfig.path}: ${label} entry ${JSON.stringify(entry.entry)} does not resolve from ${dirname(bunfig.path!)}; Bun stops with "preload not found". Use preload = ["asherah-bun-preload"] with the package installed there (bun add asherah-bun-preload), or a "./" path to its src/index.ts.`);
+      if (entry.kind === "missing") add("error", "PRELOAD_NOT_FOUND", `${bunfig.path}: ${label} entry ${JSON.stringify(entry.entry)} does not resolve from ${dirname(bunfig.path!)}; Bun stops with "preload not found". Use preload = ["asherah-bun-preload"] with the package installed there (bun add asherah-bun-preload), or a "./" path to its dist/index.js.`);
       if (entry.kind === "broken") add("error", "PRELOAD_NOT_FOUND", `${bunfig.path}: ${label} entry ${JSON.stringify(entry.entry)} does not resolve from ${dirname(bunfig.path!)}; Bun stops with "preload not found" before anything runs.`);
     }
   }

@@ -111,7 +111,8 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 const options = parseOptions(process.argv.slice(2));
-const PRELOAD_ENTRY = join(REPO_ROOT, "src", "index.ts");
+// What users run: the bundle package.json "exports" point at (npm run bench builds it first).
+const PRELOAD_ENTRY = join(REPO_ROOT, "dist", "index.js");
 const bun = bunBinary(options.bunVersion);
 const pinned = options.bunVersion === pinnedBunVersion();
 const affected = isAffected(options.bunVersion, process.platform);

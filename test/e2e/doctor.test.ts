@@ -107,7 +107,8 @@ describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
     expect(result.exitCode, describeRun(result)).toBe(0);
     expect(r.verdict.status).toBe("ok");
     expect(r.bunfig).toMatchObject({ path: join(dir, "bunfig.toml"), readByBun: true, configuredForRun: true, configuredForTest: true });
-    expect(r.bunfig.run).toEqual([{ entry: "asherah-bun-preload", kind: "self", resolved: PRELOAD }]);
+    // The bare name resolves through package.json "exports" to the bundle.
+    expect(r.bunfig.run).toEqual([{ entry: "asherah-bun-preload", kind: "self", resolved: join(REPO_ROOT, "dist", "index.js") }]);
     expect(r.signals.preloadInThisProcess).toBe(true);
     expect(r.signals.goRuntimesLoaded).toBe(1); // the warmup, loaded by the preload in the doctor process
   }, 60_000);

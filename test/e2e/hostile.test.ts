@@ -20,6 +20,8 @@ const tempDir = tempDirs();
 
 const PINNED = pinnedBunVersion();
 const PRELOAD = join(REPO_ROOT, "src", "index.ts");
+/** What the bare name resolves to (package.json "exports" "."). */
+const DIST_PRELOAD = join(REPO_ROOT, "dist", "index.js");
 const API = join(REPO_ROOT, "src", "api.ts");
 const LOAD_CJS = join(REPO_ROOT, "test", "e2e", "apps", "load.cjs");
 const ADDON = join(FIXTURE_BUILD, "node_modules", "asherah", "dist", "asherah.node");
@@ -103,9 +105,9 @@ console.log("STATUS " + JSON.stringify({ installedBy: s.installedBy, events: s.e
 `,
         },
         // The same file three ways (bare name through a symlink, absolute path, --preload) plus the copy.
-        { bunfig: `preload = ["asherah-bun-preload", ${JSON.stringify(PRELOAD)}]\n` },
+        { bunfig: `preload = ["asherah-bun-preload", ${JSON.stringify(DIST_PRELOAD)}]\n` },
       );
-      const result = await runProcess([bunBinary(version), "--preload", PRELOAD, "--preload", join(copy, "src", "index.ts"), "app.js"], {
+      const result = await runProcess([bunBinary(version), "--preload", DIST_PRELOAD, "--preload", join(copy, "src", "index.ts"), "app.js"], {
         cwd: dir,
         env: cleanEnv(),
         timeoutMs: TIMEOUT_MS,

@@ -79,6 +79,7 @@ describe("npm pack --dry-run: the file list", () => {
   const ALLOWED: [string, (path: string) => boolean][] = [
     ["package.json, README.md, LICENSE, bunfig.example.toml", (p) => ["package.json", "README.md", "LICENSE", "bunfig.example.toml"].includes(p)],
     ["src/*.ts", (p) => /^src\/[^/]+\.ts$/.test(p)],
+    ["dist/index.js, dist/api.js (the bundles the exports point at)", (p) => ["dist/index.js", "dist/api.js"].includes(p)],
     ["prebuilds/SHA256SUMS and prebuilds/<platform>-<arch>/*.so|*.dylib", (p) => p === "prebuilds/SHA256SUMS" || /^prebuilds\/[a-z]+-[a-z0-9]+\/[^/]+\.(so|dylib)$/.test(p)],
     ["go/go.mod, go/go.sum, go/build.sh", (p) => ["go/go.mod", "go/go.sum", "go/build.sh"].includes(p)],
     ["go/warmup/*.go", (p) => /^go\/warmup\/[^/]+\.go$/.test(p)],
@@ -143,10 +144,12 @@ describe("npm pack --dry-run: the file list", () => {
   test("the files package.json points at (main, exports, bin) are shipped", () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
       main?: string;
-      exports?: Record<string, string>;
+      exports?: Record<string, ExportTarget>;
       bin?: Record<string, string> | string;
     };
-    const targets = [pkg.main, ...Object.values(pkg.exports ?? {}), ...(typeof pkg.bin === "string" ? [pkg.bin] : Object.values(pkg.bin ?? {}))]
+    type ExportTarget = string | { [condition: string]: ExportTarget };
+    const leaves = (target: ExportTarget): string[] => (typeof target === "string" ? [target] : Object.values(target).flatMap(leaves));
+    const targets = [pkg.main, ...Object.values(pkg.exports ?? {}).flatMap(leaves), ...(typeof pkg.bin === "string" ? [pkg.bin] : Object.values(pkg.bin ?? {}))]
       .filter((t): t is string => t !== undefined)
       .map((t) => t.replace(/^\.\//, ""));
     expect(targets.length).toBeGreaterThan(0);

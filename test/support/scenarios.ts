@@ -6,7 +6,8 @@ import { REPO_ROOT } from "./bun-versions.ts";
 import { runProcess, type Outcome, type RunResult } from "./spawn.ts";
 
 export const FIXTURE_BUILD = join(REPO_ROOT, "test", "fixtures", "build");
-export const PRELOAD_ENTRY = join(REPO_ROOT, "src", "index.ts");
+// The published entry (package.json "exports" "."), built from src/ by `npm run build`.
+export const PRELOAD_ENTRY = join(REPO_ROOT, "dist", "index.js");
 export const WARMUP_ONLY_ENTRY = join(REPO_ROOT, "test", "support", "warmup-only.ts");
 
 export type ScenarioName = "plain" | "gc" | "async" | "worker" | "wasm" | "bun-test";

@@ -11,6 +11,7 @@ import {
   judge,
   parseBunfigPreloads,
   readElfDynamic,
+  PACKAGE_ROOT,
   SELF_ENTRY,
   type DoctorReport,
 } from "../../src/doctor.ts";
@@ -85,7 +86,7 @@ describe("classifyPreloadEntry (Bun's rules: only ./, ../ and / are paths)", () 
   cpSync(join(REPO, "src", "index.ts"), join(copy, "src", "index.ts"));
   writeFileSync(join(dir, "other.ts"), "export {};\n");
 
-  const kind = (entry: string) => classifyPreloadEntry(entry, dir, SELF_ENTRY).kind;
+  const kind = (entry: string) => classifyPreloadEntry(entry, dir, PACKAGE_ROOT).kind;
   test("this copy, by bare name and by path", () => {
     expect(kind("asherah-bun-preload")).toBe("self");
     expect(kind("./node_modules/asherah-bun-preload/src/index.ts")).toBe("self");
@@ -93,13 +94,13 @@ describe("classifyPreloadEntry (Bun's rules: only ./, ../ and / are paths)", () 
     expect(kind("./node_modules/asherah-bun-preload/src/index")).toBe("self"); // Bun adds the extension
   });
   test("another copy of the package", () => {
-    expect(classifyPreloadEntry("./copy/src/index.ts", dir, SELF_ENTRY)).toMatchObject({ kind: "package" });
+    expect(classifyPreloadEntry("./copy/src/index.ts", dir, PACKAGE_ROOT)).toMatchObject({ kind: "package" });
   });
   test("forms Bun refuses with 'preload not found' (checked on 1.2.19 and 1.4.5)", () => {
     expect(kind("asherah-bun-preload/src/index.ts")).toBe("missing");
     expect(kind("node_modules/asherah-bun-preload/src/index.ts")).toBe("missing");
     expect(kind("./node_modules/asherah-bun-preload/src/nope.ts")).toBe("missing");
-    expect(classifyPreloadEntry("asherah-bun-preload", tmpdir(), SELF_ENTRY).kind).toBe("missing"); // not installed there
+    expect(classifyPreloadEntry("asherah-bun-preload", tmpdir(), PACKAGE_ROOT).kind).toBe("missing"); // not installed there
   });
   test("other preloads: resolvable ones are left alone, unresolvable ones are broken", () => {
     expect(kind("./other.ts")).toBe("other");
