@@ -250,8 +250,8 @@ function nodeFs() {
 function readFileText(path) {
   return nodeFs().readFileSync(path, "utf8");
 }
-function pathExists(path) {
-  return nodeFs().existsSync(path);
+function existsNonEmpty(path) {
+  return Bun.file(path).size > 0;
 }
 
 // src/integrity.ts
@@ -546,7 +546,7 @@ function detectLibc(platform = process.platform) {
     if (/\/libc\.so\.6\b/.test(maps))
       return "glibc";
   } catch {}
-  return pathExists("/etc/alpine-release") ? "musl" : "glibc";
+  return existsNonEmpty("/etc/alpine-release") ? "musl" : "glibc";
 }
 function currentPlatform() {
   return { platform: process.platform, arch: process.arch, libc: detectLibc() };
@@ -665,6 +665,9 @@ function prebuildLocation(state) {
   }
   state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
   return state.location;
+}
+function signalsAtStart(config) {
+  return warmsUpAtStart(config) || planRepairs(config.signals, Bun.version, process.platform).suspend.length > 0;
 }
 function warmsUpAtStart(config) {
   return config.warmup === "eager" || config.warmup === "lazy" && !supportsLazyWarmup(Bun.version);
@@ -900,7 +903,7 @@ function exportTarget(exportsField, conditions = CONDITIONS) {
 function findPackageManifest(name, fromDir) {
   for (let dir = resolve(fromDir);; dir = dirname(dir)) {
     const manifest = join(dir, "node_modules", name, "package.json");
-    if (pathExists(manifest))
+    if (existsNonEmpty(manifest))
       return manifest;
     if (dirname(dir) === dir)
       return;
@@ -913,7 +916,7 @@ function resolvePackageEntry(name, fromDir) {
   const root = dirname(manifest);
   let pkg;
   try {
-    pkg = JSON.parse(readFileText(manifest));
+    pkg = import.meta.require(manifest);
   } catch {
     return;
   }
@@ -1105,7 +1108,8 @@ function install(options = {}) {
       return state;
     }
     recordEvent(state, "install-start", `bun ${Bun.version} warmup=${config.warmup} signals=${config.signals}`);
-    ensureSignalLibrary(state);
+    if (signalsAtStart(config))
+      ensureSignalLibrary(state);
     if (warmsUpAtStart(config))
       ensureWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
     else if (config.warmup === "off")

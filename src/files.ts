@@ -4,6 +4,8 @@
 // - Never Bun.mmap: it opens the file read-write, so it fails with EACCES
 //   when node_modules belongs to another user (a root-installed image run
 //   as a non-root user) or sits on a read-only file system.
+//   On Docker's overlayfs a read-write open also copies the file up into the
+//   container's layer.
 // - node:fs costs ~3 ms on its first use in a process (Bun 1.4.5; most
 //   applications load it anyway), so it is required where a file is read,
 //   not imported at the top of a module: the published bundle would then
@@ -20,8 +22,7 @@ export function readFileText(path: string): string {
   return nodeFs().readFileSync(path, "utf8");
 }
 
-// Not Bun.file(path).size for existence checks: with it resolving the guarded
-// packages, `bun test` on Bun 1.0.36 hung before the first test (every run).
-export function pathExists(path: string): boolean {
-  return nodeFs().existsSync(path);
+/** True when `path` exists and is not empty: a stat through Bun.file, no node:fs. */
+export function existsNonEmpty(path: string): boolean {
+  return Bun.file(path).size > 0;
 }

@@ -4,7 +4,7 @@
 import { needsCollectAfterInstall } from "./bun-version.ts";
 import { readConfig } from "./config.ts";
 import { describeError } from "./errors.ts";
-import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR, warmsUpAtStart } from "./lifecycle.ts";
+import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR, signalsAtStart, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { hookWorkers } from "./workers.ts";
@@ -34,12 +34,15 @@ export function install(options: InstallOptions = {}): PreloadState {
       return state;
     }
     recordEvent(state, "install-start", `bun ${Bun.version} warmup=${config.warmup} signals=${config.signals}`);
-    // The signal snapshot and the suspend-handler wrapper are set up now, in
-    // every mode: before any application code can load a Go runtime, and
-    // outside any require() — on Bun 1.0.x a bun:ffi library first opened
-    // inside a native module's load can crash on its first call (seen in 8 of 40
-    // lazy-mode runs).
-    ensureSignalLibrary(state);
+    // On an affected Bun the snapshot and the suspend-handler wrapper are set
+    // up now, in every mode: before any application code can load a Go
+    // runtime, and outside any require() — on Bun 1.0.x a bun:ffi library
+    // first opened inside a native module's load can crash on its first call
+    // (seen in 8 of 40 lazy-mode runs). On a fixed Bun in lazy or off mode
+    // nothing needs it before the first native load, which takes the
+    // snapshot first (beforeNativeLoad); a process that never loads native
+    // code then pays for no library, checksum or node:fs.
+    if (signalsAtStart(config)) ensureSignalLibrary(state);
     if (warmsUpAtStart(config)) ensureWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
     else if (config.warmup === "off") state.warmup.status = "skipped";
     hookProcessDlopen(state);

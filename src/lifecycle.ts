@@ -39,6 +39,11 @@ export function prebuildLocation(state: PreloadState): PrebuildLocation {
   return state.location;
 }
 
+/** Whether install() loads the signal helper, rather than the first native load. */
+export function signalsAtStart(config: Config): boolean {
+  return warmsUpAtStart(config) || planRepairs(config.signals, Bun.version, process.platform).suspend.length > 0;
+}
+
 /** Whether install() runs the warmup itself, rather than leaving it to the first guarded load. */
 export function warmsUpAtStart(config: Config): boolean {
   // Lazy is eager on Bun 1.0.x (supportsLazyWarmup).

@@ -2,7 +2,7 @@
 // there are none. One table, one pure function: adding a platform is one row,
 // and tests can exercise every row without that platform.
 import { PreloadError } from "./errors.ts";
-import { nodeFs, pathExists } from "./files.ts";
+import { existsNonEmpty, nodeFs } from "./files.ts";
 import { join } from "./paths.ts";
 
 export type Libc = "glibc" | "musl" | "none";
@@ -106,7 +106,7 @@ export function detectLibc(platform: string = process.platform): Libc {
   } catch {
     // /proc not mounted (some sandboxes): fall back to what the filesystem says.
   }
-  return pathExists("/etc/alpine-release") ? "musl" : "glibc";
+  return existsNonEmpty("/etc/alpine-release") ? "musl" : "glibc";
 }
 
 export function currentPlatform(): PlatformKey {

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import * as node from "node:path";
 import { tmpdir } from "node:os";
 import * as paths from "../../src/paths.ts";
-import { pathExists, readFileText } from "../../src/files.ts";
+import { existsNonEmpty, readFileText } from "../../src/files.ts";
 import { digestFile, sha256 } from "../../src/integrity.ts";
 
 describe("paths (POSIX helpers instead of node:path on the start-up path)", () => {
@@ -54,9 +54,11 @@ describe("files and digests", () => {
     expect(digestFile(file).sha256).toBe(new Bun.CryptoHasher("sha256").update("bytes").digest("hex"));
     expect(readFileText(file)).toBe("bytes");
   });
-  test("pathExists", () => {
+  test("existsNonEmpty", () => {
     writeFileSync(node.join(dir, "lib.so"), "x");
-    expect(pathExists(node.join(dir, "lib.so"))).toBe(true);
-    expect(pathExists(node.join(dir, "missing.so"))).toBe(false);
+    writeFileSync(node.join(dir, "empty"), "");
+    expect(existsNonEmpty(node.join(dir, "lib.so"))).toBe(true);
+    expect(existsNonEmpty(node.join(dir, "empty"))).toBe(false);
+    expect(existsNonEmpty(node.join(dir, "missing.so"))).toBe(false);
   });
 });
