@@ -28,6 +28,10 @@ function needsCollectAfterInstall(bunVersion) {
   const version = parseVersion(bunVersion);
   return version === undefined || compareVersions(version, { major: 1, minor: 1, patch: 0 }) < 0;
 }
+function ffiForFileReads(bunVersion) {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+}
 
 // src/errors.ts
 class PreloadError extends Error {
@@ -243,106 +247,9 @@ function checkElf(head, fileSize, arch) {
   return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
 }
 
-// src/files.ts
-function nodeFs() {
-  return import.meta.require("node:fs");
-}
-function readFileText(path) {
-  return nodeFs().readFileSync(path, "utf8");
-}
-function existsNonEmpty(path) {
-  return Bun.file(path).size > 0;
-}
-
-// src/integrity.ts
-function parseChecksums(text, source) {
-  const sums = new Map;
-  for (const [index, raw] of text.split(`
-`).entries()) {
-    const line = raw.trim();
-    if (line === "")
-      continue;
-    const match = /^([0-9a-f]{64}) [ *]?(\S.*)$/.exec(line);
-    if (match === null || match[1] === undefined || match[2] === undefined) {
-      throw new PreloadError("LIBRARY_INVALID", `${source}:${index + 1} is not a sha256sum line: ${JSON.stringify(line.slice(0, 80))}.`, "Reinstall asherah-bun-preload; the manifest is damaged.");
-    }
-    sums.set(match[2], match[1]);
-  }
-  return sums;
-}
-var HEAD_BYTES = 4096;
-var CHUNK_BYTES = 64 * 1024;
-function digestFile(path) {
-  const fs = nodeFs();
-  const fd = fs.openSync(path, "r");
-  try {
-    const hasher = new Bun.CryptoHasher("sha256");
-    const chunk = Buffer.alloc(CHUNK_BYTES);
-    const head = Buffer.alloc(HEAD_BYTES);
-    let size = 0;
-    for (;; ) {
-      const read = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null);
-      if (read === 0)
-        break;
-      if (size < HEAD_BYTES)
-        chunk.copy(head, size, 0, Math.min(read, HEAD_BYTES - size));
-      hasher.update(chunk.subarray(0, read));
-      size += read;
-    }
-    return { sha256: hasher.digest("hex"), size, head: head.subarray(0, Math.min(size, HEAD_BYTES)) };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-function digestLibrary(file, what) {
-  let digest;
-  try {
-    digest = digestFile(file);
-  } catch (error) {
-    const code = error.code;
-    if (code === "EISDIR") {
-      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is not a regular file.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
-    }
-    throw new PreloadError("LIBRARY_MISSING", `the ${what} ${file} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`, code === "ENOENT" ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR." : "Check that the user running Bun may read the file (read access is all it needs), or reinstall asherah-bun-preload.", { cause: error });
-  }
-  if (digest.size === 0) {
-    throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is empty.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
-  }
-  return digest;
-}
-function assertLoadableFile(file, what) {
-  const { head, size } = digestLibrary(file, what);
-  if (process.platform === "linux") {
-    const problem = checkElf(head, size, process.arch);
-    if (problem !== undefined) {
-      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} cannot be loaded: ${describeElfProblem(problem, process.arch)}.`, problem.kind === "wrong-machine" ? `It is not a shared library for ${process.platform}-${process.arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.` : "Reinstall asherah-bun-preload, or rebuild the library with go/build.sh if you set ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
-    }
-  }
-}
-function verifyShipped(file, prebuildsDir, what) {
-  const digest = digestLibrary(file, what);
-  const manifest = join(prebuildsDir, "SHA256SUMS");
-  let text;
-  try {
-    text = readFileText(manifest);
-  } catch (error) {
-    throw new PreloadError("LIBRARY_MISSING", `the checksum manifest ${manifest} cannot be read, so ${file} cannot be verified.`, "Reinstall asherah-bun-preload; the published package always contains prebuilds/SHA256SUMS.", { cause: error });
-  }
-  const key = `${basename(dirname(file))}/${basename(file)}`;
-  const expected = parseChecksums(text, manifest).get(key);
-  if (expected === undefined) {
-    throw new PreloadError("CHECKSUM_MISMATCH", `${file} is not listed in ${manifest} (looked for "${key}").`, "Reinstall asherah-bun-preload. If you built the library yourself, load it with ASHERAH_BUN_PRELOAD_LIBRARY_DIR instead.");
-  }
-  const actual = digest.sha256;
-  if (actual !== expected) {
-    throw new PreloadError("CHECKSUM_MISMATCH", `refusing to load ${file}: its sha256 is ${actual}, the package shipped ${expected}.`, "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).");
-  }
-  return actual;
-}
-
 // src/native.ts
 var ffi = import.meta.require("bun:ffi");
-var { FFIType, ptr } = ffi;
+var { FFIType, ptr, read } = ffi;
 var dlopen = ffi.dlopen;
 var SIGNALS_ABI = 3;
 var OP = {
@@ -492,6 +399,188 @@ function openWatchdogLibrary(path) {
     disarm: () => op(OP.watchdogDisarm)
   };
 }
+var LINUX_ERRNO = { 1: "EPERM", 2: "ENOENT", 5: "EIO", 13: "EACCES", 20: "ENOTDIR", 21: "EISDIR", 23: "ENFILE", 24: "EMFILE", 36: "ENAMETOOLONG", 40: "ELOOP" };
+var O_RDONLY_CLOEXEC = 524288;
+var READ_CHUNK = 256 * 1024;
+function openLibcReader() {
+  const lib = openLibrary("libc.so.6", {
+    open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr }
+  }, "C library");
+  const buffer = new Uint8Array(READ_CHUNK);
+  const fail = (syscall, path) => {
+    const errno = read.i32(lib.symbols.__errno_location(), 0);
+    const code = LINUX_ERRNO[errno] ?? `errno ${errno}`;
+    return Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, errno: -errno, syscall, path });
+  };
+  return (path, visit) => {
+    const name = cString(path);
+    const fd = lib.symbols.open(ptr(name), O_RDONLY_CLOEXEC);
+    if (fd < 0)
+      throw fail("open", path);
+    try {
+      for (;; ) {
+        const count = Number(lib.symbols.read(fd, ptr(buffer), READ_CHUNK));
+        if (count < 0)
+          throw fail("read", path);
+        if (count === 0)
+          return;
+        visit(buffer.subarray(0, count));
+      }
+    } finally {
+      lib.symbols.close(fd);
+    }
+  };
+}
+
+// src/state.ts
+var KEY = Symbol.for("asherah-bun-preload.state");
+function fresh() {
+  return {
+    stateVersion: 1,
+    phase: "not-installed",
+    installedBy: [],
+    warmup: { status: "pending" },
+    snapshotTainted: false,
+    wrapped: [],
+    repairs: [],
+    guarded: [],
+    events: [],
+    hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
+    timings: {},
+    watchdog: {}
+  };
+}
+function processState() {
+  const holder = globalThis;
+  let state = holder[KEY];
+  if (state === undefined || state.stateVersion !== 1) {
+    state = fresh();
+    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
+  }
+  return state;
+}
+function nowMicros() {
+  return Math.round(Bun.nanoseconds() / 1000);
+}
+function recordEvent(state, event, detail = "") {
+  state.events.push({ seq: state.events.length + 1, event, detail, atMicros: nowMicros() });
+}
+
+// src/files.ts
+function nodeFs() {
+  return import.meta.require("node:fs");
+}
+var NODE_CHUNK = 64 * 1024;
+function readChunks(path, visit) {
+  if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
+    const state = processState();
+    state.libcReader ??= openLibcReader();
+    state.libcReader(path, visit);
+    return;
+  }
+  const fs = nodeFs();
+  const fd = fs.openSync(path, "r");
+  try {
+    const chunk = Buffer.alloc(NODE_CHUNK);
+    for (;; ) {
+      const read = fs.readSync(fd, chunk, 0, NODE_CHUNK, null);
+      if (read === 0)
+        return;
+      visit(chunk.subarray(0, read));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+function readSmallText(path) {
+  const parts = [];
+  readChunks(path, (chunk) => parts.push(chunk.slice()));
+  return Buffer.concat(parts).toString("utf8");
+}
+function readFileText(path) {
+  return nodeFs().readFileSync(path, "utf8");
+}
+function existsNonEmpty(path) {
+  return Bun.file(path).size > 0;
+}
+
+// src/integrity.ts
+function parseChecksums(text, source) {
+  const sums = new Map;
+  for (const [index, raw] of text.split(`
+`).entries()) {
+    const line = raw.trim();
+    if (line === "")
+      continue;
+    const match = /^([0-9a-f]{64}) [ *]?(\S.*)$/.exec(line);
+    if (match === null || match[1] === undefined || match[2] === undefined) {
+      throw new PreloadError("LIBRARY_INVALID", `${source}:${index + 1} is not a sha256sum line: ${JSON.stringify(line.slice(0, 80))}.`, "Reinstall asherah-bun-preload; the manifest is damaged.");
+    }
+    sums.set(match[2], match[1]);
+  }
+  return sums;
+}
+var HEAD_BYTES = 4096;
+function digestFile(path) {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const head = Buffer.alloc(HEAD_BYTES);
+  let size = 0;
+  readChunks(path, (chunk) => {
+    if (size < HEAD_BYTES)
+      head.set(chunk.subarray(0, HEAD_BYTES - size), size);
+    hasher.update(chunk);
+    size += chunk.length;
+  });
+  return { sha256: hasher.digest("hex"), size, head: head.subarray(0, Math.min(size, HEAD_BYTES)) };
+}
+function digestLibrary(file, what) {
+  let digest;
+  try {
+    digest = digestFile(file);
+  } catch (error) {
+    const code = error.code;
+    if (code === "EISDIR") {
+      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is not a regular file.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
+    }
+    throw new PreloadError("LIBRARY_MISSING", `the ${what} ${file} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`, code === "ENOENT" ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR." : "Check that the user running Bun may read the file (read access is all it needs), or reinstall asherah-bun-preload.", { cause: error });
+  }
+  if (digest.size === 0) {
+    throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is empty.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
+  }
+  return digest;
+}
+function assertLoadableFile(file, what) {
+  const { head, size } = digestLibrary(file, what);
+  if (process.platform === "linux") {
+    const problem = checkElf(head, size, process.arch);
+    if (problem !== undefined) {
+      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} cannot be loaded: ${describeElfProblem(problem, process.arch)}.`, problem.kind === "wrong-machine" ? `It is not a shared library for ${process.platform}-${process.arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.` : "Reinstall asherah-bun-preload, or rebuild the library with go/build.sh if you set ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
+    }
+  }
+}
+function verifyShipped(file, prebuildsDir, what) {
+  const digest = digestLibrary(file, what);
+  const manifest = join(prebuildsDir, "SHA256SUMS");
+  let text;
+  try {
+    text = readSmallText(manifest);
+  } catch (error) {
+    throw new PreloadError("LIBRARY_MISSING", `the checksum manifest ${manifest} cannot be read, so ${file} cannot be verified.`, "Reinstall asherah-bun-preload; the published package always contains prebuilds/SHA256SUMS.", { cause: error });
+  }
+  const key = `${basename(dirname(file))}/${basename(file)}`;
+  const expected = parseChecksums(text, manifest).get(key);
+  if (expected === undefined) {
+    throw new PreloadError("CHECKSUM_MISMATCH", `${file} is not listed in ${manifest} (looked for "${key}").`, "Reinstall asherah-bun-preload. If you built the library yourself, load it with ASHERAH_BUN_PRELOAD_LIBRARY_DIR instead.");
+  }
+  const actual = digest.sha256;
+  if (actual !== expected) {
+    throw new PreloadError("CHECKSUM_MISMATCH", `refusing to load ${file}: its sha256 is ${actual}, the package shipped ${expected}.`, "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).");
+  }
+  return actual;
+}
 
 // src/platform.ts
 var TABLE = {
@@ -601,40 +690,6 @@ function repairSignals(lib, plan, trigger) {
   for (const signal of plan.dispositions)
     apply(signal, lib.restoreDisposition);
   return records;
-}
-
-// src/state.ts
-var KEY = Symbol.for("asherah-bun-preload.state");
-function fresh() {
-  return {
-    stateVersion: 1,
-    phase: "not-installed",
-    installedBy: [],
-    warmup: { status: "pending" },
-    snapshotTainted: false,
-    wrapped: [],
-    repairs: [],
-    guarded: [],
-    events: [],
-    hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
-    timings: {},
-    watchdog: {}
-  };
-}
-function processState() {
-  const holder = globalThis;
-  let state = holder[KEY];
-  if (state === undefined || state.stateVersion !== 1) {
-    state = fresh();
-    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
-  }
-  return state;
-}
-function nowMicros() {
-  return Math.round(Bun.nanoseconds() / 1000);
-}
-function recordEvent(state, event, detail = "") {
-  state.events.push({ seq: state.events.length + 1, event, detail, atMicros: nowMicros() });
 }
 
 // src/warmup.ts

@@ -60,3 +60,14 @@ export function needsCollectAfterInstall(bunVersion: string): boolean {
   const version = parseVersion(bunVersion);
   return version === undefined || compareVersions(version, { major: 1, minor: 1, patch: 0 }) < 0;
 }
+
+/**
+ * Whether the preload may use bun:ffi beyond its two libraries (the C
+ * library's read() for checksums, files.ts). Bun 1.0.x frees trampolines
+ * with their library objects and crashed on ffi libraries opened at the
+ * wrong moment (see native.ts, install.ts); there it uses node:fs instead.
+ */
+export function ffiForFileReads(bunVersion: string): boolean {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+}

@@ -11,11 +11,51 @@
 //   not imported at the top of a module: the published bundle would then
 //   load it at start even in processes that never read a file here.
 
+import { ffiForFileReads } from "./bun-version.ts";
+import { openLibcReader } from "./native.ts";
+import { processState } from "./state.ts";
+
 type NodeFs = typeof import("node:fs");
 
 /** node:fs, loaded on first use (import.meta.require is Bun's synchronous require). */
 export function nodeFs(): NodeFs {
   return import.meta.require("node:fs") as NodeFs;
+}
+
+const NODE_CHUNK = 64 * 1024;
+
+/**
+ * Reads a file in pieces (never one buffer for a whole library: see
+ * integrity.ts), calling `visit` with each. On Linux with glibc (Bun >= 1.1)
+ * through the C library's read(), which saves loading node:fs at start;
+ * otherwise node:fs. Errors carry node:fs's `code` either way.
+ */
+export function readChunks(path: string, visit: (chunk: Uint8Array) => void): void {
+  if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
+    const state = processState();
+    state.libcReader ??= openLibcReader();
+    state.libcReader(path, visit);
+    return;
+  }
+  const fs = nodeFs();
+  const fd = fs.openSync(path, "r");
+  try {
+    const chunk = Buffer.alloc(NODE_CHUNK);
+    for (;;) {
+      const read = fs.readSync(fd, chunk, 0, NODE_CHUNK, null);
+      if (read === 0) return;
+      visit(chunk.subarray(0, read));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A whole small file (SHA256SUMS) as text, read the same way. */
+export function readSmallText(path: string): string {
+  const parts: Uint8Array[] = [];
+  readChunks(path, (chunk) => parts.push(chunk.slice()));
+  return Buffer.concat(parts).toString("utf8");
 }
 
 export function readFileText(path: string): string {

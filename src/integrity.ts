@@ -3,7 +3,7 @@
 // application's privileges before any application code.
 import { checkElf, describeElfProblem } from "./elf.ts";
 import { PreloadError } from "./errors.ts";
-import { nodeFs, readFileText } from "./files.ts";
+import { readChunks, readSmallText } from "./files.ts";
 import { basename, dirname, join } from "./paths.ts";
 
 /** Parses `sha256sum` output: "<64 hex>  <relative path>" per line. */
@@ -38,34 +38,24 @@ export interface FileDigest {
 }
 
 const HEAD_BYTES = 4096;
-const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Hashes a file read in 64 KiB pieces. Never one buffer for the whole 1.3 MB
- * library: on Bun 1.0.36 that allocation alone made a Go + WebAssembly app
- * hang in 22 of 150 runs under load (a fault loop at a freed JIT address);
- * hashing in pieces, 0 of 90. Throws node:fs's error (with `code`) when the
- * file cannot be read.
+ * Hashes a file read in pieces (files.ts). Never one buffer for the whole
+ * 1.3 MB library: on Bun 1.0.36 that allocation alone made a Go + WebAssembly
+ * app hang in 22 of 150 runs under load (a fault loop at a freed JIT
+ * address); hashing in pieces, 0 of 90. Throws an error with node:fs's
+ * `code` when the file cannot be read.
  */
 export function digestFile(path: string): FileDigest {
-  const fs = nodeFs();
-  const fd = fs.openSync(path, "r");
-  try {
-    const hasher = new Bun.CryptoHasher("sha256");
-    const chunk = Buffer.alloc(CHUNK_BYTES);
-    const head = Buffer.alloc(HEAD_BYTES);
-    let size = 0;
-    for (;;) {
-      const read = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null);
-      if (read === 0) break;
-      if (size < HEAD_BYTES) chunk.copy(head, size, 0, Math.min(read, HEAD_BYTES - size));
-      hasher.update(chunk.subarray(0, read));
-      size += read;
-    }
-    return { sha256: hasher.digest("hex"), size, head: head.subarray(0, Math.min(size, HEAD_BYTES)) };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const hasher = new Bun.CryptoHasher("sha256");
+  const head = Buffer.alloc(HEAD_BYTES);
+  let size = 0;
+  readChunks(path, (chunk) => {
+    if (size < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - size), size);
+    hasher.update(chunk);
+    size += chunk.length;
+  });
+  return { sha256: hasher.digest("hex"), size, head: head.subarray(0, Math.min(size, HEAD_BYTES)) };
 }
 
 export function sha256File(path: string): string {
@@ -126,7 +116,7 @@ export function verifyShipped(file: string, prebuildsDir: string, what: string):
   const manifest = join(prebuildsDir, "SHA256SUMS");
   let text: string;
   try {
-    text = readFileText(manifest);
+    text = readSmallText(manifest);
   } catch (error) {
     throw new PreloadError(
       "LIBRARY_MISSING",

@@ -3,7 +3,7 @@
 // a bundled copy, a preload listed twice under different paths) share it and
 // the native work happens once per process.
 import type { Config } from "./config.ts";
-import type { SignalLibrary, WatchdogLibrary } from "./native.ts";
+import type { ChunkReader, SignalLibrary, WatchdogLibrary } from "./native.ts";
 import type { PrebuildLocation } from "./platform.ts";
 
 export type Phase = "not-installed" | "disabled" | "installed" | "failed";
@@ -48,6 +48,8 @@ export interface PreloadState {
   config?: Config;
   error?: string;
   prebuildsDir?: string;
+  /** glibc's read() through bun:ffi, once opened (files.ts). */
+  libcReader?: ChunkReader;
   /** Where this platform's libraries are, once located (the libc check costs ~0.3 ms). */
   location?: PrebuildLocation;
   warmup: WarmupInfo;
