@@ -249,7 +249,7 @@ function checkElf(head, fileSize, arch) {
 
 // src/native.ts
 var ffi = import.meta.require("bun:ffi");
-var { FFIType, ptr, read } = ffi;
+var { FFIType, ptr } = ffi;
 var dlopen = ffi.dlopen;
 var SIGNALS_ABI = 3;
 var OP = {
@@ -399,34 +399,29 @@ function openWatchdogLibrary(path) {
     disarm: () => op(OP.watchdogDisarm)
   };
 }
-var LINUX_ERRNO = { 1: "EPERM", 2: "ENOENT", 5: "EIO", 13: "EACCES", 20: "ENOTDIR", 21: "EISDIR", 23: "ENFILE", 24: "EMFILE", 36: "ENAMETOOLONG", 40: "ELOOP" };
 var O_RDONLY_CLOEXEC = 524288;
 var READ_CHUNK = 256 * 1024;
 function openLibcReader() {
   const lib = openLibrary("libc.so.6", {
     open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-    close: { args: [FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr }
+    close: { args: [FFIType.i32], returns: FFIType.i32 }
   }, "C library");
   const buffer = new Uint8Array(READ_CHUNK);
-  const fail = (syscall, path) => {
-    const errno = read.i32(lib.symbols.__errno_location(), 0);
-    const code = LINUX_ERRNO[errno] ?? `errno ${errno}`;
-    return Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, errno: -errno, syscall, path });
-  };
   return (path, visit) => {
     const name = cString(path);
     const fd = lib.symbols.open(ptr(name), O_RDONLY_CLOEXEC);
     if (fd < 0)
-      throw fail("open", path);
+      return false;
     try {
-      for (;; ) {
+      for (let visited = false;; visited = true) {
         const count = Number(lib.symbols.read(fd, ptr(buffer), READ_CHUNK));
+        if (count < 0 && !visited)
+          return false;
         if (count < 0)
-          throw fail("read", path);
+          throw Object.assign(new Error(`EIO: i/o error, read '${path}'`), { code: "EIO", syscall: "read", path });
         if (count === 0)
-          return;
+          return true;
         visit(buffer.subarray(0, count));
       }
     } finally {
@@ -478,8 +473,8 @@ function readChunks(path, visit) {
   if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
     const state = processState();
     state.libcReader ??= openLibcReader();
-    state.libcReader(path, visit);
-    return;
+    if (state.libcReader(path, visit))
+      return;
   }
   const fs = nodeFs();
   const fd = fs.openSync(path, "r");

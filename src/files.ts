@@ -28,14 +28,14 @@ const NODE_CHUNK = 64 * 1024;
  * Reads a file in pieces (never one buffer for a whole library: see
  * integrity.ts), calling `visit` with each. On Linux with glibc (Bun >= 1.1)
  * through the C library's read(), which saves loading node:fs at start;
- * otherwise node:fs. Errors carry node:fs's `code` either way.
+ * otherwise, and to report why a file cannot be read, node:fs: errors carry
+ * node:fs's `code`.
  */
 export function readChunks(path: string, visit: (chunk: Uint8Array) => void): void {
   if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
     const state = processState();
     state.libcReader ??= openLibcReader();
-    state.libcReader(path, visit);
-    return;
+    if (state.libcReader(path, visit)) return;
   }
   const fs = nodeFs();
   const fd = fs.openSync(path, "r");
