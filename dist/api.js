@@ -472,7 +472,13 @@ var NODE_CHUNK = 64 * 1024;
 function readChunks(path, visit) {
   if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
     const state = processState();
-    state.libcReader ??= openLibcReader();
+    if (state.libcReader === undefined) {
+      try {
+        state.libcReader = openLibcReader();
+      } catch {
+        state.libcReader = () => false;
+      }
+    }
     if (state.libcReader(path, visit))
       return;
   }

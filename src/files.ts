@@ -6,10 +6,11 @@
 //   as a non-root user) or sits on a read-only file system.
 //   On Docker's overlayfs a read-write open also copies the file up into the
 //   container's layer.
-// - node:fs costs ~3 ms on its first use in a process (Bun 1.4.5; most
-//   applications load it anyway), so it is required where a file is read,
-//   not imported at the top of a module: the published bundle would then
-//   load it at start even in processes that never read a file here.
+// - node:fs costs ~3 ms on its first use in a process (Bun 1.4.5; ~6–7 ms
+//   on 1.2.19), so the libraries are read with glibc's read() through
+//   bun:ffi where possible, and node:fs is required where it is used, never
+//   imported at the top of a module: the published bundle would then load it
+//   at start even in processes that never read a file here.
 
 import { ffiForFileReads } from "./bun-version.ts";
 import { openLibcReader } from "./native.ts";
@@ -34,7 +35,13 @@ const NODE_CHUNK = 64 * 1024;
 export function readChunks(path: string, visit: (chunk: Uint8Array) => void): void {
   if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
     const state = processState();
-    state.libcReader ??= openLibcReader();
+    if (state.libcReader === undefined) {
+      try {
+        state.libcReader = openLibcReader();
+      } catch {
+        state.libcReader = () => false; // no libc.so.6 to bind: node:fs for good
+      }
+    }
     if (state.libcReader(path, visit)) return;
   }
   const fs = nodeFs();

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import * as paths from "../../src/paths.ts";
 import { existsNonEmpty, readFileText } from "../../src/files.ts";
 import { digestFile, sha256 } from "../../src/integrity.ts";
+import { processState } from "../../src/state.ts";
 
 describe("paths (POSIX helpers instead of node:path on the start-up path)", () => {
   const cases = ["/a/b/../c", "/a/./b/", "/", "a/b", "../x", "/a/b/c/../../..", "/a/../../b", "a/../..", "/x//y", "/work/pkg/src/../prebuilds", "."];
@@ -41,6 +42,21 @@ describe("files and digests", () => {
     expect([...digest.head]).toEqual([...bytes.subarray(0, 4096)]);
     writeFileSync(file, "tiny");
     expect(digestFile(file)).toMatchObject({ size: 4, head: Buffer.from("tiny") });
+  });
+  test("with the C library's read() unavailable, node:fs reads the file to the same digest", () => {
+    const file = node.join(dir, "fallback.so");
+    const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+    writeFileSync(file, bytes);
+    const state = processState();
+    const saved = state.libcReader;
+    let asked = 0;
+    state.libcReader = () => (asked++, false);
+    try {
+      expect(digestFile(file)).toMatchObject({ sha256: sha256(bytes), size: bytes.length });
+      expect(asked).toBe(1);
+    } finally {
+      state.libcReader = saved;
+    }
   });
   test("read errors carry node:fs's code", () => {
     expect(() => digestFile(node.join(dir, "missing.so"))).toThrow(expect.objectContaining({ code: "ENOENT" }));
