@@ -8,8 +8,8 @@ import { compareVersions, FIRST_FIXED, isPreloadMode, MODES, REQUIRED_REPEAT, ST
 const MODE_TEXT: Partial<Record<string, string>> = {
   none: "the app as is, no preload",
   "warmup-only": "`--preload test/support/warmup-only.ts`: load a Go c-shared warmup library through `bun:ffi` and call it first, nothing else (the fix from the original write-up)",
-  preload: "`--preload src/index.ts`: this package with its default settings",
-  "preload-restore": "`--preload src/index.ts` with `ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore`: this package with the flag-restore signal mechanism instead of the default",
+  preload: "`--preload dist/index.js` (the bundle package.json `exports` point at; runs before the bundle existed used `src/index.ts`): this package with its default settings",
+  "preload-restore": "`--preload dist/index.js` with `ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore`: this package with the flag-restore signal mechanism instead of the default",
 };
 
 const SCENARIO_TEXT: Record<string, string> = {
