@@ -23,13 +23,21 @@ export function compareVersions(a: Version, b: Version): number {
 
 export const FIRST_FIXED: Version = { major: 1, minor: 4, patch: 4 };
 
+/** Where most of Bun 1.0.x's workarounds end. */
+export const BUN_1_1: Version = { major: 1, minor: 1, patch: 0 };
+
+/** True when `bunVersion` parses and is `min` or later; an unparsable version is never "at least". */
+export function atLeast(bunVersion: string, min: Version): boolean {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, min) >= 0;
+}
+
 /** True when JSC's suspend handler hangs once a Go runtime adds SA_ONSTACK to it. */
 export function isAffected(bunVersion: string, platform: string): boolean {
   if (platform !== "linux") return false;
-  const version = parseVersion(bunVersion);
   // An unparsable version is treated as affected: repairing an unaffected Bun
   // costs one sigaction call, missing an affected one costs a hang.
-  return version === undefined || compareVersions(version, FIRST_FIXED) < 0;
+  return !atLeast(bunVersion, FIRST_FIXED);
 }
 
 /**
@@ -39,8 +47,7 @@ export function isAffected(bunVersion: string, platform: string): boolean {
  * guard for JavaScript entries stays at the native load (process.dlopen).
  */
 export function supportsJsEntryGuard(bunVersion: string): boolean {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+  return atLeast(bunVersion, BUN_1_1);
 }
 
 /**
@@ -51,14 +58,12 @@ export function supportsJsEntryGuard(bunVersion: string): boolean {
  * (11 of 30 runs). There lazy mode warms up at start instead.
  */
 export function supportsLazyWarmup(bunVersion: string): boolean {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+  return atLeast(bunVersion, BUN_1_1);
 }
 
 /** Bun 1.0.x: a full collection right after install() (see install.ts). */
 export function needsCollectAfterInstall(bunVersion: string): boolean {
-  const version = parseVersion(bunVersion);
-  return version === undefined || compareVersions(version, { major: 1, minor: 1, patch: 0 }) < 0;
+  return !atLeast(bunVersion, BUN_1_1);
 }
 
 /**
@@ -68,6 +73,5 @@ export function needsCollectAfterInstall(bunVersion: string): boolean {
  * wrong moment (see native.ts, install.ts); there it uses node:fs instead.
  */
 export function ffiForFileReads(bunVersion: string): boolean {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+  return atLeast(bunVersion, BUN_1_1);
 }

@@ -4,7 +4,7 @@
 // global one and node:worker_threads'), so every Worker created after the
 // preload ran gets this package's entry added to it. Bun 1.0.x ignores the
 // option; there only the process-wide signal state protects Workers.
-import { parseVersion } from "./bun-version.ts";
+import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { join } from "./paths.ts";
 import type { PreloadState } from "./state.ts";
 
@@ -30,8 +30,7 @@ function subclass(Base: WorkerCtor): WorkerCtor {
 }
 
 export function workersSupportPreload(bunVersion: string): boolean {
-  const v = parseVersion(bunVersion);
-  return v !== undefined && (v.major > 1 || v.minor >= 1);
+  return atLeast(bunVersion, BUN_1_1);
 }
 
 type RequireFn = (this: unknown, id: string) => unknown;
