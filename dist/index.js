@@ -10,27 +10,27 @@ function compareVersions(a, b) {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 var FIRST_FIXED = { major: 1, minor: 4, patch: 4 };
+var BUN_1_1 = { major: 1, minor: 1, patch: 0 };
+function atLeast(bunVersion, min) {
+  const version = parseVersion(bunVersion);
+  return version !== undefined && compareVersions(version, min) >= 0;
+}
 function isAffected(bunVersion, platform) {
   if (platform !== "linux")
     return false;
-  const version = parseVersion(bunVersion);
-  return version === undefined || compareVersions(version, FIRST_FIXED) < 0;
+  return !atLeast(bunVersion, FIRST_FIXED);
 }
 function supportsJsEntryGuard(bunVersion) {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+  return atLeast(bunVersion, BUN_1_1);
 }
 function supportsLazyWarmup(bunVersion) {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+  return atLeast(bunVersion, BUN_1_1);
 }
 function needsCollectAfterInstall(bunVersion) {
-  const version = parseVersion(bunVersion);
-  return version === undefined || compareVersions(version, { major: 1, minor: 1, patch: 0 }) < 0;
+  return !atLeast(bunVersion, BUN_1_1);
 }
 function ffiForFileReads(bunVersion) {
-  const version = parseVersion(bunVersion);
-  return version !== undefined && compareVersions(version, { major: 1, minor: 1, patch: 0 }) >= 0;
+  return atLeast(bunVersion, BUN_1_1);
 }
 
 // src/errors.ts
@@ -496,13 +496,10 @@ function readChunks(path, visit) {
     fs.closeSync(fd);
   }
 }
-function readSmallText(path) {
+function readFileText(path) {
   const parts = [];
   readChunks(path, (chunk) => parts.push(chunk.slice()));
   return Buffer.concat(parts).toString("utf8");
-}
-function readFileText(path) {
-  return nodeFs().readFileSync(path, "utf8");
 }
 function existsNonEmpty(path) {
   return Bun.file(path).size > 0;
@@ -567,7 +564,7 @@ function verifyShipped(file, prebuildsDir, what) {
   const manifest = join(prebuildsDir, "SHA256SUMS");
   let text;
   try {
-    text = readSmallText(manifest);
+    text = readFileText(manifest);
   } catch (error) {
     throw new PreloadError("LIBRARY_MISSING", `the checksum manifest ${manifest} cannot be read, so ${file} cannot be verified.`, "Reinstall asherah-bun-preload; the published package always contains prebuilds/SHA256SUMS.", { cause: error });
   }
@@ -997,9 +994,6 @@ function isEsm(file) {
     }
   }
 }
-function applicationDir() {
-  return Bun.main ? dirname(Bun.main) : process.cwd();
-}
 function guardedEntries(packages, fromDir) {
   return packages.flatMap((name) => {
     const found = resolvePackageEntry(name, fromDir);
@@ -1026,7 +1020,7 @@ function registerPlugin(state) {
   const config = state.config;
   if (config === undefined)
     return;
-  const fromDir = applicationDir();
+  const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
   const jsGuard = supportsJsEntryGuard(Bun.version);
   const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
   const log = debugLog(state);
@@ -1121,8 +1115,7 @@ function subclass(Base) {
   };
 }
 function workersSupportPreload(bunVersion) {
-  const v = parseVersion(bunVersion);
-  return v !== undefined && (v.major > 1 || v.minor >= 1);
+  return atLeast(bunVersion, BUN_1_1);
 }
 function hookWorkers(state) {
   if (state.hooks.workers || !workersSupportPreload(Bun.version))

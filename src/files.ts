@@ -58,15 +58,11 @@ export function readChunks(path: string, visit: (chunk: Uint8Array) => void): vo
   }
 }
 
-/** A whole small file (SHA256SUMS) as text, read the same way. */
-export function readSmallText(path: string): string {
+/** A whole file as UTF-8 text, read the same way. */
+export function readFileText(path: string): string {
   const parts: Uint8Array[] = [];
   readChunks(path, (chunk) => parts.push(chunk.slice()));
   return Buffer.concat(parts).toString("utf8");
-}
-
-export function readFileText(path: string): string {
-  return nodeFs().readFileSync(path, "utf8");
 }
 
 /** True when `path` exists and is not empty: a stat through Bun.file, no node:fs. */

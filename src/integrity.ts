@@ -3,7 +3,7 @@
 // application's privileges before any application code.
 import { checkElf, describeElfProblem } from "./elf.ts";
 import { PreloadError } from "./errors.ts";
-import { readChunks, readSmallText } from "./files.ts";
+import { readChunks, readFileText } from "./files.ts";
 import { basename, dirname, join } from "./paths.ts";
 
 /** Parses `sha256sum` output: "<64 hex>  <relative path>" per line. */
@@ -25,11 +25,6 @@ export function parseChecksums(text: string, source: string): Map<string, string
   return sums;
 }
 
-export function sha256(bytes: Uint8Array): string {
-  // Bun's native hasher: node:crypto's createHash costs ~10 ms on first use.
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-}
-
 export interface FileDigest {
   readonly sha256: string;
   readonly size: number;
@@ -47,6 +42,7 @@ const HEAD_BYTES = 4096;
  * `code` when the file cannot be read.
  */
 export function digestFile(path: string): FileDigest {
+  // Bun's native hasher: node:crypto's createHash costs ~10 ms on first use.
   const hasher = new Bun.CryptoHasher("sha256");
   const head = Buffer.alloc(HEAD_BYTES);
   let size = 0;
@@ -116,7 +112,7 @@ export function verifyShipped(file: string, prebuildsDir: string, what: string):
   const manifest = join(prebuildsDir, "SHA256SUMS");
   let text: string;
   try {
-    text = readSmallText(manifest);
+    text = readFileText(manifest);
   } catch (error) {
     throw new PreloadError(
       "LIBRARY_MISSING",

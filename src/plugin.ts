@@ -61,11 +61,6 @@ function isEsm(file: string): boolean {
   }
 }
 
-/** Where guarded packages are resolved from: the entry file's folder. */
-export function applicationDir(): string {
-  return Bun.main ? dirname(Bun.main) : process.cwd();
-}
-
 /** Resolves each guarded package once, from the application's folder. */
 export function guardedEntries(packages: readonly string[], fromDir: string): GuardedEntry[] {
   return packages.flatMap((name) => {
@@ -95,7 +90,7 @@ export function registerPlugin(state: PreloadState): void {
   if (state.hooks.plugin) return;
   const config = state.config;
   if (config === undefined) return;
-  const fromDir = applicationDir();
+  const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
   const jsGuard = supportsJsEntryGuard(Bun.version);
   const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
   const log = debugLog(state);

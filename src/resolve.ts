@@ -32,7 +32,7 @@ export interface PackageEntry {
 }
 
 /** Walks up from `fromDir` through node_modules folders to the package's package.json; undefined when not installed. */
-export function findPackageManifest(name: string, fromDir: string): string | undefined {
+function findPackageManifest(name: string, fromDir: string): string | undefined {
   for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
     const manifest = join(dir, "node_modules", name, "package.json");
     if (existsNonEmpty(manifest)) return manifest;

@@ -4,7 +4,7 @@ import * as node from "node:path";
 import { tmpdir } from "node:os";
 import * as paths from "../../src/paths.ts";
 import { existsNonEmpty, readFileText } from "../../src/files.ts";
-import { digestFile, sha256 } from "../../src/integrity.ts";
+import { digestFile } from "../../src/integrity.ts";
 import { processState } from "../../src/state.ts";
 
 describe("paths (POSIX helpers instead of node:path on the start-up path)", () => {
@@ -29,6 +29,8 @@ describe("paths (POSIX helpers instead of node:path on the start-up path)", () =
     expect(paths.isAbsolute("x/y")).toBe(false);
   });
 });
+
+const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 
 describe("files and digests", () => {
   const dir = mkdtempSync(node.join(tmpdir(), "abp-files-"));
