@@ -29,9 +29,6 @@ function supportsLazyWarmup(bunVersion) {
 function needsCollectAfterInstall(bunVersion) {
   return !atLeast(bunVersion, BUN_1_1);
 }
-function ffiForFileReads(bunVersion) {
-  return atLeast(bunVersion, BUN_1_1);
-}
 
 // src/errors.ts
 class PreloadError extends Error {
@@ -82,10 +79,6 @@ function dirname(path) {
   if (slash < 0)
     return ".";
   return slash === 0 ? "/" : normalised.slice(0, slash);
-}
-function basename(path) {
-  const normalised = join(path);
-  return normalised.slice(normalised.lastIndexOf("/") + 1);
 }
 
 // src/config.ts
@@ -172,6 +165,57 @@ function readConfig(env) {
   };
 }
 
+// src/core.ts
+var CORE_ABI = 4;
+var CORE_FILE = "asherah-bun-core.node";
+var WARMUP_FILE = "asherah-bun-warmup.so";
+var FLAG_NAMES = ["SA_ONSTACK", "SA_SIGINFO", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND", "SA_RESTORER"];
+var MAX_CORE_BYTES = 4 << 20;
+function loadCore(path, shipped, dlopen) {
+  const expectedSize = shipped?.size;
+  const size = Bun.file(path).size;
+  const sizeOk = expectedSize === undefined ? size > 0 && size <= MAX_CORE_BYTES : size === expectedSize;
+  if (!sizeOk) {
+    const found = size === 0 ? "missing or empty" : Number.isFinite(size) ? `${size} bytes` : "not a regular file (a FIFO or device)";
+    throw new PreloadError(size === 0 ? "LIBRARY_MISSING" : "LIBRARY_INVALID", `the native core ${path} is ${found}${expectedSize === undefined ? "" : `; the package shipped ${expectedSize} bytes`}.`, size === 0 ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR." : "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.");
+  }
+  const module = { exports: {} };
+  try {
+    dlopen(module, path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${reason}`, dlopenAdvice(reason), { cause: error });
+  }
+  const core = module.exports;
+  if (core.abi !== CORE_ABI) {
+    throw new PreloadError("LIBRARY_INVALID", `the native core ${path} has ABI version ${String(core.abi)}; this asherah-bun-preload understands ${CORE_ABI}.`, "Its prebuilds/ folder and its JavaScript come from different versions: reinstall asherah-bun-preload.");
+  }
+  if (shipped !== undefined) {
+    const actual = core.selfSha256();
+    if (actual !== shipped.sha256) {
+      throw new PreloadError("CHECKSUM_MISMATCH", `refusing the native core ${path}: its sha256 is ${actual}, the package shipped ${shipped.sha256}.`, "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).");
+    }
+  }
+  const unsafe = core.checkPathSafe(path);
+  if (unsafe !== "") {
+    throw new PreloadError("LIBRARY_UNSAFE", `refusing the native core because ${unsafe}.`, "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.");
+  }
+  return core;
+}
+function dlopenAdvice(reason, platform = process.platform, arch = process.arch) {
+  if (/GLIBC_\d/.test(reason)) {
+    return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh --out DIR linux-x64` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to DIR.";
+  }
+  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format/i.test(reason)) {
+    return `The file is not a library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
+  }
+  return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";
+}
+function describeFlags(flags, values) {
+  const names = FLAG_NAMES.filter((name) => name !== "SA_RESTORER" && (flags & values[name]) !== 0);
+  return names.length === 0 ? "0" : names.join("|");
+}
+
 // src/debug.ts
 var DEBUG_PREFIX = "[asherah-bun-preload]";
 function formatDebugLine(event, fields = {}) {
@@ -193,432 +237,50 @@ function createDebugLog(enabled) {
   };
 }
 
-// src/elf.ts
-var MACHINES = { 3: "x86 (32-bit)", 40: "arm (32-bit)", 62: "x64", 183: "arm64", 243: "riscv64", 21: "ppc64" };
-var EXPECTED_MACHINE = { x64: 62, arm64: 183 };
-function describeElfProblem(problem, arch) {
-  switch (problem.kind) {
-    case "not-elf":
-      return "it is not an ELF file";
-    case "not-shared":
-      return `it is an ELF file of type ${problem.type}, not a shared library`;
-    case "wrong-class":
-      return "it is a 32-bit or big-endian ELF file";
-    case "wrong-machine":
-      return `it is built for ${problem.machine}, but this process is ${arch}`;
-    case "truncated":
-      return `it is truncated: its headers need ${problem.needed} bytes, the file has ${problem.size}`;
+// src/guarded.ts
+function guardedPackageOf(file, packages) {
+  const normalised = file.replaceAll("\\", "/");
+  for (const name of packages) {
+    if (normalised.includes(`/node_modules/${name}/`))
+      return name;
   }
-}
-function readElfHeader(head) {
-  return {
-    phoff: Number(head.readBigUInt64LE(32)),
-    shoff: Number(head.readBigUInt64LE(40)),
-    phentsize: head.readUInt16LE(54),
-    phnum: head.readUInt16LE(56),
-    shentsize: head.readUInt16LE(58),
-    shnum: head.readUInt16LE(60)
-  };
-}
-function checkElf(head, fileSize, arch) {
-  if (head.length < 64 || head.readUInt32BE(0) !== 2135247942)
-    return { kind: "not-elf" };
-  if (head[4] !== 2 || head[5] !== 1)
-    return { kind: "wrong-class" };
-  const type = head.readUInt16LE(16);
-  if (type !== 3)
-    return { kind: "not-shared", type };
-  const machine = head.readUInt16LE(18);
-  const expected = EXPECTED_MACHINE[arch];
-  if (expected !== undefined && machine !== expected)
-    return { kind: "wrong-machine", machine: MACHINES[machine] ?? `machine ${machine}` };
-  const { phoff, shoff, phentsize, phnum, shentsize, shnum } = readElfHeader(head);
-  let needed = Math.max(phoff + phentsize * phnum, shnum === 0 ? 0 : shoff + shentsize * shnum);
-  if (phoff + phentsize * phnum > head.length)
-    return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
-  for (let i = 0;i < phnum; i++) {
-    const at = phoff + i * phentsize;
-    if (head.readUInt32LE(at) !== 1)
-      continue;
-    const offset = Number(head.readBigUInt64LE(at + 8));
-    const filesz = Number(head.readBigUInt64LE(at + 32));
-    needed = Math.max(needed, offset + filesz);
-  }
-  return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
-}
-
-// src/native.ts
-var ffi = import.meta.require("bun:ffi");
-var { FFIType, ptr } = ffi;
-var dlopen = ffi.dlopen;
-var SIGNALS_ABI = 3;
-var OP = {
-  abiVersion: 0,
-  snapshot: 1,
-  snapshotTaken: 2,
-  query: 3,
-  restoreFlags: 4,
-  restoreDisposition: 5,
-  waitGoRuntime: 6,
-  goRuntimeCount: 7,
-  handlerOwner: 8,
-  flagValue: 9,
-  wrapSupported: 10,
-  registerThread: 11,
-  wrapSuspendHandler: 12,
-  wrapQuery: 13,
-  wrapStats: 14,
-  watchdogArm: 15,
-  watchdogDisarm: 16
-};
-var dispatcher = {
-  abp_op: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 }
-};
-var WRAP_STAT_NAMES = [
-  "calls",
-  "switched",
-  "offNative",
-  "offEpisodes",
-  "onAltstack",
-  "unregistered",
-  "direct",
-  "nested",
-  "lowHeadroom",
-  "altstackErrors",
-  "registeredThreads",
-  "foreign"
-];
-var FLAG_NAMES = ["SA_ONSTACK", "SA_SIGINFO", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND", "SA_RESTORER"];
-function cString(text) {
-  return new TextEncoder().encode(`${text}\x00`);
-}
-function dlopenAdvice(reason, platform = process.platform, arch = process.arch) {
-  if (/GLIBC_\d/.test(reason)) {
-    return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to the output folder.";
-  }
-  if (/wrong ELF class|ELF file's|invalid ELF header|cannot open shared object|file too short|not a dynamic/i.test(reason)) {
-    return `The file is not a shared library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
-  }
-  return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";
-}
-function openLibrary(path, symbols, what) {
-  try {
-    return dlopen(path, symbols);
-  } catch (error) {
-    const reason = describeError(error);
-    throw new PreloadError("LIBRARY_INVALID", `could not load the ${what} ${path}: ${reason}`, dlopenAdvice(reason), { cause: error });
-  }
-}
-function openDispatcher(path, what) {
-  const lib = openLibrary(path, dispatcher, what);
-  const op = (code, a = 0, b = 0, buf = null, len = 0) => lib.symbols.abp_op(code, a, b, buf === null ? null : ptr(buf), len);
-  return { op, close: () => lib.close() };
-}
-function openSignalLibrary(path) {
-  const { op, close } = openDispatcher(path, "signal helper library");
-  const abi = op(OP.abiVersion);
-  if (abi !== SIGNALS_ABI) {
-    close();
-    throw new PreloadError("LIBRARY_INVALID", `the signal helper library ${path} has ABI version ${abi}; this asherah-bun-preload understands ${SIGNALS_ABI}.`, "The prebuilds/ folder and src/ come from different versions. Reinstall asherah-bun-preload.");
-  }
-  const pair = new BigUint64Array(2);
-  const owner = new Uint8Array(4096);
-  const which = (w) => w === "live" ? 0 : 1;
-  const restored = (signal, code, name) => {
-    if (code === 1)
-      return "repaired";
-    if (code === 0)
-      return "unchanged";
-    throw new PreloadError("SIGNALS_FAILED", `${name}(${signal}) failed with code ${code} (${code === -2 ? "no snapshot was taken" : "sigaction failed"}).`, "Set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output; ASHERAH_BUN_PRELOAD_SIGNALS=off skips the repair.");
-  };
-  const flagValues = Object.fromEntries(FLAG_NAMES.map((name, index) => [name, BigInt(op(OP.flagValue, index) >>> 0)]));
-  return {
-    path,
-    abi,
-    snapshot: () => op(OP.snapshot) === 1,
-    snapshotTaken: () => op(OP.snapshotTaken) === 1,
-    query(signal, w) {
-      if (op(OP.query, signal, which(w), pair) !== 0)
-        return;
-      return { handler: pair[0] ?? 0n, flags: pair[1] ?? 0n };
-    },
-    restoreFlags: (signal) => restored(signal, op(OP.restoreFlags, signal), "abp_restore_flags"),
-    restoreDisposition: (signal) => restored(signal, op(OP.restoreDisposition, signal), "abp_restore_disposition"),
-    waitGoRuntime(file) {
-      const code = op(OP.waitGoRuntime, 0, 0, cString(file));
-      return code === 1 ? "go" : code === 0 ? "none" : "not-loaded";
-    },
-    goRuntimeCount: () => op(OP.goRuntimeCount),
-    handlerOwner(signal, w) {
-      if (op(OP.handlerOwner, signal, which(w), owner, owner.length) !== 0)
-        return "";
-      const end = owner.indexOf(0);
-      return Buffer.from(owner.buffer, 0, end < 0 ? owner.length : end).toString("utf8");
-    },
-    flagValues,
-    wrapSupported: op(OP.wrapSupported) === 1,
-    registerThread() {
-      const code = op(OP.registerThread);
-      if (code === 1)
-        return "registered";
-      if (code === 0)
-        return "refreshed";
-      throw new PreloadError("SIGNALS_FAILED", `abp_register_thread failed with code ${code} (${code === -2 ? "more than 256 threads registered" : "the thread's stack bounds are unknown"}).`, "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead, and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.");
-    },
-    wrapSuspendHandler(signal) {
-      const code = op(OP.wrapSuspendHandler, signal);
-      if (code === 1)
-        return "wrapped";
-      if (code === 0)
-        return "already-wrapped";
-      if (code === -3)
-        return "no-handler";
-      throw new PreloadError("SIGNALS_FAILED", `abp_wrap_suspend_handler(${signal}) failed with code ${code}.`, "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.");
-    },
-    isWrapped: (signal) => op(OP.wrapQuery, signal) === 1,
-    wrapStats() {
-      const out = new BigUint64Array(WRAP_STAT_NAMES.length);
-      op(OP.wrapStats, 0, 0, out, out.length);
-      return Object.fromEntries(WRAP_STAT_NAMES.map((name, i) => [name, Number(out[i] ?? 0n)]));
-    }
-  };
-}
-function openWarmupLibrary(path) {
-  const lib = openLibrary(path, { WarmupGoRuntime: { args: [], returns: FFIType.i32 } }, "Go warmup library");
-  return { path, call: () => lib.symbols.WarmupGoRuntime() };
-}
-function describeFlags(flags, values) {
-  const names = FLAG_NAMES.filter((name) => name !== "SA_RESTORER" && (flags & values[name]) !== 0n);
-  return names.length === 0 ? "0" : names.join("|");
-}
-function openWatchdogLibrary(path) {
-  const { op } = openDispatcher(path, "signal helper library (watchdog)");
-  return {
-    path,
-    arm: (ms, what) => op(OP.watchdogArm, ms, 0, cString(what)),
-    disarm: () => op(OP.watchdogDisarm)
-  };
-}
-var O_RDONLY_CLOEXEC = 524288;
-var READ_CHUNK = 256 * 1024;
-function openLibcReader() {
-  const lib = openLibrary("libc.so.6", {
-    open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-    close: { args: [FFIType.i32], returns: FFIType.i32 }
-  }, "C library");
-  const buffer = new Uint8Array(READ_CHUNK);
-  return (path, visit) => {
-    const name = cString(path);
-    const fd = lib.symbols.open(ptr(name), O_RDONLY_CLOEXEC);
-    if (fd < 0)
-      return false;
-    try {
-      for (let visited = false;; visited = true) {
-        const count = Number(lib.symbols.read(fd, ptr(buffer), READ_CHUNK));
-        if (count < 0 && !visited)
-          return false;
-        if (count < 0)
-          throw Object.assign(new Error(`EIO: i/o error, read '${path}'`), { code: "EIO", syscall: "read", path });
-        if (count === 0)
-          return true;
-        visit(buffer.subarray(0, count));
-      }
-    } finally {
-      lib.symbols.close(fd);
-    }
-  };
-}
-
-// src/state.ts
-var KEY = Symbol.for("asherah-bun-preload.state");
-function fresh() {
-  return {
-    stateVersion: 1,
-    phase: "not-installed",
-    installedBy: [],
-    warmup: { status: "pending" },
-    snapshotTainted: false,
-    wrapped: [],
-    repairs: [],
-    guarded: [],
-    events: [],
-    hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
-    timings: {},
-    watchdog: {}
-  };
-}
-function processState() {
-  const holder = globalThis;
-  let state = holder[KEY];
-  if (state === undefined || state.stateVersion !== 1) {
-    state = fresh();
-    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
-  }
-  return state;
-}
-function nowMicros() {
-  return Math.round(Bun.nanoseconds() / 1000);
-}
-function recordEvent(state, event, detail = "") {
-  state.events.push({ seq: state.events.length + 1, event, detail, atMicros: nowMicros() });
-}
-
-// src/files.ts
-function nodeFs() {
-  return import.meta.require("node:fs");
-}
-var NODE_CHUNK = 64 * 1024;
-function readChunks(path, visit) {
-  if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
-    const state = processState();
-    if (state.libcReader === undefined) {
-      try {
-        state.libcReader = openLibcReader();
-      } catch {
-        state.libcReader = () => false;
-      }
-    }
-    if (state.libcReader(path, visit))
-      return;
-  }
-  const fs = nodeFs();
-  const fd = fs.openSync(path, "r");
-  try {
-    const chunk = Buffer.alloc(NODE_CHUNK);
-    for (;; ) {
-      const read = fs.readSync(fd, chunk, 0, NODE_CHUNK, null);
-      if (read === 0)
-        return;
-      visit(chunk.subarray(0, read));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-function readFileText(path) {
-  const parts = [];
-  readChunks(path, (chunk) => parts.push(chunk.slice()));
-  return Buffer.concat(parts).toString("utf8");
-}
-function existsNonEmpty(path) {
-  return Bun.file(path).size > 0;
-}
-
-// src/integrity.ts
-function parseChecksums(text, source) {
-  const sums = new Map;
-  for (const [index, raw] of text.split(`
-`).entries()) {
-    const line = raw.trim();
-    if (line === "")
-      continue;
-    const match = /^([0-9a-f]{64}) [ *]?(\S.*)$/.exec(line);
-    if (match === null || match[1] === undefined || match[2] === undefined) {
-      throw new PreloadError("LIBRARY_INVALID", `${source}:${index + 1} is not a sha256sum line: ${JSON.stringify(line.slice(0, 80))}.`, "Reinstall asherah-bun-preload; the manifest is damaged.");
-    }
-    sums.set(match[2], match[1]);
-  }
-  return sums;
-}
-var HEAD_BYTES = 4096;
-function digestFile(path) {
-  const hasher = new Bun.CryptoHasher("sha256");
-  const head = Buffer.alloc(HEAD_BYTES);
-  let size = 0;
-  readChunks(path, (chunk) => {
-    if (size < HEAD_BYTES)
-      head.set(chunk.subarray(0, HEAD_BYTES - size), size);
-    hasher.update(chunk);
-    size += chunk.length;
-  });
-  return { sha256: hasher.digest("hex"), size, head: head.subarray(0, Math.min(size, HEAD_BYTES)) };
-}
-function digestLibrary(file, what) {
-  let digest;
-  try {
-    digest = digestFile(file);
-  } catch (error) {
-    const code = error.code;
-    if (code === "EISDIR") {
-      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is not a regular file.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
-    }
-    throw new PreloadError("LIBRARY_MISSING", `the ${what} ${file} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`, code === "ENOENT" ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR." : "Check that the user running Bun may read the file (read access is all it needs), or reinstall asherah-bun-preload.", { cause: error });
-  }
-  if (digest.size === 0) {
-    throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} is empty.`, "Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
-  }
-  return digest;
-}
-function assertLoadableFile(file, what) {
-  const { head, size } = digestLibrary(file, what);
-  if (process.platform === "linux") {
-    const problem = checkElf(head, size, process.arch);
-    if (problem !== undefined) {
-      throw new PreloadError("LIBRARY_INVALID", `the ${what} ${file} cannot be loaded: ${describeElfProblem(problem, process.arch)}.`, problem.kind === "wrong-machine" ? `It is not a shared library for ${process.platform}-${process.arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.` : "Reinstall asherah-bun-preload, or rebuild the library with go/build.sh if you set ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
-    }
-  }
-}
-function verifyShipped(file, prebuildsDir, what) {
-  const digest = digestLibrary(file, what);
-  const manifest = join(prebuildsDir, "SHA256SUMS");
-  let text;
-  try {
-    text = readFileText(manifest);
-  } catch (error) {
-    throw new PreloadError("LIBRARY_MISSING", `the checksum manifest ${manifest} cannot be read, so ${file} cannot be verified.`, "Reinstall asherah-bun-preload; the published package always contains prebuilds/SHA256SUMS.", { cause: error });
-  }
-  const key = `${basename(dirname(file))}/${basename(file)}`;
-  const expected = parseChecksums(text, manifest).get(key);
-  if (expected === undefined) {
-    throw new PreloadError("CHECKSUM_MISMATCH", `${file} is not listed in ${manifest} (looked for "${key}").`, "Reinstall asherah-bun-preload. If you built the library yourself, load it with ASHERAH_BUN_PRELOAD_LIBRARY_DIR instead.");
-  }
-  const actual = digest.sha256;
-  if (actual !== expected) {
-    throw new PreloadError("CHECKSUM_MISMATCH", `refusing to load ${file}: its sha256 is ${actual}, the package shipped ${expected}.`, "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).");
-  }
-  return actual;
+  return;
 }
 
 // src/platform.ts
+var MACOS = "macOS needs no native code: JavaScriptCore suspends threads with Mach calls there, which a Go runtime cannot disturb (docs/platforms.md).";
 var TABLE = {
-  "linux x64 glibc": { status: "supported", dir: "linux-x64", ext: "so", signals: true },
-  "linux arm64 glibc": { status: "supported", dir: "linux-arm64", ext: "so", signals: true },
-  "darwin x64 none": { status: "release", dir: "darwin-x64", ext: "dylib", signals: false },
-  "darwin arm64 none": { status: "release", dir: "darwin-arm64", ext: "dylib", signals: false },
-  "linux x64 musl": {
+  "linux x64": { status: "native", dir: "linux-x64" },
+  "linux arm64": { status: "native", dir: "linux-arm64" },
+  "darwin x64": { status: "not-needed", reason: MACOS },
+  "darwin arm64": { status: "not-needed", reason: MACOS },
+  "win32 x64": {
     status: "unsupported",
-    reason: "musl libc (Alpine) is not supported: Go's c-shared runtime relies on glibc passing argc/argv to library constructors (golang/go#13492), and asherah 3.x itself does not support musl."
-  },
-  "linux arm64 musl": {
-    status: "unsupported",
-    reason: "musl libc (Alpine) is not supported: Go's c-shared runtime relies on glibc passing argc/argv to library constructors (golang/go#13492), and asherah 3.x itself does not support musl."
-  },
-  "win32 x64 none": {
-    status: "unsupported",
-    reason: "Windows is not supported: asherah 3.x ships no Windows build and Bun on Windows does not use POSIX signals."
+    reason: "Windows is not supported: asherah 3.x ships no Windows build (asherah 4.x does, and needs no preload)."
   }
 };
+var MUSL_REASON = "musl libc (Alpine) is not supported: the prebuilt libraries need glibc 2.34+, Go's c-shared runtime relies on glibc behaviour (golang/go#13492), and asherah 3.x does not support musl (asherah 4.x does, and needs no preload).";
 var SUPPORTED_KEYS = Object.keys(TABLE);
-function platformKey({ platform, arch, libc }) {
-  return `${platform} ${arch} ${libc}`;
+function platformKey({ platform, arch }) {
+  return `${platform} ${arch}`;
 }
 function locatePrebuilds(key, prebuildsDir, overrideDir) {
   const row = TABLE[platformKey(key)];
+  const id = `${key.platform}-${key.arch}`;
+  if (overrideDir !== undefined && key.platform === "linux") {
+    return { status: "native", dir: overrideDir, id, core: join(overrideDir, CORE_FILE), warmup: join(overrideDir, WARMUP_FILE), override: true };
+  }
   if (row === undefined) {
-    throw new PreloadError("UNSUPPORTED_PLATFORM", `no warmup library for ${key.platform}-${key.arch}${key.libc === "none" ? "" : ` (${key.libc})`}.`, `Supported: ${Object.entries(TABLE).filter(([, support]) => support.status !== "unsupported").map(([name]) => name).join("; ")}.
-If you build the libraries yourself (go/build.sh), point ASHERAH_BUN_PRELOAD_LIBRARY_DIR at the folder.`);
+    const supported = Object.entries(TABLE).filter(([, support]) => support.status === "native").map(([name]) => name.replace(" ", "-")).join(", ");
+    return {
+      status: "unsupported",
+      reason: `there are no prebuilt libraries for ${id} (prebuilt: ${supported}); build them with go/build.sh --out DIR and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR=DIR.`
+    };
   }
-  if (row.status === "unsupported") {
-    throw new PreloadError("UNSUPPORTED_PLATFORM", `${key.platform}-${key.arch} (${key.libc}) is not supported. ${row.reason}`, "Use a glibc-based image (e.g. debian/ubuntu based oven/bun images) or set ASHERAH_BUN_PRELOAD_DISABLE=1 to run without the preload.");
-  }
-  const dir = overrideDir ?? join(prebuildsDir, row.dir);
-  return {
-    dir,
-    id: row.dir,
-    warmup: join(dir, `asherah-bun-warmup.${row.ext}`),
-    signals: row.signals ? join(dir, `asherah-bun-signals.${row.ext}`) : undefined
-  };
+  if (row.status !== "native")
+    return row;
+  const dir = join(prebuildsDir, row.dir);
+  return { status: "native", dir, id: row.dir, core: join(dir, CORE_FILE), warmup: join(dir, WARMUP_FILE), override: false };
 }
 function detectLibc(platform = process.platform) {
   if (platform !== "linux")
@@ -627,17 +289,24 @@ function detectLibc(platform = process.platform) {
   if (typeof report?.header?.glibcVersionRuntime === "string")
     return "glibc";
   try {
-    const maps = nodeFs().readFileSync("/proc/self/maps", "latin1");
+    const fs = import.meta.require("node:fs");
+    const maps = fs.readFileSync("/proc/self/maps", "latin1");
     if (/\/ld-musl-[^/\s]*\.so/.test(maps))
       return "musl";
-    if (/\/libc\.so\.6\b/.test(maps))
-      return "glibc";
   } catch {}
-  return existsNonEmpty("/etc/alpine-release") ? "musl" : "glibc";
+  return "glibc";
 }
 function currentPlatform() {
-  return { platform: process.platform, arch: process.arch, libc: detectLibc() };
+  return { platform: process.platform, arch: process.arch };
 }
+
+// src/shipped.ts
+var SHIPPED = {
+  "linux-arm64/asherah-bun-core.node": { sha256: "c78f6eb55456f00fbb03e919de3e325b64b54bf536afa1f5bd6bb5003aa9b590", size: 67328 },
+  "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
+  "linux-x64/asherah-bun-core.node": { sha256: "da98e507929c6256ce2bce4b6c525ef4079ac05994bd20bacc1f1ad22d171cdc", size: 51032 },
+  "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 }
+};
 
 // src/signals.ts
 var EMPTY_PLAN = { suspend: [], dispositions: [] };
@@ -657,50 +326,50 @@ function signalName(signal) {
       return name;
   return `signal ${signal}`;
 }
-function describeDisposition(lib, disposition) {
-  if (disposition === undefined)
-    return "unknown";
-  const handler = disposition.handler === 0n ? "SIG_DFL" : disposition.handler === 1n ? "SIG_IGN" : `0x${disposition.handler.toString(16)}`;
-  return `${handler} flags=${describeFlags(disposition.flags, lib.flagValues)}`;
-}
-function protectSuspendHandlers(lib, plan, mechanism) {
-  if (mechanism !== "wrap" || !lib.wrapSupported || plan.suspend.length === 0)
-    return [];
-  lib.registerThread();
-  return plan.suspend.filter((signal) => lib.wrapSuspendHandler(signal) !== "no-handler").map(signalName);
-}
-function repairSignals(lib, plan, trigger) {
-  const records = [];
-  const apply = (signal, restore) => {
-    const before = lib.query(signal, "live");
-    if (restore(signal) === "repaired") {
-      records.push({
-        signal: signalName(signal),
-        before: describeDisposition(lib, before),
-        after: describeDisposition(lib, lib.query(signal, "live")),
-        trigger
-      });
-    }
-  };
-  for (const signal of plan.suspend)
-    if (!lib.isWrapped(signal))
-      apply(signal, lib.restoreFlags);
-  for (const signal of plan.dispositions)
-    apply(signal, lib.restoreDisposition);
-  return records;
-}
 
-// src/warmup.ts
-function runWarmup(path, sha256) {
-  const start = nowMicros();
-  const lib = openWarmupLibrary(path);
-  const loaded = nowMicros();
-  const result = lib.call();
-  const called = nowMicros();
-  if (result !== 1) {
-    throw new PreloadError("WARMUP_FAILED", `the Go warmup library ${path} returned ${result} from WarmupGoRuntime (expected 1).`, "The file is not the library this package ships. Reinstall asherah-bun-preload or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.");
+// src/state.ts
+var KEY = Symbol.for("asherah-bun-preload.state");
+var LOG_LIMIT = 256;
+function fresh() {
+  return {
+    stateVersion: 2,
+    phase: "not-installed",
+    installedBy: [],
+    warmup: { status: "pending" },
+    snapshotTainted: false,
+    wrapped: [],
+    repairs: [],
+    guarded: [],
+    events: [],
+    dropped: 0,
+    hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
+    timings: {},
+    watchdog: {},
+    warned: []
+  };
+}
+function processState() {
+  const holder = globalThis;
+  let state = holder[KEY];
+  if (state === undefined || state.stateVersion !== 2) {
+    state = fresh();
+    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
   }
-  return { status: "done", path, sha256, dlopenMicros: loaded - start, callMicros: called - loaded };
+  return state;
+}
+function nowMicros() {
+  return Math.round(Bun.nanoseconds() / 1000);
+}
+function appendBounded(state, log, record) {
+  if (log.length >= LOG_LIMIT) {
+    state.dropped++;
+    return false;
+  }
+  log.push(record);
+  return true;
+}
+function recordEvent(state, event, detail = "") {
+  appendBounded(state, state.events, { seq: state.events.length + state.dropped + 1, event, detail, atMicros: nowMicros() });
 }
 
 // src/lifecycle.ts
@@ -711,183 +380,257 @@ function debugLog(state) {
 function insideCompiledBinary(dir = PREBUILDS_DIR) {
   return dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(dir);
 }
-function prebuildLocation(state) {
-  const override = state.config?.libraryDir;
-  if (override === undefined && insideCompiledBinary()) {
-    throw new PreloadError("LIBRARY_MISSING", "running inside a `bun build --compile` binary, which does not embed the prebuilt native libraries.", `Ship node_modules/asherah-bun-preload/prebuilds/${process.platform}-${process.arch}/ next to the binary and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.`);
-  }
-  state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
-  return state.location;
-}
-function signalsAtStart(config) {
+function coreAtStart(config) {
   return warmsUpAtStart(config) || planRepairs(config.signals, Bun.version, process.platform).suspend.length > 0;
 }
 function warmsUpAtStart(config) {
   return config.warmup === "eager" || config.warmup === "lazy" && !supportsLazyWarmup(Bun.version);
 }
-function verifyLibrary(state, file, what) {
-  if (state.config?.libraryDir !== undefined) {
-    assertLoadableFile(file, what);
-    return;
-  }
-  return verifyShipped(file, PREBUILDS_DIR, what);
+function unavailable(state, reason) {
+  state.native = {
+    reason,
+    error: new PreloadError("UNSUPPORTED_PLATFORM", `asherah-bun-preload has no native core here, so Go-based modules are not protected: ${reason}`, "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.")
+  };
+  recordEvent(state, "native-unavailable", reason);
+  debugLog(state)("no native core", { reason });
+  return;
 }
-function ensureSignalLibrary(state) {
-  if (state.signalLibrary !== undefined)
-    return state.signalLibrary;
+function ensureCore(state) {
+  if (state.core !== undefined || state.native !== undefined)
+    return state.core;
   const config = state.config;
-  if (config === undefined || config.signals === "off")
+  if (config === undefined)
     return;
-  const location = prebuildLocation(state);
-  if (location.signals === undefined)
-    return;
+  const override = config.libraryDir;
+  if (override === undefined && insideCompiledBinary()) {
+    return unavailable(state, "this is a `bun build --compile` binary, which does not embed the prebuilt libraries: ship node_modules/asherah-bun-preload/prebuilds/<platform>-<arch>/ next to it and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.");
+  }
+  const location = state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
+  if (location.status !== "native")
+    return unavailable(state, location.reason);
+  if (!location.override && Bun.file(location.dir).size === 0) {
+    return unavailable(state, `this copy of asherah-bun-preload has no ${location.dir} folder.`);
+  }
   const start = nowMicros();
-  verifyLibrary(state, location.signals, "signal helper library");
-  const lib = openSignalLibrary(location.signals);
-  const tookSnapshot = lib.snapshot();
-  const goAlready = tookSnapshot ? lib.goRuntimeCount() : 0;
+  const dlopen = state.originalDlopen ?? process.dlopen;
+  try {
+    state.core = loadCore(location.core, location.override ? undefined : shippedCore(location.id), dlopen);
+  } catch (error) {
+    if (process.platform === "linux" && detectLibc() === "musl")
+      return unavailable(state, MUSL_REASON);
+    throw error;
+  }
+  state.corePath = location.core;
+  state.timings.coreMicros = nowMicros() - start;
+  recordEvent(state, "core-loaded", location.core);
+  debugLog(state)("core loaded", { path: location.core, us: state.timings.coreMicros });
+  return state.core;
+}
+function shippedCore(id) {
+  const shipped = SHIPPED[`${id}/${CORE_FILE}`];
+  if (shipped === undefined)
+    throw new PreloadError("LIBRARY_MISSING", `src/shipped.ts lists no ${id}/${CORE_FILE}.`, "Reinstall asherah-bun-preload.");
+  return shipped;
+}
+function plan(state) {
+  return planRepairs(state.config.signals, Bun.version, process.platform);
+}
+function protectSignals(state, core) {
+  if (state.timings.signalsMicros !== undefined)
+    return;
+  const config = state.config;
+  const start = nowMicros();
+  const signals = plan(state);
+  const tookSnapshot = core.snapshot() === "done";
+  const goAlready = tookSnapshot ? core.goRuntimeCount() : 0;
   state.snapshotTainted = goAlready > 0;
-  state.signalLibrary = lib;
-  state.signalLibraryPath = location.signals;
-  const wrapped = protectSuspendHandlers(lib, planRepairs(config.signals, Bun.version, process.platform), config.mechanism);
-  state.wrapped = wrapped;
-  if (wrapped.length > 0)
-    debugLog(state)("suspend handler wrapped", { signals: wrapped.join(","), mechanism: "wrap" });
+  const wrap = config.mechanism === "wrap" && core.wrapSupported && signals.suspend.length > 0;
+  if (wrap) {
+    const registered = core.registerThread();
+    if (registered !== "done" && registered !== "unchanged") {
+      throw new PreloadError("SIGNALS_FAILED", `the thread could not be registered for the suspend-handler wrapper (${registered}).`, "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead, and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.");
+    }
+    state.wrapped = [];
+    for (const signal of signals.suspend) {
+      const result = core.wrapSuspendHandler(signal);
+      if (result === "done" || result === "unchanged")
+        state.wrapped.push(signalName(signal));
+      else if (result !== "no-handler") {
+        throw new PreloadError("SIGNALS_FAILED", `the suspend handler of ${signalName(signal)} could not be wrapped (${result}).`, "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.");
+      }
+    }
+  }
+  core.setRepairPlan(signals.suspend, signals.dispositions);
   state.timings.signalsMicros = nowMicros() - start;
-  recordEvent(state, "signals-snapshot", location.signals);
-  debugLog(state)("signals snapshot", { library: location.signals, us: state.timings.signalsMicros, goRuntimesAlreadyLoaded: goAlready });
+  recordEvent(state, "signals-protected", `${state.wrapped.join(",") || "no wrapper"}; snapshot ${tookSnapshot ? "taken" : "existed"}`);
+  debugLog(state)("signals protected", { wrapped: state.wrapped.join(",") || "none", snapshot: tookSnapshot ? "taken" : "existed", us: state.timings.signalsMicros, goRuntimesAlreadyLoaded: goAlready });
   if (state.snapshotTainted) {
-    process.stderr.write(`asherah-bun-preload: warning: ${goAlready} Go runtime(s) were loaded before the preload ran, so their signal changes cannot be undone.
+    warnOnce(state, "tainted", `asherah-bun-preload: warning: ${goAlready} Go runtime(s) were loaded before the preload ran, so their signal changes cannot be undone.
 ` + "  Load asherah-bun-preload first: bunfig.toml preload, `bun --preload asherah-bun-preload`, or import it first in the entry file.\n");
   }
-  return lib;
 }
-function repairAfter(state, trigger) {
-  const lib = state.signalLibrary;
-  const config = state.config;
-  if (lib === undefined || config === undefined)
+function warnOnce(state, key, text) {
+  if (state.warned.includes(key))
     return;
-  const plan = planRepairs(config.signals, Bun.version, process.platform);
-  const records = repairSignals(lib, plan, trigger);
-  state.repairs.push(...records);
-  const log = debugLog(state);
-  for (const record of records)
-    log("signal repaired", { signal: record.signal, before: record.before, after: record.after, after_load: trigger });
-  recordEvent(state, "signals-repaired", `${trigger}: ${records.map((r) => r.signal).join(",") || "nothing changed"}`);
+  state.warned.push(key);
+  process.stderr.write(text);
 }
+function describeDisposition(core, disposition) {
+  if (disposition === undefined)
+    return "unknown";
+  return `${disposition.handler} flags=${describeFlags(disposition.flags, core.flags)}`;
+}
+function recordRepairs(state, core, changed, before, trigger) {
+  const log = debugLog(state);
+  for (const signal of changed) {
+    const record = { signal: signalName(signal), before: before.get(signal) ?? "unknown", after: describeDisposition(core, core.query(signal, 0)), trigger };
+    appendBounded(state, state.repairs, record);
+    log("signal repaired", { signal: record.signal, before: record.before, after: record.after, after_load: trigger });
+  }
+  recordEvent(state, "signals-repaired", `${trigger}: ${changed.map(signalName).join(",") || "nothing changed"}`);
+}
+function repairAfter(state, core, trigger) {
+  const signals = plan(state);
+  const watched = [...signals.suspend, ...signals.dispositions];
+  const before = new Map(watched.map((signal) => [signal, describeDisposition(core, core.query(signal, 0))]));
+  recordRepairs(state, core, core.repairNow(), before, trigger);
+}
+function syncWarmup(state, core, wait) {
+  const report = core.warmupInfo(wait);
+  if (report.state === "idle")
+    return;
+  const path = state.location?.status === "native" ? state.location.warmup : undefined;
+  if (report.state === "running") {
+    state.warmup = { status: "running", path };
+    return;
+  }
+  if (state.warmup.status === "done" || state.warmup.status === "failed")
+    return;
+  if (report.state === "failed") {
+    state.warmup = { status: "failed", path, error: report.message };
+    recordEvent(state, "warmup-failed", report.message);
+    return;
+  }
+  state.warmup = {
+    status: "done",
+    path,
+    sha256: report.sha256,
+    verifyMicros: report.verifyMicros,
+    dlopenMicros: report.dlopenMicros,
+    callMicros: report.callMicros
+  };
+  recordEvent(state, "warmup-done", path ?? "");
+  debugLog(state)("warmup loaded", { path, verify_us: report.verifyMicros, dlopen_us: report.dlopenMicros, call_us: report.callMicros });
+  if (report.repaired.length > 0) {
+    const before = new Map(report.repaired.map((signal) => [signal, "the warmup's Go runtime handler"]));
+    recordRepairs(state, core, report.repaired, before, "warmup");
+  }
+}
+function startWarmup(state, reason) {
+  const config = state.config;
+  if (config === undefined || config.warmup === "off")
+    return;
+  const core = ensureCore(state);
+  if (core === undefined || state.location?.status !== "native")
+    return;
+  protectSignals(state, core);
+  if (core.warmupStart(state.location.warmup) === "done")
+    recordEvent(state, "warmup-start", reason);
+  syncWarmup(state, core, false);
+}
+var WARMUP_ADVICE = {
+  checksum: "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
+  unsafe: "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
+  open: "Reinstall asherah-bun-preload so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
+  dlopen: "The file is not a loadable library for this machine. Reinstall asherah-bun-preload on this machine, or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR."
+};
 function ensureWarmup(state, reason) {
   const config = state.config;
   if (config === undefined || config.warmup === "off")
     return;
-  if (state.warmup.status === "done")
-    return;
+  if (state.warmup.status !== "done") {
+    startWarmup(state, reason);
+    const core = state.core;
+    if (core !== undefined)
+      syncWarmup(state, core, true);
+  }
   if (state.warmup.status === "failed") {
-    throw new PreloadError("WARMUP_FAILED", `the Go warmup failed earlier in this process: ${state.warmup.error}`, "Fix the cause above; the process must be restarted.");
+    const report = state.core?.warmupInfo(false);
+    const kind = report?.error ?? "";
+    throw new PreloadError(kind === "checksum" ? "CHECKSUM_MISMATCH" : kind === "unsafe" ? "LIBRARY_UNSAFE" : kind === "open" ? "LIBRARY_MISSING" : "WARMUP_FAILED", `the Go warmup did not complete: ${state.warmup.error}.`, WARMUP_ADVICE[kind] ?? "Fix the cause, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected).");
   }
-  try {
-    ensureSignalLibrary(state);
-    const location = prebuildLocation(state);
-    const sha256 = verifyLibrary(state, location.warmup, "Go warmup library");
-    recordEvent(state, "warmup-start", reason);
-    state.warmup = runWarmup(location.warmup, sha256);
-    recordEvent(state, "warmup-done", location.warmup);
-    debugLog(state)("warmup loaded", {
-      path: location.warmup,
-      reason,
-      dlopen_us: state.warmup.dlopenMicros,
-      call_us: state.warmup.callMicros
-    });
-    repairAfter(state, "warmup");
-  } catch (error) {
-    state.warmup = { status: "failed", error: describeError(error) };
-    recordEvent(state, "warmup-failed", describeError(error));
-    throw error;
-  }
-}
-function guardedPackageOf(file, packages) {
-  const normalised = file.replaceAll("\\", "/");
-  for (const name of packages) {
-    if (normalised.includes(`/node_modules/${name}/`))
-      return name;
-  }
-  return;
 }
 function beforeNativeLoad(state, file, via) {
   const config = state.config;
   if (config === undefined)
     return;
   const guarded = guardedPackageOf(file, config.packages);
+  const core = ensureCore(state);
+  if (core === undefined) {
+    if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
+      throw new PreloadError("UNSUPPORTED_PLATFORM", `refusing to load ${guarded} (${file}): ${describeError(state.native.error)}`, "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.");
+    }
+    recordEvent(state, "native-load-start", file);
+    return guarded;
+  }
+  protectSignals(state, core);
   if (guarded !== undefined) {
     try {
       ensureWarmup(state, `${via} ${file}`);
     } catch (error) {
-      throw new PreloadError("WARMUP_FAILED", `refusing to load ${guarded} (${file}) because the Go warmup did not complete:
-${describeError(error)}`, "Fix the error above, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load it without the warmup (signals are still repaired).", { cause: error });
+      throw new PreloadError(error instanceof PreloadError ? error.code : "WARMUP_FAILED", `refusing to load ${guarded} (${file}) because ${describeError(error)}`, "Fix the cause above, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load it without the warmup (signals are still protected).", { cause: error });
     }
+  } else if (state.warmup.status === "running") {
+    syncWarmup(state, core, true);
   }
-  ensureSignalLibrary(state);
   recordEvent(state, "native-load-start", file);
   return guarded;
 }
-function afterNativeLoad(state, file, via, guarded, startedMicros) {
-  const lib = state.signalLibrary;
-  const go = lib === undefined ? "none" : lib.waitGoRuntime(file);
-  recordEvent(state, "native-load-done", `${file} go=${go}`);
-  if (go === "go")
-    repairAfter(state, file);
-  if (guarded !== undefined) {
+function afterNativeLoad(state, file, via, guarded, startedMicros, failed) {
+  const core = state.core;
+  const go = core === undefined ? "none" : core.waitGoRuntime(file);
+  recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
+  if (core !== undefined)
+    repairAfter(state, core, file);
+  if (guarded !== undefined && !failed) {
     const loadMicros = nowMicros() - startedMicros;
-    state.guarded.push({ packageName: guarded, path: file, via, goRuntime: go === "go", loadMicros });
+    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime: go === "go", loadMicros });
     debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: go === "go", us: loadMicros });
   }
 }
 
 // src/watchdog.ts
-function verifiedLibraryPath(state) {
-  if (state.signalLibraryPath !== undefined)
-    return state.signalLibraryPath;
-  const location = prebuildLocation(state);
-  if (location.signals === undefined)
-    throw new Error(`there is no signal helper library for ${process.platform}-${process.arch}`);
-  verifyLibrary(state, location.signals, "signal helper library");
-  return location.signals;
-}
 function warnUnavailable(state, reason) {
-  if (state.watchdog.unavailable !== undefined)
-    return;
-  state.watchdog.unavailable = reason;
-  process.stderr.write(`asherah-bun-preload: warning: ASHERAH_BUN_PRELOAD_WATCHDOG_MS is set, but the watchdog is unavailable: ${reason}
+  state.watchdog.unavailable ??= reason;
+  warnOnce(state, "watchdog", `asherah-bun-preload: warning: ASHERAH_BUN_PRELOAD_WATCHDOG_MS is set, but the watchdog is unavailable: ${reason}
 ` + `  Guarded modules load without it. Reinstall asherah-bun-preload, or unset ASHERAH_BUN_PRELOAD_WATCHDOG_MS.
 `);
-}
-function open(state) {
-  const watchdog = state.watchdog;
-  if (watchdog.library !== undefined || watchdog.unavailable !== undefined)
-    return watchdog.library;
-  try {
-    watchdog.library = openWatchdogLibrary(verifiedLibraryPath(state));
-  } catch (error) {
-    warnUnavailable(state, describeError(error));
-  }
-  return watchdog.library;
 }
 function armWatchdog(state, packageName, file, via) {
   const ms = state.config?.watchdogMs ?? 0;
   if (ms <= 0)
-    return false;
-  const lib = open(state);
-  if (lib === undefined)
-    return false;
-  const code = lib.arm(ms, `loading ${packageName} (${file}) via ${via} on Bun ${Bun.version}`);
-  if (code < 0) {
-    warnUnavailable(state, code === -4 ? `not supported on ${process.platform}` : `abp_watchdog_arm returned ${code}`);
-    return false;
+    return;
+  let id;
+  try {
+    const core = ensureCore(state);
+    if (core === undefined) {
+      warnUnavailable(state, state.native?.reason ?? `not supported on ${process.platform}`);
+      return;
+    }
+    id = core.watchdogArm(ms, `loading ${packageName} (${file}) via ${via} on Bun ${Bun.version}`);
+  } catch (error) {
+    warnUnavailable(state, describeError(error));
+    return;
   }
-  debugLog(state)("watchdog armed", { package: packageName, ms });
-  return true;
+  if (typeof id !== "number") {
+    warnUnavailable(state, id === "unsupported" ? `not supported on ${process.platform}` : `the core could not arm it (${id})`);
+    return;
+  }
+  debugLog(state)("watchdog armed", { package: packageName, ms, id });
+  return id;
 }
-function disarmWatchdog(state) {
-  state.watchdog.library?.disarm();
+function disarmWatchdog(state, id) {
+  state.core?.watchdogDisarm(id);
 }
 
 // src/hooks.ts
@@ -900,21 +643,23 @@ function guardedLoad(state, target, via, load) {
   const file = pathOf(target);
   const started = nowMicros();
   const guarded = beforeNativeLoad(state, file, via);
-  const watched = guarded !== undefined && state.config.watchdogMs > 0 && armWatchdog(state, guarded, file, via);
-  let result;
+  const watch = guarded !== undefined && state.config.watchdogMs > 0 ? armWatchdog(state, guarded, file, via) : undefined;
+  let failed = true;
   try {
-    result = load();
+    const result = load();
+    failed = false;
+    return result;
   } finally {
-    if (watched)
-      disarmWatchdog(state);
+    if (watch !== undefined)
+      disarmWatchdog(state, watch);
+    afterNativeLoad(state, file, via, guarded, started, failed);
   }
-  afterNativeLoad(state, file, via, guarded, started);
-  return result;
 }
 function hookProcessDlopen(state) {
   if (state.hooks.processDlopen)
     return;
   const original = process.dlopen;
+  state.originalDlopen ??= original;
   const wrapped = function(module, filename, flags) {
     return guardedLoad(state, filename, "process.dlopen", () => flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags));
   };
@@ -930,6 +675,56 @@ function hookFfiDlopen(state) {
     return guardedLoad(state, path, "bun:ffi", () => original.call(this, path, symbols));
   };
   state.hooks.ffiDlopen = true;
+}
+
+// src/files.ts
+function nodeFs() {
+  return import.meta.require("node:fs");
+}
+var MAX_TEXT_BYTES = 1 << 20;
+
+class FileReadError extends Error {
+  name = "FileReadError";
+}
+function unreadable(path, stat, maxBytes) {
+  if (stat.isDirectory())
+    return `${path} is a folder, not a regular file`;
+  if (!stat.isFile())
+    return `${path} is not a regular file (a FIFO, socket or device)`;
+  if (stat.size > maxBytes)
+    return `${path} is ${stat.size} bytes, more than the ${maxBytes} allowed`;
+  return;
+}
+function readWithNodeFs(path, maxBytes) {
+  const fs = nodeFs();
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const why = unreadable(path, fs.fstatSync(fd), maxBytes);
+    if (why !== undefined)
+      throw new FileReadError(why);
+    return fs.readFileSync(fd, "utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+function readTextFile(path, maxBytes = MAX_TEXT_BYTES) {
+  let core;
+  try {
+    core = ensureCore(processState());
+  } catch {
+    core = undefined;
+  }
+  if (core === undefined)
+    return readWithNodeFs(path, maxBytes);
+  try {
+    return core.readText(path, maxBytes);
+  } catch (error) {
+    throw new FileReadError(error instanceof Error ? error.message : String(error));
+  }
+}
+function existsNonEmpty(path) {
+  const size = Bun.file(path).size;
+  return size > 0;
 }
 
 // src/resolve.ts
@@ -987,7 +782,7 @@ function isEsm(file) {
     return false;
   for (let dir = dirname(file);; dir = dirname(dir)) {
     try {
-      return JSON.parse(readFileText(join(dir, "package.json"))).type === "module";
+      return JSON.parse(readTextFile(join(dir, "package.json"))).type === "module";
     } catch {
       if (dirname(dir) === dir)
         return false;
@@ -1035,7 +830,7 @@ function registerPlugin(state) {
     module.paths = Module._nodeModulePaths(dirname(file));
     compiled.set(file, module);
     try {
-      module._compile(readFileText(file), file);
+      module._compile(readTextFile(file), file);
     } catch (error) {
       compiled.delete(file);
       throw error;
@@ -1076,7 +871,7 @@ function registerPlugin(state) {
             if (isEsm(path)) {
               ensureWarmup(state, `plugin ${path}`);
               recordEvent(state, "js-entry-loaded", path);
-              return { contents: readFileText(path), loader: "js" };
+              return { contents: readTextFile(path), loader: "js" };
             }
             return asObjectModule(loadCommonJs(path, null));
           } catch (error) {
@@ -1157,12 +952,20 @@ function install(options = {}) {
       return state;
     }
     recordEvent(state, "install-start", `bun ${Bun.version} warmup=${config.warmup} signals=${config.signals}`);
-    if (signalsAtStart(config))
-      ensureSignalLibrary(state);
-    if (warmsUpAtStart(config))
-      ensureWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
-    else if (config.warmup === "off")
+    state.originalDlopen = process.dlopen;
+    if (coreAtStart(config)) {
+      const core = ensureCore(state);
+      if (core !== undefined)
+        protectSignals(state, core);
+    }
+    if (warmsUpAtStart(config)) {
+      if (config.mechanism === "restore")
+        ensureWarmup(state, "preload (eager, restore mechanism)");
+      else
+        startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
+    } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
+    }
     hookProcessDlopen(state);
     hookFfiDlopen(state);
     registerPlugin(state);

@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# Builds the two native libraries asherah-bun-preload ships, reproducibly:
-#   asherah-bun-warmup.<ext>   Go c-shared library exporting WarmupGoRuntime / Warmup
-#   asherah-bun-signals.<ext>  plain C helpers that snapshot and repair signal dispositions
-# into prebuilds/<platform>-<arch>/ and records their sha256 in prebuilds/SHA256SUMS.
+# Builds the two native files asherah-bun-preload ships, reproducibly:
+#   asherah-bun-warmup.so      Go c-shared library exporting WarmupGoRuntime / Warmup
+#   asherah-bun-core.node      the Node-API addon (C, go/core/): signal snapshot and
+#                              suspend-handler wrapper, the verified warmup, the watchdog.
+#                              The warmup's sha256 is compiled into it.
+# into prebuilds/<platform>-<arch>/, and writes src/shipped.ts (every file's sha256
+# and size, compiled into the package; nothing beside the libraries vouches for them).
 #
-# usage: go/build.sh [--check] [target ...]
-#   target   linux-x64 | linux-arm64 | darwin-x64 | darwin-arm64 (default: linux-x64 linux-arm64)
-#   --check  rebuild into a temporary folder and fail unless the bytes equal the committed ones
+# usage: go/build.sh [--check] [--out DIR] [target ...]
+#   target   linux-x64 | linux-arm64 (default: both)
+#   --check  rebuild into a temporary folder and fail unless the bytes (and
+#            src/shipped.ts) equal the committed ones
+#   --out DIR  build one target into DIR instead (for ASHERAH_BUN_PRELOAD_LIBRARY_DIR)
 set -euo pipefail
 export LC_ALL=C # glob and sort order, and therefore link order and bytes, must not depend on the locale
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 check=0
+out_dir=""
 targets=()
-for arg in "$@"; do
-  case "$arg" in
+while [ $# -gt 0 ]; do
+  case "$1" in
     --check) check=1 ;;
-    linux-x64|linux-arm64|darwin-x64|darwin-arm64) targets+=("$arg") ;;
-    *) echo "go/build.sh: unknown argument '$arg' (expected --check or one of linux-x64 linux-arm64 darwin-x64 darwin-arm64)" >&2; exit 2 ;;
+    --out) out_dir=${2:?go/build.sh: --out needs a folder}; shift ;;
+    linux-x64|linux-arm64) targets+=("$1") ;;
+    *) echo "go/build.sh: unknown argument '$1' (expected --check, --out DIR or one of linux-x64 linux-arm64)" >&2; exit 2 ;;
   esac
+  shift
 done
 [ ${#targets[@]} -gt 0 ] || targets=(linux-x64 linux-arm64)
 
@@ -37,51 +45,76 @@ cc_for() {
   case "$1" in
     linux-x64) echo "${CC_LINUX_X64:-x86_64-linux-gnu-gcc}" ;;
     linux-arm64) echo "${CC_LINUX_ARM64:-aarch64-linux-gnu-gcc}" ;;
-    darwin-*) echo "${CC_DARWIN:-clang}" ;;
   esac
 }
 
+# Node-API headers from the node-api-headers devDependency (npm ci).
+napi_include="$root/node_modules/node-api-headers/include"
+
 build_one() {
   local target=$1 out=$2
-  local goos=${target%-*} arch=${target#*-} goarch ext cc
+  local arch=${target#*-} goarch cc
   case "$arch" in x64) goarch=amd64 ;; arm64) goarch=arm64 ;; esac
-  case "$goos" in linux) ext=so ;; darwin) ext=dylib ;; esac
   cc=$(cc_for "$target")
   if ! command -v "$cc" >/dev/null 2>&1; then
     echo "go/build.sh: C compiler '$cc' for $target not found." >&2
     case "$target" in
       linux-arm64) echo "  On Debian/Ubuntu: apt-get install gcc-aarch64-linux-gnu" >&2 ;;
       linux-x64) echo "  On Debian/Ubuntu: apt-get install gcc (or set CC_LINUX_X64=gcc)" >&2 ;;
-      darwin-*) echo "  macOS libraries are built on macOS by .github/workflows/release.yml" >&2 ;;
     esac
+    return 1
+  fi
+  if [ ! -f "$napi_include/node_api.h" ]; then
+    echo "go/build.sh: $napi_include/node_api.h not found: run npm ci first (node-api-headers)." >&2
     return 1
   fi
   mkdir -p "$out"
 
   # Go: -trimpath and an empty build id remove the two things that differ
   # between checkouts; -s -w drop symbols and DWARF the loader never needs.
-  (cd "$here" && CGO_ENABLED=1 GOOS=$goos GOARCH=$goarch CC=$cc GOFLAGS=-mod=mod \
+  (cd "$here" && CGO_ENABLED=1 GOOS=linux GOARCH=$goarch CC=$cc GOFLAGS=-mod=mod \
     go build -buildmode=c-shared -trimpath -buildvcs=false \
       -ldflags='-s -w -buildid=' \
-      -o "$out/asherah-bun-warmup.$ext" ./warmup)
+      -o "$out/asherah-bun-warmup.so" ./warmup)
   rm -f "$out/asherah-bun-warmup.h"
 
-  # The signal helpers exist for Linux only: JavaScriptCore suspends threads
-  # with Mach calls on macOS, and src/platform.ts loads no helper there.
-  [ "$goos" = linux ] || return 0
-  # C: no build id, no absolute paths, stripped.
-  (cd "$here/signals" && "$cc" -O2 -Wall -Wextra -Werror -fPIC -shared \
-    -ffile-prefix-map="$here"=. -Wl,--build-id=none -s \
-    -o "$out/asherah-bun-signals.$ext" ./*.c -ldl -lpthread)
+  # The core: C only, no build id, no absolute paths, stripped; only the
+  # Node-API entry points exported; -z nodelete because the suspend-handler
+  # wrapper and a thread-exit destructor point into it for the life of the
+  # process. The warmup's hash is compiled in: the core maps no other bytes.
+  local warmup_sha
+  warmup_sha=$(sha256 "$out/asherah-bun-warmup.so" | cut -c1-64)
+  (cd "$here/core" && "$cc" -std=gnu11 -O2 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden \
+    -I"$napi_include" -DABP_WARMUP_SHA256="\"$warmup_sha\"" \
+    -ffile-prefix-map="$here"=. -Wl,--build-id=none -Wl,-z,nodelete -Wl,-z,now -Wl,-z,relro -s \
+    -o "$out/asherah-bun-core.node" ./*.c -ldl -lpthread)
 }
 
 # sha256sum on Linux, shasum on stock macOS (same output format).
 if command -v sha256sum >/dev/null 2>&1; then sha256() { sha256sum "$@"; }; else sha256() { shasum -a 256 "$@"; }; fi
-export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-12.0}"
 
-sums_of() { # folder → "sha256  <target>/<file>" lines, sorted
-  (cd "$1" && find . -type f \( -name '*.so' -o -name '*.dylib' \) | sed 's|^\./||' | sort | while read -r f; do sha256 "$f"; done)
+# src/shipped.ts: the sha256 and size of every file under the given folder's
+# <target>/ subfolders, as TypeScript.
+write_shipped() { # prebuilds-folder output-file
+  {
+    echo "// Generated by go/build.sh from the files it built: do not edit."
+    echo "// The bytes asherah-bun-preload ships, per \"<platform>-<arch>/<file>\"."
+    echo "// Compiled into the package so that nothing beside the libraries (a file"
+    echo "// anyone who can replace a library could rewrite too) decides what is trusted."
+    echo "export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {"
+    (cd "$1" && find . -mindepth 2 -maxdepth 2 -type f \( -name '*.so' -o -name '*.node' \) | sed 's|^\./||' | sort | while read -r f; do
+      echo "  \"$f\": { sha256: \"$(sha256 "$f" | cut -c1-64)\", size: $(wc -c <"$f" | tr -d ' ') },"
+    done)
+    echo "};"
+  } >"$2"
 }
+
+if [ -n "$out_dir" ]; then
+  [ ${#targets[@]} -eq 1 ] || { echo "go/build.sh: --out builds exactly one target" >&2; exit 2; }
+  build_one "${targets[0]}" "$out_dir"
+  echo "built $out_dir for ${targets[0]}: point ASHERAH_BUN_PRELOAD_LIBRARY_DIR at it"
+  exit 0
+fi
 
 if [ "$check" = 1 ]; then
   tmp=$(mktemp -d)
@@ -105,17 +138,21 @@ if [ "$check" = 1 ]; then
       fi
     done
   done
-  # The manifest must describe the committed files, or integrity checks at load time would fail.
-  if ! (cd "$root/prebuilds" && sha256 -c SHA256SUMS >/dev/null); then
-    echo "prebuild check: prebuilds/SHA256SUMS does not match the committed files (run: bash go/build.sh)" >&2
+  # src/shipped.ts must describe the committed files, or every load would be refused.
+  write_shipped "$root/prebuilds" "$tmp/shipped.ts"
+  if ! cmp -s "$tmp/shipped.ts" "$root/src/shipped.ts"; then
+    echo "prebuild check: src/shipped.ts does not match the committed prebuilds (run: bash go/build.sh)" >&2
+    diff "$root/src/shipped.ts" "$tmp/shipped.ts" >&2 || true
     status=1
   fi
   exit $status
 fi
 
 for t in "${targets[@]}"; do
+  rm -f "$root/prebuilds/$t"/*
   build_one "$t" "$root/prebuilds/$t"
   echo "built prebuilds/$t: $(cd "$root/prebuilds/$t" && for f in *; do printf '%s (%s bytes) ' "$f" "$(wc -c <"$f")"; done)"
 done
-sums_of "$root/prebuilds" >"$root/prebuilds/SHA256SUMS"
-echo "wrote prebuilds/SHA256SUMS"
+rm -f "$root/prebuilds/SHA256SUMS"
+write_shipped "$root/prebuilds" "$root/src/shipped.ts"
+echo "wrote src/shipped.ts"

@@ -7,8 +7,9 @@
 import { install as installOnce, type InstallOptions } from "./install.ts";
 import { processState, type EventRecord, type GuardRecord, type Phase, type RepairRecord, type WarmupInfo } from "./state.ts";
 import type { Config } from "./config.ts";
-import type { WrapStats } from "./native.ts";
+import type { WrapStats } from "./core.ts";
 import { planRepairs } from "./signals.ts";
+import { ensureWarmup, syncWarmup } from "./lifecycle.ts";
 
 export type { InstallOptions } from "./install.ts";
 export type { Config, WarmupMode, SignalMode } from "./config.ts";
@@ -21,7 +22,10 @@ export interface Status {
   readonly error: string | undefined;
   readonly installedBy: readonly string[];
   readonly warmup: Readonly<WarmupInfo>;
-  readonly signalLibrary: string | undefined;
+  /** The native core's path, once loaded. */
+  readonly core: string | undefined;
+  /** Why this platform runs without the native core (the preload degrades), if it does. */
+  readonly nativeUnavailable: string | undefined;
   readonly snapshotTainted: boolean;
   /** How JSC's suspend handler is protected: the signals wrapped, and the wrapper's counters. */
   readonly signals: { readonly mechanism: string; readonly wrapped: readonly string[]; readonly wrapStats: WrapStats | undefined };
@@ -29,7 +33,9 @@ export interface Status {
   readonly guarded: readonly GuardRecord[];
   readonly events: readonly EventRecord[];
   readonly hooks: { readonly processDlopen: boolean; readonly ffiDlopen: boolean; readonly plugin: boolean; readonly workers: boolean; readonly virtualModules: readonly string[] };
-  readonly timings: { readonly installMicros?: number; readonly signalsMicros?: number };
+  /** Records left out of the bounded logs (events, repairs, guarded). */
+  readonly dropped: number;
+  readonly timings: { readonly installMicros?: number; readonly coreMicros?: number; readonly signalsMicros?: number };
 }
 
 function signalMechanism(state: ReturnType<typeof processState>): "wrap" | "restore" | "not needed" | "off" {
@@ -44,9 +50,21 @@ export function install(options: InstallOptions = {}): Status {
   return status();
 }
 
+/**
+ * Waits until the Go warmup has completed (it runs on a thread of its own
+ * from process start; a guarded load waits for it by itself) and returns the
+ * status. Throws the warmup's error when it failed.
+ */
+export function warmup(): Status {
+  ensureWarmup(processState(), "asherah-bun-preload/api warmup()");
+  return status();
+}
+
 /** A copy of what the preload did in this process; safe to JSON.stringify. */
 export function status(): Status {
   const state = processState();
+  // The warmup runs on the core's thread: report where it is now, without waiting.
+  if (state.core !== undefined) syncWarmup(state, state.core, false);
   return structuredClone({
     phase: state.phase,
     bunVersion: Bun.version,
@@ -54,17 +72,20 @@ export function status(): Status {
     error: state.error,
     installedBy: state.installedBy,
     warmup: state.warmup,
-    signalLibrary: state.signalLibraryPath,
+    core: state.corePath,
+    nativeUnavailable: state.native?.reason,
     snapshotTainted: state.snapshotTainted,
     signals: {
       mechanism: signalMechanism(state),
       wrapped: state.wrapped,
-      wrapStats: state.wrapped.length > 0 ? state.signalLibrary?.wrapStats() : undefined,
+      // A copy: objects made by a Node-API addon cannot be structured-cloned on Bun < 1.3.
+      wrapStats: state.wrapped.length > 0 && state.core !== undefined ? { ...state.core.wrapStats() } : undefined,
     },
     repairs: state.repairs,
     guarded: state.guarded,
     events: state.events,
     hooks: state.hooks,
+    dropped: state.dropped,
     timings: state.timings,
   });
 }

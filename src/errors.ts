@@ -6,6 +6,7 @@ export type PreloadErrorCode =
   | "LIBRARY_MISSING"
   | "LIBRARY_INVALID"
   | "CHECKSUM_MISMATCH"
+  | "LIBRARY_UNSAFE"
   | "WARMUP_FAILED"
   | "SIGNALS_FAILED";
 

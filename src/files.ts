@@ -1,19 +1,15 @@
-// Reading this package's own files (the native libraries before they are
-// hashed, SHA256SUMS, package.json files) without slowing every process down.
+// Reading files on the start path (package.json manifests) without slowing
+// every process down, and without ever blocking or swallowing a huge file.
 //
+// - node:fs costs ~4.5 ms on its first use in a process (Bun 1.4.5; ~10 ms on
+//   1.2.19), so text is read through the native core when it is loaded (a
+//   capped, O_NONBLOCK read of regular files only: go/core/abp_files.c), and
+//   node:fs is required where it is used, never imported at the top of a
+//   module: the published bundle would then load it at start.
 // - Never Bun.mmap: it opens the file read-write, so it fails with EACCES
-//   when node_modules belongs to another user (a root-installed image run
-//   as a non-root user) or sits on a read-only file system.
-//   On Docker's overlayfs a read-write open also copies the file up into the
-//   container's layer.
-// - node:fs costs ~3 ms on its first use in a process (Bun 1.4.5; ~6–7 ms
-//   on 1.2.19), so the libraries are read with glibc's read() through
-//   bun:ffi where possible, and node:fs is required where it is used, never
-//   imported at the top of a module: the published bundle would then load it
-//   at start even in processes that never read a file here.
-
-import { ffiForFileReads } from "./bun-version.ts";
-import { openLibcReader } from "./native.ts";
+//   when node_modules belongs to another user or sits on a read-only file
+//   system.
+import { ensureCore } from "./lifecycle.ts";
 import { processState } from "./state.ts";
 
 type NodeFs = typeof import("node:fs");
@@ -23,49 +19,79 @@ export function nodeFs(): NodeFs {
   return import.meta.require("node:fs") as NodeFs;
 }
 
-const NODE_CHUNK = 64 * 1024;
+/** The most a manifest or other text file read at start may have. */
+export const MAX_TEXT_BYTES = 1 << 20;
 
-/**
- * Reads a file in pieces (never one buffer for a whole library: see
- * integrity.ts), calling `visit` with each. On Linux with glibc (Bun >= 1.1)
- * through the C library's read(), which saves loading node:fs at start;
- * otherwise, and to report why a file cannot be read, node:fs: errors carry
- * node:fs's `code`.
- */
-export function readChunks(path: string, visit: (chunk: Uint8Array) => void): void {
-  if (process.platform === "linux" && ffiForFileReads(Bun.version)) {
-    const state = processState();
-    if (state.libcReader === undefined) {
-      try {
-        state.libcReader = openLibcReader();
-      } catch {
-        state.libcReader = () => false; // no libc.so.6 to bind: node:fs for good
-      }
-    }
-    if (state.libcReader(path, visit)) return;
-  }
+export class FileReadError extends Error {
+  override readonly name = "FileReadError";
+}
+
+/** Pure: why a stat result cannot be read as text, or undefined when it can. */
+export function unreadable(path: string, stat: { isFile(): boolean; isDirectory(): boolean; size: number }, maxBytes: number): string | undefined {
+  if (stat.isDirectory()) return `${path} is a folder, not a regular file`;
+  if (!stat.isFile()) return `${path} is not a regular file (a FIFO, socket or device)`;
+  if (stat.size > maxBytes) return `${path} is ${stat.size} bytes, more than the ${maxBytes} allowed`;
+  return undefined;
+}
+
+function readWithNodeFs(path: string, maxBytes: number): string {
   const fs = nodeFs();
-  const fd = fs.openSync(path, "r");
+  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const chunk = Buffer.alloc(NODE_CHUNK);
-    for (;;) {
-      const read = fs.readSync(fd, chunk, 0, NODE_CHUNK, null);
-      if (read === 0) return;
-      visit(chunk.subarray(0, read));
-    }
+    const why = unreadable(path, fs.fstatSync(fd), maxBytes);
+    if (why !== undefined) throw new FileReadError(why);
+    return fs.readFileSync(fd, "utf8");
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** A whole file as UTF-8 text, read the same way. */
-export function readFileText(path: string): string {
-  const parts: Uint8Array[] = [];
-  readChunks(path, (chunk) => parts.push(chunk.slice()));
-  return Buffer.concat(parts).toString("utf8");
+/**
+ * A regular file of at most `maxBytes` as UTF-8 text. Throws (FileReadError,
+ * or node:fs's error with its `code`) for anything else — a folder, a FIFO, a
+ * device, a file too large — without blocking.
+ */
+export function readTextFile(path: string, maxBytes: number = MAX_TEXT_BYTES): string {
+  let core;
+  try {
+    core = ensureCore(processState());
+  } catch {
+    core = undefined; // a damaged core is reported where it is loaded, not here
+  }
+  if (core === undefined) return readWithNodeFs(path, maxBytes);
+  try {
+    return core.readText(path, maxBytes);
+  } catch (error) {
+    throw new FileReadError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** True when `path` exists and is not empty: a stat through Bun.file, no node:fs. */
 export function existsNonEmpty(path: string): boolean {
-  return Bun.file(path).size > 0;
+  const size = Bun.file(path).size;
+  return size > 0;
+}
+
+/**
+ * Whether a file holds `needle` in its first `maxBytes` (64 MiB): how the
+ * preload tells a Go library without its native core (degraded platforms
+ * only; node:fs is fine off the start path).
+ */
+export function fileContains(path: string, needle: string, maxBytes = 64 << 20): boolean {
+  const fs = nodeFs();
+  try {
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) return false;
+      const buffer = Buffer.alloc(Math.min(stat.size, maxBytes));
+      fs.readSync(fd, buffer, 0, buffer.length, 0);
+      return buffer.includes(needle);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }

@@ -17,26 +17,34 @@ function pathOf(target: unknown): string {
   return String(target);
 }
 
-/** One native load, guarded: warmup before, watchdog around, wait-for-Go and repair after. */
+/**
+ * One native load, guarded: warmup before, watchdog around, wait-for-Go and
+ * repair after — after a load that throws too: a Go library whose runtime
+ * started before a later step failed (a missing bun:ffi symbol, a `.so` that
+ * is not a Node-API module) changed the signals all the same
+ * (test/e2e/failed-load.test.ts).
+ */
 function guardedLoad<T>(state: PreloadState, target: unknown, via: "process.dlopen" | "bun:ffi", load: () => T): T {
   const file = pathOf(target);
   const started = nowMicros();
   const guarded = beforeNativeLoad(state, file, via);
   // ASHERAH_BUN_PRELOAD_WATCHDOG_MS: off (0) costs this one test per load.
-  const watched = guarded !== undefined && state.config!.watchdogMs > 0 && armWatchdog(state, guarded, file, via);
-  let result: T;
+  const watch = guarded !== undefined && state.config!.watchdogMs > 0 ? armWatchdog(state, guarded, file, via) : undefined;
+  let failed = true;
   try {
-    result = load();
+    const result = load();
+    failed = false;
+    return result;
   } finally {
-    if (watched) disarmWatchdog(state);
+    if (watch !== undefined) disarmWatchdog(state, watch);
+    afterNativeLoad(state, file, via, guarded, started, failed);
   }
-  afterNativeLoad(state, file, via, guarded, started);
-  return result;
 }
 
 export function hookProcessDlopen(state: PreloadState): void {
   if (state.hooks.processDlopen) return;
   const original = process.dlopen as unknown as Dlopen;
+  state.originalDlopen ??= original;
   const wrapped: Dlopen = function (this: unknown, module, filename, flags) {
     return guardedLoad(state, filename, "process.dlopen", () =>
       flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags),
@@ -48,6 +56,8 @@ export function hookProcessDlopen(state: PreloadState): void {
 
 export function hookFfiDlopen(state: PreloadState): void {
   if (state.hooks.ffiDlopen) return;
+  // bun:ffi is taken with require(), never with an ESM import: an ESM import
+  // would fix the module's namespace before the export is replaced.
   const ffi = import.meta.require("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
   const original = ffi.dlopen;
   ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {

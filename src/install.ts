@@ -1,10 +1,12 @@
-// The preload in one function: config → locate library → snapshot signals →
-// warm up → repair → install hooks. Safe to call any number of times from any
-// number of copies of this package; the work happens once per process.
+// The preload in one function: config → locate and load the core → protect
+// signals → warm up → repair → install hooks. Safe to call any number of
+// times from any number of copies of this package; the work happens once per
+// JavaScript environment, and what is process-wide once per process (in the
+// core).
 import { needsCollectAfterInstall } from "./bun-version.ts";
 import { readConfig } from "./config.ts";
 import { describeError } from "./errors.ts";
-import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR, signalsAtStart, warmsUpAtStart } from "./lifecycle.ts";
+import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { hookWorkers } from "./workers.ts";
@@ -34,26 +36,33 @@ export function install(options: InstallOptions = {}): PreloadState {
       return state;
     }
     recordEvent(state, "install-start", `bun ${Bun.version} warmup=${config.warmup} signals=${config.signals}`);
+    // The original process.dlopen loads the core, before the hooks wrap it.
+    state.originalDlopen = process.dlopen as unknown as NonNullable<PreloadState["originalDlopen"]>;
     // On an affected Bun the snapshot and the suspend-handler wrapper are set
     // up now, in every mode: before any application code can load a Go
-    // runtime, and outside any require() — on Bun 1.0.x a bun:ffi library
-    // first opened inside a native module's load can crash on its first call
-    // (seen in 8 of 40 lazy-mode runs). On a fixed Bun in lazy or off mode
-    // nothing needs it before the first native load, which takes the
-    // snapshot first (beforeNativeLoad); a process that never loads native
-    // code then pays for no library, checksum or node:fs.
-    if (signalsAtStart(config)) ensureSignalLibrary(state);
-    if (warmsUpAtStart(config)) ensureWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
-    else if (config.warmup === "off") state.warmup.status = "skipped";
+    // runtime. On a fixed Bun in lazy or off mode nothing needs the core
+    // before the first native load, which loads it first (beforeNativeLoad).
+    if (coreAtStart(config)) {
+      const core = ensureCore(state);
+      if (core !== undefined) protectSignals(state, core);
+    }
+    if (warmsUpAtStart(config)) {
+      // The warmup runs on the core's own thread; the first guarded load
+      // waits for it. The flag-restore mechanism leaves JSC's handler
+      // unprotected until the restore, so it waits now instead.
+      if (config.mechanism === "restore") ensureWarmup(state, "preload (eager, restore mechanism)");
+      else startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
+    } else if (config.warmup === "off") {
+      state.warmup.status = "skipped";
+    }
     hookProcessDlopen(state);
     hookFfiDlopen(state);
     registerPlugin(state);
     hookWorkers(state);
-    // Bun 1.0.x: garbage from the set-up (bun:ffi objects among it) collected
-    // later, while an application's Go module loads, ended in a fault loop
-    // at a freed trampoline address: `bun test` hung in every run of one
-    // layout of this code. Collecting it now, before any Go code of the
-    // application can run, made those runs pass.
+    // Bun 1.0.x: garbage from the set-up collected later, while an
+    // application's Go module loads, ended in a fault loop: `bun test` hung
+    // in every run of one layout of this code. Collecting it now, before any
+    // Go code of the application can run, made those runs pass.
     if (needsCollectAfterInstall(Bun.version)) Bun.gc(true);
     state.phase = "installed";
     state.timings.installMicros = nowMicros() - start;

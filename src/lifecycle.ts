@@ -1,19 +1,22 @@
 // The steps every entry point shares, in the order the data flows:
-// locate → verify → snapshot signals → warm up → repair. Each step is
-// idempotent and records what it did on the process-wide state object, so the
-// eager path (at preload time) and the lazy path (inside a load hook) are the
-// same code.
+// locate → verify and load the core → protect signals → warm up → repair.
+// Each step is idempotent and records what it did on the state object, so
+// the eager path (at preload time) and the lazy path (inside a load hook) are
+// the same code. Process-wide work is idempotent in the core itself: a
+// Worker's copy of the preload finds it done.
+import { CORE_FILE, describeFlags, loadCore, type Core, type Disposition } from "./core.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, describeError } from "./errors.ts";
-import { assertLoadableFile, verifyShipped } from "./integrity.ts";
-import { openSignalLibrary, type SignalLibrary } from "./native.ts";
+import { guardedPackageOf } from "./guarded.ts";
+import { join } from "./paths.ts";
+import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
+import { SHIPPED } from "./shipped.ts";
+import { planRepairs, signalName, type SignalPlan } from "./signals.ts";
+import { appendBounded, nowMicros, recordEvent, type PreloadState } from "./state.ts";
 import { supportsLazyWarmup } from "./bun-version.ts";
 import type { Config } from "./config.ts";
-import { join } from "./paths.ts";
-import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "./platform.ts";
-import { planRepairs, protectSuspendHandlers, repairSignals } from "./signals.ts";
-import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
-import { runWarmup } from "./warmup.ts";
+
+export { guardedPackageOf };
 
 export const PREBUILDS_DIR = join(import.meta.dir, "..", "prebuilds");
 
@@ -26,129 +29,239 @@ export function insideCompiledBinary(dir: string = PREBUILDS_DIR): boolean {
   return dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(dir);
 }
 
-export function prebuildLocation(state: PreloadState): PrebuildLocation {
-  const override = state.config?.libraryDir;
-  if (override === undefined && insideCompiledBinary()) {
-    throw new PreloadError(
-      "LIBRARY_MISSING",
-      "running inside a `bun build --compile` binary, which does not embed the prebuilt native libraries.",
-      `Ship node_modules/asherah-bun-preload/prebuilds/${process.platform}-${process.arch}/ next to the binary and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.`,
-    );
-  }
-  state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
-  return state.location;
-}
-
-/** Whether install() loads the signal helper, rather than the first native load. */
-export function signalsAtStart(config: Config): boolean {
+/** Whether install() loads the core, rather than the first native load. */
+export function coreAtStart(config: Config): boolean {
   return warmsUpAtStart(config) || planRepairs(config.signals, Bun.version, process.platform).suspend.length > 0;
 }
 
-/** Whether install() runs the warmup itself, rather than leaving it to the first guarded load. */
+/** Whether install() starts the warmup itself, rather than the first guarded load. */
 export function warmsUpAtStart(config: Config): boolean {
   // Lazy is eager on Bun 1.0.x (supportsLazyWarmup).
   return config.warmup === "eager" || (config.warmup === "lazy" && !supportsLazyWarmup(Bun.version));
 }
 
-/** Verifies a library before it is loaded: checksum for shipped files, file checks for an override. */
-export function verifyLibrary(state: PreloadState, file: string, what: string): string | undefined {
-  if (state.config?.libraryDir !== undefined) {
-    assertLoadableFile(file, what);
-    return undefined;
-  }
-  return verifyShipped(file, PREBUILDS_DIR, what);
+function unavailable(state: PreloadState, reason: string): undefined {
+  state.native = {
+    reason,
+    error: new PreloadError(
+      "UNSUPPORTED_PLATFORM",
+      `asherah-bun-preload has no native core here, so Go-based modules are not protected: ${reason}`,
+      "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.",
+    ),
+  };
+  recordEvent(state, "native-unavailable", reason);
+  debugLog(state)("no native core", { reason });
+  return undefined;
 }
 
 /**
- * Loads the signal helper library and snapshots every disposition. Must run
- * before the first Go runtime this process loads; returns undefined on
- * platforms that need no signal work.
+ * Locates, checks and loads the core, once per environment. Returns
+ * undefined when this platform has none (the preload then degrades); throws
+ * when the core should be there and is damaged, missing or unsafe.
  */
-export function ensureSignalLibrary(state: PreloadState): SignalLibrary | undefined {
-  if (state.signalLibrary !== undefined) return state.signalLibrary;
+export function ensureCore(state: PreloadState): Core | undefined {
+  if (state.core !== undefined || state.native !== undefined) return state.core;
   const config = state.config;
-  if (config === undefined || config.signals === "off") return undefined;
-  const location = prebuildLocation(state);
-  if (location.signals === undefined) return undefined;
+  if (config === undefined) return undefined;
+  const override = config.libraryDir;
+  if (override === undefined && insideCompiledBinary()) {
+    return unavailable(
+      state,
+      "this is a `bun build --compile` binary, which does not embed the prebuilt libraries: ship node_modules/asherah-bun-preload/prebuilds/<platform>-<arch>/ next to it and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.",
+    );
+  }
+  const location = (state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override));
+  if (location.status !== "native") return unavailable(state, location.reason);
+  // A copy of the package without its prebuilds/ folder for this platform
+  // (copied by hand, a bundler that dropped it) is a platform without
+  // prebuilds, not a damaged install.
+  if (!location.override && Bun.file(location.dir).size === 0) {
+    return unavailable(state, `this copy of asherah-bun-preload has no ${location.dir} folder.`);
+  }
   const start = nowMicros();
-  verifyLibrary(state, location.signals, "signal helper library");
-  const lib = openSignalLibrary(location.signals);
-  // The snapshot lives in the C library, once per process: a Worker's copy
-  // of the preload finds the main thread's and must not replace it.
-  const tookSnapshot = lib.snapshot();
-  // A Go runtime that is already here changed the handlers before we looked;
-  // the snapshot then holds Go's flags and restoring it repairs nothing.
-  const goAlready = tookSnapshot ? lib.goRuntimeCount() : 0;
+  const dlopen = state.originalDlopen ?? (process.dlopen as unknown as NonNullable<PreloadState["originalDlopen"]>);
+  try {
+    state.core = loadCore(location.core, location.override ? undefined : shippedCore(location.id), dlopen);
+  } catch (error) {
+    // A glibc library on musl fails to load: that is the platform, not the file.
+    if (process.platform === "linux" && detectLibc() === "musl") return unavailable(state, MUSL_REASON);
+    throw error;
+  }
+  state.corePath = location.core;
+  state.timings.coreMicros = nowMicros() - start;
+  recordEvent(state, "core-loaded", location.core);
+  debugLog(state)("core loaded", { path: location.core, us: state.timings.coreMicros });
+  return state.core;
+}
+
+function shippedCore(id: string) {
+  const shipped = SHIPPED[`${id}/${CORE_FILE}`];
+  // A platform row without a shipped core is a packaging bug: say so by name.
+  if (shipped === undefined) throw new PreloadError("LIBRARY_MISSING", `src/shipped.ts lists no ${id}/${CORE_FILE}.`, "Reinstall asherah-bun-preload.");
+  return shipped;
+}
+
+function plan(state: PreloadState): SignalPlan {
+  return planRepairs(state.config!.signals, Bun.version, process.platform);
+}
+
+/**
+ * Takes the snapshot and wraps the suspend handlers (process-wide, once),
+ * registers this thread, and hands the core the repair plan. Must run before
+ * the first Go runtime this process loads.
+ */
+export function protectSignals(state: PreloadState, core: Core): void {
+  if (state.timings.signalsMicros !== undefined) return;
+  const config = state.config!;
+  const start = nowMicros();
+  const signals = plan(state);
+  // The first snapshot of the process wins; a Worker's copy finds it taken.
+  const tookSnapshot = core.snapshot() === "done";
+  const goAlready = tookSnapshot ? core.goRuntimeCount() : 0;
   state.snapshotTainted = goAlready > 0;
-  state.signalLibrary = lib;
-  state.signalLibraryPath = location.signals;
-  const wrapped = protectSuspendHandlers(lib, planRepairs(config.signals, Bun.version, process.platform), config.mechanism);
-  state.wrapped = wrapped;
-  if (wrapped.length > 0) debugLog(state)("suspend handler wrapped", { signals: wrapped.join(","), mechanism: "wrap" });
+  const wrap = config.mechanism === "wrap" && core.wrapSupported && signals.suspend.length > 0;
+  if (wrap) {
+    const registered = core.registerThread();
+    if (registered !== "done" && registered !== "unchanged") {
+      throw new PreloadError(
+        "SIGNALS_FAILED",
+        `the thread could not be registered for the suspend-handler wrapper (${registered}).`,
+        "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead, and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
+      );
+    }
+    state.wrapped = [];
+    for (const signal of signals.suspend) {
+      const result = core.wrapSuspendHandler(signal);
+      if (result === "done" || result === "unchanged") state.wrapped.push(signalName(signal));
+      else if (result !== "no-handler") {
+        throw new PreloadError(
+          "SIGNALS_FAILED",
+          `the suspend handler of ${signalName(signal)} could not be wrapped (${result}).`,
+          "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.",
+        );
+      }
+    }
+  }
+  // Flags are restored for suspend handlers the wrapper does not cover (the
+  // core skips wrapped ones); dispositions (SIGPIPE) always.
+  core.setRepairPlan(signals.suspend, signals.dispositions);
   state.timings.signalsMicros = nowMicros() - start;
-  recordEvent(state, "signals-snapshot", location.signals);
-  debugLog(state)("signals snapshot", { library: location.signals, us: state.timings.signalsMicros, goRuntimesAlreadyLoaded: goAlready });
+  recordEvent(state, "signals-protected", `${state.wrapped.join(",") || "no wrapper"}; snapshot ${tookSnapshot ? "taken" : "existed"}`);
+  debugLog(state)("signals protected", { wrapped: state.wrapped.join(",") || "none", snapshot: tookSnapshot ? "taken" : "existed", us: state.timings.signalsMicros, goRuntimesAlreadyLoaded: goAlready });
   if (state.snapshotTainted) {
-    process.stderr.write(
+    warnOnce(
+      state,
+      "tainted",
       `asherah-bun-preload: warning: ${goAlready} Go runtime(s) were loaded before the preload ran, so their signal changes cannot be undone.\n` +
         "  Load asherah-bun-preload first: bunfig.toml preload, `bun --preload asherah-bun-preload`, or import it first in the entry file.\n",
     );
   }
-  return lib;
 }
 
-export function repairAfter(state: PreloadState, trigger: string): void {
-  const lib = state.signalLibrary;
-  const config = state.config;
-  if (lib === undefined || config === undefined) return;
-  const plan = planRepairs(config.signals, Bun.version, process.platform);
-  const records = repairSignals(lib, plan, trigger);
-  state.repairs.push(...records);
+export function warnOnce(state: PreloadState, key: string, text: string): void {
+  if (state.warned.includes(key)) return;
+  state.warned.push(key);
+  process.stderr.write(text);
+}
+
+export function describeDisposition(core: Core, disposition: Disposition | undefined): string {
+  if (disposition === undefined) return "unknown";
+  return `${disposition.handler} flags=${describeFlags(disposition.flags, core.flags)}`;
+}
+
+function recordRepairs(state: PreloadState, core: Core, changed: readonly number[], before: ReadonlyMap<number, string>, trigger: string): void {
   const log = debugLog(state);
-  for (const record of records) log("signal repaired", { signal: record.signal, before: record.before, after: record.after, after_load: trigger });
-  recordEvent(state, "signals-repaired", `${trigger}: ${records.map((r) => r.signal).join(",") || "nothing changed"}`);
+  for (const signal of changed) {
+    const record = { signal: signalName(signal), before: before.get(signal) ?? "unknown", after: describeDisposition(core, core.query(signal, 0)), trigger };
+    appendBounded(state, state.repairs, record);
+    log("signal repaired", { signal: record.signal, before: record.before, after: record.after, after_load: trigger });
+  }
+  recordEvent(state, "signals-repaired", `${trigger}: ${changed.map(signalName).join(",") || "nothing changed"}`);
+}
+
+/** After a load that may have brought a Go runtime: applies the repair plan. */
+export function repairAfter(state: PreloadState, core: Core, trigger: string): void {
+  const signals = plan(state);
+  const watched = [...signals.suspend, ...signals.dispositions];
+  const before = new Map(watched.map((signal) => [signal, describeDisposition(core, core.query(signal, 0))]));
+  recordRepairs(state, core, core.repairNow(), before, trigger);
+}
+
+/** Copies the core's process-wide warmup report into this environment's state. */
+export function syncWarmup(state: PreloadState, core: Core, wait: boolean): void {
+  const report = core.warmupInfo(wait);
+  if (report.state === "idle") return;
+  const path = state.location?.status === "native" ? state.location.warmup : undefined;
+  if (report.state === "running") {
+    state.warmup = { status: "running", path };
+    return;
+  }
+  if (state.warmup.status === "done" || state.warmup.status === "failed") return;
+  if (report.state === "failed") {
+    state.warmup = { status: "failed", path, error: report.message };
+    recordEvent(state, "warmup-failed", report.message);
+    return;
+  }
+  state.warmup = {
+    status: "done",
+    path,
+    sha256: report.sha256,
+    verifyMicros: report.verifyMicros,
+    dlopenMicros: report.dlopenMicros,
+    callMicros: report.callMicros,
+  };
+  recordEvent(state, "warmup-done", path ?? "");
+  debugLog(state)("warmup loaded", { path, verify_us: report.verifyMicros, dlopen_us: report.dlopenMicros, call_us: report.callMicros });
+  if (report.repaired.length > 0) {
+    const before = new Map(report.repaired.map((signal) => [signal, "the warmup's Go runtime handler"]));
+    recordRepairs(state, core, report.repaired, before, "warmup");
+  }
 }
 
 /**
- * Runs the Go warmup once per process. A failure is remembered and rethrown
- * to every later caller, so a guarded module never loads after a failed
- * warmup and never gets a different story.
+ * Starts the Go warmup on the core's thread, once per process: verify the
+ * library's bytes against the hash compiled into the core, map exactly those
+ * bytes, call WarmupGoRuntime, repair. Returns at once.
+ */
+export function startWarmup(state: PreloadState, reason: string): void {
+  const config = state.config;
+  if (config === undefined || config.warmup === "off") return;
+  const core = ensureCore(state);
+  if (core === undefined || state.location?.status !== "native") return;
+  protectSignals(state, core);
+  if (core.warmupStart(state.location.warmup) === "done") recordEvent(state, "warmup-start", reason);
+  syncWarmup(state, core, false);
+}
+
+const WARMUP_ADVICE: Readonly<Record<string, string>> = {
+  checksum: "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
+  unsafe: "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
+  open: "Reinstall asherah-bun-preload so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
+  dlopen: "The file is not a loadable library for this machine. Reinstall asherah-bun-preload on this machine, or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
+};
+
+/**
+ * Waits for the warmup (starting it if needed). Throws, every time, when it
+ * failed: a guarded module never loads after a failed warmup and never gets a
+ * different story.
  */
 export function ensureWarmup(state: PreloadState, reason: string): void {
   const config = state.config;
   if (config === undefined || config.warmup === "off") return;
-  if (state.warmup.status === "done") return;
+  if (state.warmup.status !== "done") {
+    startWarmup(state, reason);
+    const core = state.core;
+    if (core !== undefined) syncWarmup(state, core, true);
+  }
   if (state.warmup.status === "failed") {
-    throw new PreloadError("WARMUP_FAILED", `the Go warmup failed earlier in this process: ${state.warmup.error}`, "Fix the cause above; the process must be restarted.");
+    const report = state.core?.warmupInfo(false);
+    const kind = report?.error ?? "";
+    throw new PreloadError(
+      kind === "checksum" ? "CHECKSUM_MISMATCH" : kind === "unsafe" ? "LIBRARY_UNSAFE" : kind === "open" ? "LIBRARY_MISSING" : "WARMUP_FAILED",
+      `the Go warmup did not complete: ${state.warmup.error}.`,
+      WARMUP_ADVICE[kind] ?? "Fix the cause, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected).",
+    );
   }
-  try {
-    ensureSignalLibrary(state);
-    const location = prebuildLocation(state);
-    const sha256 = verifyLibrary(state, location.warmup, "Go warmup library");
-    recordEvent(state, "warmup-start", reason);
-    state.warmup = runWarmup(location.warmup, sha256);
-    recordEvent(state, "warmup-done", location.warmup);
-    debugLog(state)("warmup loaded", {
-      path: location.warmup,
-      reason,
-      dlopen_us: state.warmup.dlopenMicros,
-      call_us: state.warmup.callMicros,
-    });
-    repairAfter(state, "warmup");
-  } catch (error) {
-    state.warmup = { status: "failed", error: describeError(error) };
-    recordEvent(state, "warmup-failed", describeError(error));
-    throw error;
-  }
-}
-
-/** The guarded package a file belongs to, judged by its node_modules path segment. */
-export function guardedPackageOf(file: string, packages: readonly string[]): string | undefined {
-  const normalised = file.replaceAll("\\", "/");
-  for (const name of packages) {
-    if (normalised.includes(`/node_modules/${name}/`)) return name;
-  }
-  return undefined;
 }
 
 /** Before a native load: the warmup for guarded modules, the snapshot for all. */
@@ -156,38 +269,61 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
   const config = state.config;
   if (config === undefined) return undefined;
   const guarded = guardedPackageOf(file, config.packages);
+  const core = ensureCore(state);
+  if (core === undefined) {
+    if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
+      throw new PreloadError(
+        "UNSUPPORTED_PLATFORM",
+        `refusing to load ${guarded} (${file}): ${describeError(state.native.error)}`,
+        "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.",
+      );
+    }
+    recordEvent(state, "native-load-start", file);
+    return guarded;
+  }
+  protectSignals(state, core);
   if (guarded !== undefined) {
     try {
       ensureWarmup(state, `${via} ${file}`);
     } catch (error) {
       throw new PreloadError(
-        "WARMUP_FAILED",
-        `refusing to load ${guarded} (${file}) because the Go warmup did not complete:\n${describeError(error)}`,
-        "Fix the error above, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load it without the warmup (signals are still repaired).",
+        error instanceof PreloadError ? error.code : "WARMUP_FAILED",
+        `refusing to load ${guarded} (${file}) because ${describeError(error)}`,
+        "Fix the cause above, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load it without the warmup (signals are still protected).",
         { cause: error },
       );
     }
+  } else if (state.warmup.status === "running") {
+    // Two Go runtimes initialising at once is a case Go does not support
+    // (golang/go#18976): let the warmup finish first.
+    syncWarmup(state, core, true);
   }
-  ensureSignalLibrary(state);
   recordEvent(state, "native-load-start", file);
   return guarded;
 }
 
-/** After a native load: wait for a Go runtime it brought, then repair. */
+/**
+ * After a native load, whether it returned or threw (a Go library loaded and
+ * then a missing symbol still brought its runtime in): wait for a Go runtime
+ * it brought, then repair.
+ */
 export function afterNativeLoad(
   state: PreloadState,
   file: string,
   via: "process.dlopen" | "bun:ffi",
   guarded: string | undefined,
   startedMicros: number,
+  failed: boolean,
 ): void {
-  const lib = state.signalLibrary;
-  const go = lib === undefined ? "none" : lib.waitGoRuntime(file);
-  recordEvent(state, "native-load-done", `${file} go=${go}`);
-  if (go === "go") repairAfter(state, file);
-  if (guarded !== undefined) {
+  const core = state.core;
+  const go = core === undefined ? "none" : core.waitGoRuntime(file);
+  recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
+  // Even when the loader no longer knows the path (a failed load), the plan
+  // is cheap to apply and puts back whatever changed.
+  if (core !== undefined) repairAfter(state, core, file);
+  if (guarded !== undefined && !failed) {
     const loadMicros = nowMicros() - startedMicros;
-    state.guarded.push({ packageName: guarded, path: file, via, goRuntime: go === "go", loadMicros });
+    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime: go === "go", loadMicros });
     debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: go === "go", us: loadMicros });
   }
 }

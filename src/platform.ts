@@ -1,8 +1,12 @@
-// Where the native libraries for this machine live, and an honest answer when
+// Where the native files for this machine live, and an honest answer when
 // there are none. One table, one pure function: adding a platform is one row,
 // and tests can exercise every row without that platform.
-import { PreloadError } from "./errors.ts";
-import { existsNonEmpty, nodeFs } from "./files.ts";
+//
+// A platform without prebuilds never stops a process at start (issue 14): the
+// preload then runs without native code, installs what needs none (the
+// `import` support, the load guards) and refuses a guarded package at its
+// load with the reason below.
+import { CORE_FILE, WARMUP_FILE } from "./core.ts";
 import { join } from "./paths.ts";
 
 export type Libc = "glibc" | "musl" | "none";
@@ -10,105 +14,94 @@ export type Libc = "glibc" | "musl" | "none";
 export interface PlatformKey {
   readonly platform: string; // process.platform
   readonly arch: string; // process.arch
-  readonly libc: Libc;
 }
 
 type Support =
-  | { readonly status: "supported"; readonly dir: string; readonly ext: string; readonly signals: boolean }
-  | { readonly status: "release"; readonly dir: string; readonly ext: string; readonly signals: boolean }
+  // Prebuilt in this package, built and tested in this repository's CI.
+  | { readonly status: "native"; readonly dir: string }
+  // Nothing to protect: the preload runs without native code.
+  | { readonly status: "not-needed"; readonly reason: string }
   | { readonly status: "unsupported"; readonly reason: string };
 
-// "supported": built and tested in this repository's CI.
-// "release": built and tested by the release workflow on its own runners;
-//   the files exist only in published packages.
-// `signals`: whether the signal helper library exists there. JavaScriptCore
-//   only suspends threads with signals on Linux; macOS uses Mach thread_suspend,
-//   which a Go runtime cannot disturb.
+const MACOS =
+  "macOS needs no native code: JavaScriptCore suspends threads with Mach calls there, which a Go runtime cannot disturb (docs/platforms.md).";
+
 const TABLE: Readonly<Record<string, Support>> = {
-  "linux x64 glibc": { status: "supported", dir: "linux-x64", ext: "so", signals: true },
-  "linux arm64 glibc": { status: "supported", dir: "linux-arm64", ext: "so", signals: true },
-  "darwin x64 none": { status: "release", dir: "darwin-x64", ext: "dylib", signals: false },
-  "darwin arm64 none": { status: "release", dir: "darwin-arm64", ext: "dylib", signals: false },
-  "linux x64 musl": {
+  "linux x64": { status: "native", dir: "linux-x64" },
+  "linux arm64": { status: "native", dir: "linux-arm64" },
+  "darwin x64": { status: "not-needed", reason: MACOS },
+  "darwin arm64": { status: "not-needed", reason: MACOS },
+  "win32 x64": {
     status: "unsupported",
-    reason:
-      "musl libc (Alpine) is not supported: Go's c-shared runtime relies on glibc passing argc/argv to library constructors (golang/go#13492), and asherah 3.x itself does not support musl.",
-  },
-  "linux arm64 musl": {
-    status: "unsupported",
-    reason:
-      "musl libc (Alpine) is not supported: Go's c-shared runtime relies on glibc passing argc/argv to library constructors (golang/go#13492), and asherah 3.x itself does not support musl.",
-  },
-  "win32 x64 none": {
-    status: "unsupported",
-    reason: "Windows is not supported: asherah 3.x ships no Windows build and Bun on Windows does not use POSIX signals.",
+    reason: "Windows is not supported: asherah 3.x ships no Windows build (asherah 4.x does, and needs no preload).",
   },
 };
 
+/** Why the glibc prebuilds do not load on musl; the Go-free asherah 4.x does. */
+export const MUSL_REASON =
+  "musl libc (Alpine) is not supported: the prebuilt libraries need glibc 2.34+, Go's c-shared runtime relies on glibc behaviour (golang/go#13492), and asherah 3.x does not support musl (asherah 4.x does, and needs no preload).";
+
 export const SUPPORTED_KEYS: readonly string[] = Object.keys(TABLE);
 
-export function platformKey({ platform, arch, libc }: PlatformKey): string {
-  return `${platform} ${arch} ${libc}`;
+export function platformKey({ platform, arch }: PlatformKey): string {
+  return `${platform} ${arch}`;
 }
 
-export interface PrebuildLocation {
-  readonly dir: string;
-  readonly warmup: string;
-  readonly signals: string | undefined;
-  /** The `<platform>-<arch>` folder name, as used in SHA256SUMS. */
-  readonly id: string;
-}
+export type PrebuildLocation =
+  | {
+      readonly status: "native";
+      readonly dir: string;
+      /** The `<platform>-<arch>` folder name, as used in src/shipped.ts. */
+      readonly id: string;
+      readonly core: string;
+      readonly warmup: string;
+      /** Files from ASHERAH_BUN_PRELOAD_LIBRARY_DIR: no shipped sizes or hashes apply. */
+      readonly override: boolean;
+    }
+  | { readonly status: "not-needed" | "unsupported"; readonly reason: string };
 
-/** Pure: maps a platform to the files to load, or throws the message for that platform. */
+/** Pure: the files to load on a platform, or why there are none. */
 export function locatePrebuilds(key: PlatformKey, prebuildsDir: string, overrideDir?: string): PrebuildLocation {
   const row = TABLE[platformKey(key)];
+  const id = `${key.platform}-${key.arch}`;
+  if (overrideDir !== undefined && key.platform === "linux") {
+    return { status: "native", dir: overrideDir, id, core: join(overrideDir, CORE_FILE), warmup: join(overrideDir, WARMUP_FILE), override: true };
+  }
   if (row === undefined) {
-    throw new PreloadError(
-      "UNSUPPORTED_PLATFORM",
-      `no warmup library for ${key.platform}-${key.arch}${key.libc === "none" ? "" : ` (${key.libc})`}.`,
-      `Supported: ${Object.entries(TABLE)
-        .filter(([, support]) => support.status !== "unsupported")
-        .map(([name]) => name)
-        .join("; ")}.\nIf you build the libraries yourself (go/build.sh), point ASHERAH_BUN_PRELOAD_LIBRARY_DIR at the folder.`,
-    );
+    const supported = Object.entries(TABLE)
+      .filter(([, support]) => support.status === "native")
+      .map(([name]) => name.replace(" ", "-"))
+      .join(", ");
+    return {
+      status: "unsupported",
+      reason: `there are no prebuilt libraries for ${id} (prebuilt: ${supported}); build them with go/build.sh --out DIR and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR=DIR.`,
+    };
   }
-  if (row.status === "unsupported") {
-    throw new PreloadError(
-      "UNSUPPORTED_PLATFORM",
-      `${key.platform}-${key.arch} (${key.libc}) is not supported. ${row.reason}`,
-      "Use a glibc-based image (e.g. debian/ubuntu based oven/bun images) or set ASHERAH_BUN_PRELOAD_DISABLE=1 to run without the preload.",
-    );
-  }
-  const dir = overrideDir ?? join(prebuildsDir, row.dir);
-  return {
-    dir,
-    id: row.dir,
-    warmup: join(dir, `asherah-bun-warmup.${row.ext}`),
-    signals: row.signals ? join(dir, `asherah-bun-signals.${row.ext}`) : undefined,
-  };
+  if (row.status !== "native") return row;
+  const dir = join(prebuildsDir, row.dir);
+  return { status: "native", dir, id: row.dir, core: join(dir, CORE_FILE), warmup: join(dir, WARMUP_FILE), override: false };
 }
 
 /**
- * Which libc the running process uses. The process report names the glibc
- * the process runs on (the check detect-libc makes first; ~0.3 ms, no
- * node:fs). Without it the process's own mappings decide, so a glibc Bun on
- * Alpine with gcompat still counts as glibc — the truth for whatever this
- * process will dlopen.
+ * Which libc the running process uses; asked only when the core failed to
+ * load, to tell musl from a damaged install. The process report names the
+ * glibc the process runs on (~0.3 ms); without it, the process's own
+ * mappings decide (node:fs: this is not the start path).
  */
 export function detectLibc(platform: string = process.platform): Libc {
   if (platform !== "linux") return "none";
   const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: unknown } } | undefined;
   if (typeof report?.header?.glibcVersionRuntime === "string") return "glibc";
   try {
-    const maps = nodeFs().readFileSync("/proc/self/maps", "latin1");
+    const fs = import.meta.require("node:fs") as typeof import("node:fs");
+    const maps = fs.readFileSync("/proc/self/maps", "latin1");
     if (/\/ld-musl-[^/\s]*\.so/.test(maps)) return "musl";
-    if (/\/libc\.so\.6\b/.test(maps)) return "glibc";
   } catch {
-    // /proc not mounted (some sandboxes): fall back to what the filesystem says.
+    // /proc not mounted (some sandboxes): assume glibc.
   }
-  return existsNonEmpty("/etc/alpine-release") ? "musl" : "glibc";
+  return "glibc";
 }
 
 export function currentPlatform(): PlatformKey {
-  return { platform: process.platform, arch: process.arch, libc: detectLibc() };
+  return { platform: process.platform, arch: process.arch };
 }

@@ -17,7 +17,7 @@
 //   directly (Module.prototype.require, which every require form goes
 //   through), so both forms share one instance on every version.
 import { supportsJsEntryGuard } from "./bun-version.ts";
-import { readFileText } from "./files.ts";
+import { readTextFile as readFileText } from "./files.ts";
 import { debugLog, ensureWarmup } from "./lifecycle.ts";
 import { dirname, join } from "./paths.ts";
 import { resolvePackageEntry } from "./resolve.ts";

@@ -10,13 +10,12 @@
 //   so the protection holds for every later Go load, in any thread.
 //   "restore" puts the pre-Go sigaction back after each Go load we see.
 //   Both signals are listed: whichever one has no handler is skipped, so no
-//   version table is needed.
+//   version table is needed. The C side is go/core/abp_signals.c; lifecycle.ts
+//   drives it.
 // - SIGPIPE: Bun ignores it; Go in library mode installs a handler. Restoring
 //   SIG_IGN keeps a closed socket an EPIPE error instead of a Go-routed signal.
-import type { SignalMechanism, SignalMode } from "./config.ts";
+import type { SignalMode } from "./config.ts";
 import { isAffected } from "./bun-version.ts";
-import { describeFlags, type Disposition, type SignalLibrary } from "./native.ts";
-import type { RepairRecord } from "./state.ts";
 
 export interface SignalPlan {
   /** Handlers whose pre-Go flags are restored when only the flags changed. */
@@ -46,41 +45,4 @@ export function planRepairs(mode: SignalMode, bunVersion: string, platform: stri
 export function signalName(signal: number): string {
   for (const [name, value] of Object.entries(LINUX_SIGNALS)) if (value === signal) return name;
   return `signal ${signal}`;
-}
-
-export function describeDisposition(lib: SignalLibrary, disposition: Disposition | undefined): string {
-  if (disposition === undefined) return "unknown";
-  const handler = disposition.handler === 0n ? "SIG_DFL" : disposition.handler === 1n ? "SIG_IGN" : `0x${disposition.handler.toString(16)}`;
-  return `${handler} flags=${describeFlags(disposition.flags, lib.flagValues)}`;
-}
-
-/**
- * Before any Go runtime loads: registers the calling (JS) thread and wraps
- * the suspend handlers. Returns the names of the wrapped signals; empty when
- * the mechanism is "restore", the platform has no wrapper, or nothing to wrap.
- */
-export function protectSuspendHandlers(lib: SignalLibrary, plan: SignalPlan, mechanism: SignalMechanism): string[] {
-  if (mechanism !== "wrap" || !lib.wrapSupported || plan.suspend.length === 0) return [];
-  lib.registerThread();
-  return plan.suspend.filter((signal) => lib.wrapSuspendHandler(signal) !== "no-handler").map(signalName);
-}
-
-/** After a Go load: applies the plan; returns one record per signal that actually changed. */
-export function repairSignals(lib: SignalLibrary, plan: SignalPlan, trigger: string): RepairRecord[] {
-  const records: RepairRecord[] = [];
-  const apply = (signal: number, restore: (signal: number) => "repaired" | "unchanged") => {
-    const before = lib.query(signal, "live");
-    if (restore(signal) === "repaired") {
-      records.push({
-        signal: signalName(signal),
-        before: describeDisposition(lib, before),
-        after: describeDisposition(lib, lib.query(signal, "live")),
-        trigger,
-      });
-    }
-  };
-  // A wrapped handler already has SA_ONSTACK, which Go leaves alone: nothing to repair.
-  for (const signal of plan.suspend) if (!lib.isWrapped(signal)) apply(signal, lib.restoreFlags);
-  for (const signal of plan.dispositions) apply(signal, lib.restoreDisposition);
-  return records;
 }

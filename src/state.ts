@@ -1,13 +1,18 @@
-// The one process-wide object. It lives on globalThis under a registered
-// symbol so that two physical copies of this package (nested node_modules,
-// a bundled copy, a preload listed twice under different paths) share it and
-// the native work happens once per process.
+// The one state object of a JavaScript environment (the main thread, or one
+// Worker). It lives on globalThis under a registered symbol so that two
+// physical copies of this package (nested node_modules, a bundled copy, a
+// preload listed twice under different paths) share it.
+//
+// What is process-wide (the signal snapshot, the suspend-handler wrapper, the
+// warmup and its verification) lives in the native core's C statics instead:
+// a Worker's copy of the preload finds it done and only registers its thread
+// and installs its own hooks.
 import type { Config } from "./config.ts";
-import type { ChunkReader, SignalLibrary, WatchdogLibrary } from "./native.ts";
+import type { Core } from "./core.ts";
 import type { PrebuildLocation } from "./platform.ts";
 
 export type Phase = "not-installed" | "disabled" | "installed" | "failed";
-export type WarmupStatus = "pending" | "done" | "failed" | "skipped";
+export type WarmupStatus = "pending" | "running" | "done" | "failed" | "skipped";
 
 export interface RepairRecord {
   readonly signal: string;
@@ -36,42 +41,62 @@ export interface WarmupInfo {
   status: WarmupStatus;
   path?: string;
   sha256?: string;
+  verifyMicros?: number;
   dlopenMicros?: number;
   callMicros?: number;
   error?: string;
 }
 
+/** Why the preload runs without its native core here (platform.ts), if it does. */
+export interface NativeUnavailable {
+  readonly reason: string;
+  /** The error a guarded load gets instead. */
+  readonly error: Error;
+}
+
 export interface PreloadState {
-  readonly stateVersion: 1;
+  readonly stateVersion: 2;
   phase: Phase;
   installedBy: string[];
   config?: Config;
   error?: string;
   prebuildsDir?: string;
-  /** glibc's read() through bun:ffi, once opened (files.ts). */
-  libcReader?: ChunkReader;
-  /** Where this platform's libraries are, once located (the libc check costs ~0.3 ms). */
   location?: PrebuildLocation;
+  core?: Core;
+  corePath?: string;
+  /** Set when this platform has no native core: the preload degrades. */
+  native?: NativeUnavailable;
+  /** process.dlopen as it was before the hooks, for the package's own loads. */
+  originalDlopen?: (module: { exports: unknown }, filename: string, flags?: number) => void;
   warmup: WarmupInfo;
-  signalLibrary?: SignalLibrary;
-  signalLibraryPath?: string;
   snapshotTainted: boolean;
   /** Signals whose JSC handler got the SA_ONSTACK-safe wrapper. */
   wrapped: string[];
   repairs: RepairRecord[];
   guarded: GuardRecord[];
   events: EventRecord[];
+  /** Records left out of `events` (and repairs/guarded) once they were full. */
+  dropped: number;
   hooks: { processDlopen: boolean; ffiDlopen: boolean; plugin: boolean; workers: boolean; virtualModules: string[] };
-  timings: { installMicros?: number; signalsMicros?: number };
-  /** The hang watchdog's binding, or why it could not start (reported once). */
-  watchdog: { library?: WatchdogLibrary; unavailable?: string };
+  timings: { installMicros?: number; coreMicros?: number; signalsMicros?: number };
+  /** Why the hang watchdog could not start (reported once). */
+  watchdog: { unavailable?: string };
+  /** Warnings already printed, so each is printed once. */
+  warned: string[];
 }
 
 const KEY = Symbol.for("asherah-bun-preload.state");
 
+/**
+ * How many records each log keeps: 100,000 native loads must not grow the
+ * process without bound (test/e2e/limits.test.ts); the first ones are the
+ * ones that explain a start-up, so later ones are counted, not kept.
+ */
+export const LOG_LIMIT = 256;
+
 function fresh(): PreloadState {
   return {
-    stateVersion: 1,
+    stateVersion: 2,
     phase: "not-installed",
     installedBy: [],
     warmup: { status: "pending" },
@@ -80,16 +105,18 @@ function fresh(): PreloadState {
     repairs: [],
     guarded: [],
     events: [],
+    dropped: 0,
     hooks: { processDlopen: false, ffiDlopen: false, plugin: false, workers: false, virtualModules: [] },
     timings: {},
     watchdog: {},
+    warned: [],
   };
 }
 
 export function processState(): PreloadState {
   const holder = globalThis as unknown as Record<symbol, PreloadState | undefined>;
   let state = holder[KEY];
-  if (state === undefined || state.stateVersion !== 1) {
+  if (state === undefined || state.stateVersion !== 2) {
     state = fresh();
     Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
   }
@@ -100,7 +127,17 @@ export function nowMicros(): number {
   return Math.round(Bun.nanoseconds() / 1000);
 }
 
+/** Appends to a bounded log; false (and counted) when it is full. */
+export function appendBounded<T>(state: PreloadState, log: T[], record: T): boolean {
+  if (log.length >= LOG_LIMIT) {
+    state.dropped++;
+    return false;
+  }
+  log.push(record);
+  return true;
+}
+
 /** Appends to the ordered event log; tests use it to prove what ran before what. */
 export function recordEvent(state: PreloadState, event: string, detail = ""): void {
-  state.events.push({ seq: state.events.length + 1, event, detail, atMicros: nowMicros() });
+  appendBounded(state, state.events, { seq: state.events.length + state.dropped + 1, event, detail, atMicros: nowMicros() });
 }

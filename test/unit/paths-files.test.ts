@@ -3,9 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import * as node from "node:path";
 import { tmpdir } from "node:os";
 import * as paths from "../../src/paths.ts";
-import { existsNonEmpty, readFileText } from "../../src/files.ts";
-import { digestFile } from "../../src/integrity.ts";
-import { processState } from "../../src/state.ts";
+import { existsNonEmpty, readTextFile } from "../../src/files.ts";
 
 describe("paths (POSIX helpers instead of node:path on the start-up path)", () => {
   const cases = ["/a/b/../c", "/a/./b/", "/", "a/b", "../x", "/a/b/c/../../..", "/a/../../b", "a/../..", "/x//y", "/work/pkg/src/../prebuilds", "."];
@@ -30,47 +28,27 @@ describe("paths (POSIX helpers instead of node:path on the start-up path)", () =
   });
 });
 
-const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 
-describe("files and digests", () => {
+describe("files", () => {
   const dir = mkdtempSync(node.join(tmpdir(), "abp-files-"));
-  test("digestFile hashes in pieces: the same digest, size and first 4 KiB as hashing the whole file", () => {
-    const file = node.join(dir, "big.so");
-    const bytes = new Uint8Array(200_003).map((_, i) => (i * 31 + (i >> 8)) & 0xff);
-    writeFileSync(file, bytes);
-    const digest = digestFile(file);
-    expect(digest.sha256).toBe(sha256(bytes));
-    expect(digest.size).toBe(bytes.length);
-    expect([...digest.head]).toEqual([...bytes.subarray(0, 4096)]);
-    writeFileSync(file, "tiny");
-    expect(digestFile(file)).toMatchObject({ size: 4, head: Buffer.from("tiny") });
-  });
-  test("with the C library's read() unavailable, node:fs reads the file to the same digest", () => {
-    const file = node.join(dir, "fallback.so");
-    const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
-    writeFileSync(file, bytes);
-    const state = processState();
-    const saved = state.libcReader;
-    let asked = 0;
-    state.libcReader = () => (asked++, false);
-    try {
-      expect(digestFile(file)).toMatchObject({ sha256: sha256(bytes), size: bytes.length });
-      expect(asked).toBe(1);
-    } finally {
-      state.libcReader = saved;
-    }
-  });
-  test("read errors carry node:fs's code", () => {
-    expect(() => digestFile(node.join(dir, "missing.so"))).toThrow(expect.objectContaining({ code: "ENOENT" }));
-    mkdirSync(node.join(dir, "folder"));
-    expect(() => digestFile(node.join(dir, "folder"))).toThrow(expect.objectContaining({ code: "EISDIR" }));
-  });
-  test("a read-only file can be hashed (Bun.mmap would open it read-write; the e2e test runs this as another user)", () => {
-    const file = node.join(dir, "readonly.so");
-    writeFileSync(file, "bytes");
+  test("readTextFile reads a regular file, a read-only one too (Bun.mmap would open it read-write)", () => {
+    const file = node.join(dir, "readonly.json");
+    writeFileSync(file, '{"a":1}');
     chmodSync(file, 0o444);
-    expect(digestFile(file).sha256).toBe(new Bun.CryptoHasher("sha256").update("bytes").digest("hex"));
-    expect(readFileText(file)).toBe("bytes");
+    expect(readTextFile(file)).toBe('{"a":1}');
+  });
+  test("readTextFile refuses a folder, a FIFO and a device without blocking, and a file over the cap", () => {
+    mkdirSync(node.join(dir, "folder"));
+    expect(() => readTextFile(node.join(dir, "folder"))).toThrow("is a folder");
+    const fifo = node.join(dir, "fifo");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const started = performance.now();
+    expect(() => readTextFile(fifo)).toThrow("not a regular file");
+    expect(() => readTextFile("/dev/zero")).toThrow("not a regular file");
+    expect(performance.now() - started).toBeLessThan(1000);
+    writeFileSync(node.join(dir, "big"), "x".repeat(2000));
+    expect(() => readTextFile(node.join(dir, "big"), 1000)).toThrow("more than the 1000 allowed");
+    expect(() => readTextFile(node.join(dir, "missing"))).toThrow(expect.objectContaining({ code: "ENOENT" }));
   });
   test("existsNonEmpty", () => {
     writeFileSync(node.join(dir, "lib.so"), "x");

@@ -1,71 +1,59 @@
 import { describe, expect, test } from "bun:test";
-import { PreloadError } from "../../src/errors.ts";
-import { detectLibc, locatePrebuilds, SUPPORTED_KEYS, type Libc } from "../../src/platform.ts";
+import { detectLibc, locatePrebuilds, MUSL_REASON, SUPPORTED_KEYS } from "../../src/platform.ts";
 
 const PREBUILDS = "/pkg/prebuilds";
 
-function refusal(platform: string, arch: string, libc: Libc): PreloadError {
-  try {
-    locatePrebuilds({ platform, arch, libc }, PREBUILDS);
-  } catch (e) {
-    if (e instanceof PreloadError) return e;
-    throw e;
-  }
-  throw new Error(`${platform} ${arch} ${libc} was accepted`);
-}
-
 describe("locatePrebuilds", () => {
-  test("linux x64 glibc", () => {
-    expect(locatePrebuilds({ platform: "linux", arch: "x64", libc: "glibc" }, PREBUILDS)).toEqual({
+  test("linux x64: the core and the warmup in prebuilds/linux-x64", () => {
+    expect(locatePrebuilds({ platform: "linux", arch: "x64" }, PREBUILDS)).toEqual({
+      status: "native",
       dir: "/pkg/prebuilds/linux-x64",
       id: "linux-x64",
+      core: "/pkg/prebuilds/linux-x64/asherah-bun-core.node",
       warmup: "/pkg/prebuilds/linux-x64/asherah-bun-warmup.so",
-      signals: "/pkg/prebuilds/linux-x64/asherah-bun-signals.so",
+      override: false,
     });
   });
-  test("linux arm64 glibc", () => {
-    expect(locatePrebuilds({ platform: "linux", arch: "arm64", libc: "glibc" }, PREBUILDS).warmup).toBe(
-      "/pkg/prebuilds/linux-arm64/asherah-bun-warmup.so",
-    );
+  test("linux arm64", () => {
+    expect(locatePrebuilds({ platform: "linux", arch: "arm64" }, PREBUILDS)).toMatchObject({ status: "native", id: "linux-arm64" });
   });
-  test("macOS needs no signal library (JSC suspends threads with Mach calls there)", () => {
-    const darwin = locatePrebuilds({ platform: "darwin", arch: "arm64", libc: "none" }, PREBUILDS);
-    expect(darwin.warmup).toBe("/pkg/prebuilds/darwin-arm64/asherah-bun-warmup.dylib");
-    expect(darwin.signals).toBeUndefined();
-    expect(locatePrebuilds({ platform: "darwin", arch: "x64", libc: "none" }, PREBUILDS).id).toBe("darwin-x64");
+  test("macOS needs no native code (JSC suspends threads with Mach calls there)", () => {
+    const location = locatePrebuilds({ platform: "darwin", arch: "arm64" }, PREBUILDS);
+    expect(location.status).toBe("not-needed");
+    expect(location.status !== "native" && location.reason).toContain("Mach");
   });
-  test("an override folder replaces the prebuilds folder", () => {
-    expect(locatePrebuilds({ platform: "linux", arch: "x64", libc: "glibc" }, PREBUILDS, "/opt/abp").signals).toBe(
-      "/opt/abp/asherah-bun-signals.so",
-    );
+  test("an override folder replaces the prebuilds folder, on any Linux architecture", () => {
+    expect(locatePrebuilds({ platform: "linux", arch: "x64" }, PREBUILDS, "/opt/abp")).toMatchObject({
+      status: "native",
+      core: "/opt/abp/asherah-bun-core.node",
+      warmup: "/opt/abp/asherah-bun-warmup.so",
+      override: true,
+    });
+    expect(locatePrebuilds({ platform: "linux", arch: "riscv64" }, PREBUILDS, "/opt/abp")).toMatchObject({ status: "native", override: true });
   });
-  test("musl is refused with the reason and a way out", () => {
-    const e = refusal("linux", "x64", "musl");
-    expect(e.code).toBe("UNSUPPORTED_PLATFORM");
-    expect(e.message).toContain("musl libc (Alpine) is not supported");
-    expect(e.message).toContain("golang/go#13492");
-    expect(e.message).toContain("ASHERAH_BUN_PRELOAD_DISABLE=1");
-    expect(refusal("linux", "arm64", "musl").code).toBe("UNSUPPORTED_PLATFORM");
+  test("Windows is unsupported, with the reason and the Go-free alternative", () => {
+    const location = locatePrebuilds({ platform: "win32", arch: "x64" }, PREBUILDS);
+    expect(location.status).toBe("unsupported");
+    expect(location.status !== "native" && location.reason).toContain("asherah 4.x");
   });
-  test("Windows is refused with the reason", () => {
-    expect(refusal("win32", "x64", "none").message).toContain("Windows is not supported");
+  test("an unknown platform lists what is prebuilt and the override", () => {
+    const location = locatePrebuilds({ platform: "freebsd", arch: "x64" }, PREBUILDS);
+    expect(location.status).toBe("unsupported");
+    const reason = location.status !== "native" ? location.reason : "";
+    expect(reason).toContain("freebsd-x64");
+    expect(reason).toContain("linux-x64, linux-arm64");
+    expect(reason).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
   });
-  test("an unknown platform lists what is supported and the override", () => {
-    const e = refusal("freebsd", "x64", "none");
-    expect(e.message).toContain("no warmup library for freebsd-x64");
-    expect(e.message).toContain("linux x64 glibc");
-    expect(e.message).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
-    expect(refusal("linux", "ppc64", "glibc").message).toContain("linux-ppc64 (glibc)");
-  });
-  test("every table row resolves or refuses", () => {
+  test("every table row resolves or explains itself", () => {
     for (const key of SUPPORTED_KEYS) {
-      const [platform, arch, libc] = key.split(" ") as [string, string, Libc];
-      try {
-        expect(locatePrebuilds({ platform, arch, libc }, PREBUILDS).dir).toStartWith(PREBUILDS);
-      } catch (e) {
-        expect((e as PreloadError).code).toBe("UNSUPPORTED_PLATFORM");
-      }
+      const [platform, arch] = key.split(" ") as [string, string];
+      const location = locatePrebuilds({ platform, arch }, PREBUILDS);
+      if (location.status === "native") expect(location.core.startsWith(PREBUILDS)).toBe(true);
+      else expect(location.reason.length).toBeGreaterThan(20);
     }
+  });
+  test("the musl reason names the Go-free alternative", () => {
+    expect(MUSL_REASON).toContain("asherah 4.x");
   });
 });
 

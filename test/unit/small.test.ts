@@ -4,11 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareVersions, isAffected, parseVersion } from "../../src/bun-version.ts";
 import { formatDebugLine } from "../../src/debug.ts";
-import { guardedPackageOf } from "../../src/lifecycle.ts";
+import { guardedPackageOf } from "../../src/guarded.ts";
 import { planRepairs } from "../../src/signals.ts";
 import { exportTarget, resolvePackageEntry } from "../../src/resolve.ts";
-import { parseChecksums, verifyShipped } from "../../src/integrity.ts";
-import { PreloadError } from "../../src/errors.ts";
 
 describe("bun-version", () => {
   test("affected: Linux before 1.4.4 only (1.4.0–1.4.3 still hang terminating a Worker)", () => {
@@ -80,32 +78,6 @@ describe("resolve", () => {
   });
 });
 
-describe("integrity", () => {
-  test("parseChecksums reads sha256sum output and names a bad line", () => {
-    const sums = parseChecksums(`${"a".repeat(64)}  linux-x64/x.so\n${"b".repeat(64)} *linux-x64/y.so\n`, "SUMS");
-    expect(sums.get("linux-x64/y.so")).toBe("b".repeat(64));
-    expect(() => parseChecksums("nonsense\n", "/p/SHA256SUMS")).toThrow("/p/SHA256SUMS:1 is not a sha256sum line");
-  });
-  test("verifyShipped refuses a modified file and names both digests", () => {
-    const dir = mkdtempSync(join(tmpdir(), "abp-sums-"));
-    mkdirSync(join(dir, "linux-x64"));
-    const file = join(dir, "linux-x64", "lib.so");
-    writeFileSync(file, "original");
-    const digest = new Bun.CryptoHasher("sha256").update("original").digest("hex");
-    writeFileSync(join(dir, "SHA256SUMS"), `${digest}  linux-x64/lib.so\n`);
-    expect(verifyShipped(file, dir, "test library")).toBe(digest);
-    writeFileSync(file, "tampered");
-    try {
-      verifyShipped(file, dir, "test library");
-      throw new Error("accepted a tampered file");
-    } catch (e) {
-      expect((e as PreloadError).code).toBe("CHECKSUM_MISMATCH");
-      expect((e as Error).message).toContain(`refusing to load ${file}`);
-      expect((e as Error).message).toContain(digest);
-    }
-  });
-});
-
 describe("checkElf", () => {
   const { readFileSync } = require("node:fs") as typeof import("node:fs");
   const { checkElf } = require("../../src/elf.ts") as typeof import("../../src/elf.ts");
@@ -133,14 +105,14 @@ describe("checkElf", () => {
 });
 
 describe("dlopenAdvice", () => {
-  const { dlopenAdvice } = require("../../src/native.ts") as typeof import("../../src/native.ts");
+  const { dlopenAdvice } = require("../../src/core.ts") as typeof import("../../src/core.ts");
   test("an old glibc is named with the versions that work and the way out", () => {
-    const advice = dlopenAdvice("/x/asherah-bun-signals.so: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found", "linux", "x64");
+    const advice = dlopenAdvice("/x/asherah-bun-core.node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found", "linux", "x64");
     expect(advice).toContain("glibc 2.34 or later");
     expect(advice).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
   });
   test("a foreign file names this platform", () => {
-    expect(dlopenAdvice("/x/lib.so: wrong ELF class: ELFCLASS32", "linux", "x64")).toContain("not a shared library for linux-x64");
+    expect(dlopenAdvice("/x/lib.so: wrong ELF class: ELFCLASS32", "linux", "x64")).toContain("not a library for linux-x64");
   });
   test("anything else asks for a reinstall or a report", () => {
     expect(dlopenAdvice("something odd", "linux", "x64")).toContain("Reinstall asherah-bun-preload");

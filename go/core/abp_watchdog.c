@@ -3,8 +3,10 @@
 //
 // A load that never returns freezes the JavaScript thread, so nothing on that
 // thread can report it. abp_watchdog_arm() hands a deadline to a native thread
-// of its own; if abp_watchdog_disarm() has not been called by then, that
-// thread looks at the process from the outside (/proc/self/task: thread
+// of its own and returns a watch id; every guarded load has its own watch and
+// deadline, so loads that overlap in two Workers never inherit each other's
+// (test/e2e/watchdog.test.ts). If abp_watchdog_disarm(id) has not been called
+// by the deadline, that thread looks at the process from the outside (/proc/self/task: thread
 // states, context switches and CPU time sampled twice, 200 ms apart; the
 // suspend-signal handlers' flags), prints a diagnosis to stderr and ends the
 // process with _exit(70) instead of leaving it hanging.
@@ -21,7 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "abp.h"
 
 #if defined(__linux__)
 #include <fcntl.h>
@@ -39,18 +44,25 @@
 
 #if defined(__linux__)
 
+// One armed watch. The list is short (one entry per guarded load in
+// progress) and only touched under wd_mu.
+struct watch {
+	int64_t id;
+	struct timespec deadline; // CLOCK_MONOTONIC
+	int32_t ms;
+	int32_t tid; // the thread that armed it (the one loading)
+	char what[ABP_WD_WHAT_MAX];
+	struct watch *next;
+};
+
 static pthread_mutex_t wd_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wd_cv;
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static int wd_cv_ok;
 static int wd_started;
-static int32_t wd_depth;          // nested arms (a guarded load inside a guarded load)
-static uint64_t wd_generation;    // bumped when fully disarmed: a wait that began earlier is void
-static struct timespec wd_deadline; // CLOCK_MONOTONIC
-static int32_t wd_ms;
-static int32_t wd_tid;            // the thread that armed it (the one loading)
-static int32_t wd_self;           // the watchdog thread, left out of the statistics
-static char wd_what[ABP_WD_WHAT_MAX];
+static struct watch *wd_watches;
+static int64_t wd_next_id = 1;
+static int32_t wd_self; // the watchdog thread, left out of the statistics
 
 static void wd_init(void) {
 	pthread_condattr_t attr;
@@ -335,9 +347,11 @@ static void report(int32_t ms, int32_t tid, const char *what, const struct task_
 
 	put("asherah-bun-preload: watchdog: ");
 	put(what);
-	put(" did not return within ");
+	put(" did not return within its limit of ");
 	put_u64((uint64_t)ms);
-	put(" ms (process ");
+	put(" ms; the process was then examined for ");
+	put_u64(ABP_WD_SAMPLE_MS);
+	put(" ms more (process ");
 	put_u64((uint64_t)getpid());
 	put(").\n  loading thread ");
 	put_u64((uint64_t)tid);
@@ -420,25 +434,39 @@ static void report(int32_t ms, int32_t tid, const char *what, const struct task_
 	flush_out();
 }
 
+static int before(const struct timespec *a, const struct timespec *b) {
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static struct watch *find_watch(int64_t id) {
+	for (struct watch *w = wd_watches; w != NULL; w = w->next) {
+		if (w->id == id) return w;
+	}
+	return NULL;
+}
+
 static void *watch(void *unused) {
 	(void)unused;
 	wd_self = (int32_t)syscall(SYS_gettid);
 	pthread_mutex_lock(&wd_mu);
 	for (;;) {
-		while (wd_depth == 0) pthread_cond_wait(&wd_cv, &wd_mu);
-		uint64_t generation = wd_generation;
-		int rc = 0;
-		while (wd_depth > 0 && wd_generation == generation && rc != ETIMEDOUT) {
-			struct timespec deadline = wd_deadline; // a nested arm may move it earlier
-			rc = pthread_cond_timedwait(&wd_cv, &wd_mu, &deadline);
+		while (wd_watches == NULL) pthread_cond_wait(&wd_cv, &wd_mu);
+		struct watch *next = wd_watches;
+		for (struct watch *w = wd_watches->next; w != NULL; w = w->next) {
+			if (before(&w->deadline, &next->deadline)) next = w;
 		}
-		if (wd_depth == 0 || wd_generation != generation) continue;
+		int64_t id = next->id;
+		struct timespec deadline = next->deadline;
+		// Woken early by an arm or a disarm: look again at what is armed.
+		if (pthread_cond_timedwait(&wd_cv, &wd_mu, &deadline) != ETIMEDOUT) continue;
+		struct watch *late = find_watch(id);
+		if (late == NULL) continue;
 		// Timed out while still armed. Copy what to report, then look at the
 		// process without holding the lock, so a load that returns meanwhile
 		// can still disarm.
 		static char what[ABP_WD_WHAT_MAX];
-		memcpy(what, wd_what, sizeof what);
-		int32_t ms = wd_ms, tid = wd_tid;
+		memcpy(what, late->what, sizeof what);
+		int32_t ms = late->ms, tid = late->tid;
 		pthread_mutex_unlock(&wd_mu);
 		int na = sample_all(first);
 		int pwr_pending = 0, usr1_pending = 0;
@@ -450,7 +478,7 @@ static void *watch(void *unused) {
 		}
 		int nb = sample_all(second);
 		pthread_mutex_lock(&wd_mu);
-		if (wd_depth == 0 || wd_generation != generation) continue; // it returned after all
+		if (find_watch(id) == NULL) continue; // it returned after all
 		report(ms, tid, what, first, na, second, nb, pwr_pending, usr1_pending);
 		_exit(ABP_WD_EXIT_STATUS);
 	}
@@ -478,61 +506,62 @@ static int start_thread(void) {
 	return rc == 0 ? 0 : -1;
 }
 
-// Starts watching the calling thread: unless abp_watchdog_disarm() is called
-// within `ms` milliseconds, the process is diagnosed and ends with status 70.
-// `what` names the load for the report (copied). Calls nest: an inner arm can
-// only bring the deadline forward, and the watch ends with the outermost disarm.
-// Returns 1 armed, 0 armed again while armed (nested), -1 the watchdog thread
-// could not be started, -2 ms is not positive, -4 unsupported platform.
-int32_t abp_watchdog_arm(int32_t ms, const char *what) {
-	if (ms <= 0) return -2;
+// Starts watching a load on the calling thread: unless abp_watchdog_disarm(id)
+// is called within `ms` milliseconds, the process is diagnosed and ends with
+// status 70. `what` names the load for the report (copied). Returns the watch
+// id (> 0), ABP_E_INVALID (ms not positive), ABP_E_NO_MEMORY, or
+// ABP_E_SYSCALL (the watchdog thread could not be started).
+int64_t abp_watchdog_arm(int32_t ms, const char *what) {
+	if (ms <= 0) return ABP_E_INVALID;
+	struct watch *w = calloc(1, sizeof *w);
+	if (w == NULL) return ABP_E_NO_MEMORY;
+	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+	w->deadline.tv_sec += ms / 1000;
+	w->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (w->deadline.tv_nsec >= 1000000000L) {
+		w->deadline.tv_sec++;
+		w->deadline.tv_nsec -= 1000000000L;
+	}
+	w->ms = ms;
+	w->tid = (int32_t)syscall(SYS_gettid);
+	size_t n = what == NULL ? 0 : strnlen(what, sizeof w->what - 1);
+	if (n == 0) {
+		static const char unnamed[] = "a native module load";
+		memcpy(w->what, unnamed, sizeof unnamed);
+	} else {
+		memcpy(w->what, what, n);
+		w->what[n] = '\0';
+	}
 	pthread_mutex_lock(&wd_mu);
 	if (!wd_started) {
 		if (start_thread() != 0) {
 			pthread_mutex_unlock(&wd_mu);
-			return -1;
+			free(w);
+			return ABP_E_SYSCALL;
 		}
 		wd_started = 1;
 	}
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	int first_arm = wd_depth == 0;
-	if (first_arm || deadline.tv_sec < wd_deadline.tv_sec || (deadline.tv_sec == wd_deadline.tv_sec && deadline.tv_nsec < wd_deadline.tv_nsec)) {
-		wd_deadline = deadline;
-		wd_ms = ms;
-	}
-	// The innermost load is the one that hangs: report it.
-	size_t n = what == NULL ? 0 : strnlen(what, sizeof wd_what - 1);
-	if (n == 0) {
-		static const char unnamed[] = "a native module load";
-		memcpy(wd_what, unnamed, sizeof unnamed);
-	} else {
-		memcpy(wd_what, what, n);
-		wd_what[n] = '\0';
-	}
-	wd_tid = (int32_t)syscall(SYS_gettid);
-	wd_depth++;
+	w->id = wd_next_id++;
+	w->next = wd_watches;
+	wd_watches = w;
+	int64_t id = w->id;
 	pthread_cond_broadcast(&wd_cv);
 	pthread_mutex_unlock(&wd_mu);
-	return first_arm ? 1 : 0;
+	return id;
 }
 
-// Ends the innermost watch. Returns 1 when no watch remains, 0 when an outer
-// one is still armed, -1 when nothing was armed.
-int32_t abp_watchdog_disarm(void) {
+// Ends one watch. Returns ABP_DONE, or ABP_UNCHANGED when it was not armed.
+int32_t abp_watchdog_disarm(int64_t id) {
 	pthread_mutex_lock(&wd_mu);
-	int32_t result = -1;
-	if (wd_depth > 0) {
-		wd_depth--;
-		result = wd_depth == 0 ? 1 : 0;
-		if (wd_depth == 0) wd_generation++;
+	int32_t result = ABP_UNCHANGED;
+	for (struct watch **at = &wd_watches; *at != NULL; at = &(*at)->next) {
+		if ((*at)->id != id) continue;
+		struct watch *done = *at;
+		*at = done->next;
+		free(done);
+		result = ABP_DONE;
 		pthread_cond_broadcast(&wd_cv);
+		break;
 	}
 	pthread_mutex_unlock(&wd_mu);
 	return result;
@@ -540,12 +569,15 @@ int32_t abp_watchdog_disarm(void) {
 
 #else // !__linux__: no /proc and no suspend signal to diagnose; the TypeScript side reports it as unavailable.
 
-int32_t abp_watchdog_arm(int32_t ms, const char *what) {
+int64_t abp_watchdog_arm(int32_t ms, const char *what) {
 	(void)ms;
 	(void)what;
-	return -4;
+	return ABP_E_UNSUPPORTED;
 }
 
-int32_t abp_watchdog_disarm(void) { return -1; }
+int32_t abp_watchdog_disarm(int64_t id) {
+	(void)id;
+	return ABP_UNCHANGED;
+}
 
 #endif

@@ -9,10 +9,10 @@
 // on one, so Thread::suspend() retries forever: a signal storm and a frozen
 // JS thread.
 //
-// This library is plain C (no Go runtime) so it can record the dispositions
-// before any Go runtime exists and put back what Go changed afterwards. It is
-// loaded through bun:ffi; every struct stays on this side so TypeScript never
-// has to know the layout of struct sigaction.
+// This is plain C (no Go runtime), part of the Node-API addon
+// asherah-bun-core.node, so it can record the dispositions before any Go
+// runtime exists and put back what Go changed afterwards. Every struct stays
+// on this side: TypeScript never knows the layout of struct sigaction.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,14 +21,13 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
-// Bumped whenever an exported signature changes; the TypeScript side refuses
-// a library whose ABI it does not know instead of calling into it blindly.
-#define ABP_ABI_VERSION 3
+#include "abp.h"
 
 #ifndef NSIG
 #define NSIG 65
@@ -53,73 +52,91 @@ static int valid_signal(int32_t sig) {
 	return sig > 0 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP;
 }
 
-int32_t abp_abi_version(void) { return ABP_ABI_VERSION; }
-
 // Records every signal's disposition. Only the first call counts: a later
 // snapshot could already contain Go's changes and would make them permanent.
-// Returns 1 when this call took the snapshot, 0 when one existed already.
+// Returns ABP_DONE when this call took the snapshot, ABP_UNCHANGED when one
+// existed already. Called once by the preload, on the JS thread, before any
+// other function here can run.
 int32_t abp_snapshot(void) {
-	if (snapshot_taken) return 0;
+	if (__atomic_load_n(&snapshot_taken, __ATOMIC_ACQUIRE)) return ABP_UNCHANGED;
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (!valid_signal(sig)) continue;
 		sigaction(sig, NULL, &snapshot[sig]);
 	}
-	snapshot_taken = 1;
-	return 1;
+	__atomic_store_n(&snapshot_taken, 1, __ATOMIC_RELEASE);
+	return ABP_DONE;
 }
 
-int32_t abp_snapshot_taken(void) { return snapshot_taken; }
+int32_t abp_snapshot_taken(void) { return __atomic_load_n(&snapshot_taken, __ATOMIC_ACQUIRE); }
 
 // out[0] = handler address (0 = SIG_DFL, 1 = SIG_IGN), out[1] = sa_flags.
 // which: 0 = the live disposition, 1 = the snapshot.
-int32_t abp_query(int32_t sig, int32_t which, uint64_t *out) {
-	if (!valid_signal(sig) || out == NULL) return -1;
+int32_t abp_query(int32_t sig, int32_t which, uint64_t out[2]) {
+	if (!valid_signal(sig) || out == NULL) return ABP_E_INVALID;
 	struct sigaction cur;
 	const struct sigaction *sa = &cur;
 	if (which == 1) {
-		if (!snapshot_taken) return -2;
+		if (!abp_snapshot_taken()) return ABP_E_NO_SNAPSHOT;
 		sa = &snapshot[sig];
 	} else if (sigaction(sig, NULL, &cur) != 0) {
-		return -1;
+		return ABP_E_SYSCALL;
 	}
 	out[0] = (uint64_t)(uintptr_t)handler_of(sa);
 	out[1] = (uint64_t)(unsigned long)sa->sa_flags;
-	return 0;
+	return ABP_UNCHANGED;
 }
 
 // Puts back the snapshot of a signal whose handler is still the one it had
 // before Go loaded but whose flags or mask Go altered (setsigstack). A handler
 // that was replaced is left alone: it belongs to whoever replaced it.
-// Returns 1 repaired, 0 nothing to do, -1 sigaction failed, -2 no snapshot.
 int32_t abp_restore_flags(int32_t sig) {
-	if (!valid_signal(sig)) return -1;
-	if (!snapshot_taken) return -2;
+	if (!valid_signal(sig)) return ABP_E_INVALID;
+	if (!abp_snapshot_taken()) return ABP_E_NO_SNAPSHOT;
 	struct sigaction cur;
-	if (sigaction(sig, NULL, &cur) != 0) return -1;
+	if (sigaction(sig, NULL, &cur) != 0) return ABP_E_SYSCALL;
 	void *handler = handler_of(&cur);
-	if (handler != handler_of(&snapshot[sig])) return 0;
-	if (handler == (void *)SIG_DFL || handler == (void *)SIG_IGN) return 0;
+	if (handler != handler_of(&snapshot[sig])) return ABP_UNCHANGED;
+	if (handler == (void *)SIG_DFL || handler == (void *)SIG_IGN) return ABP_UNCHANGED;
 	// SA_RESTORER is libc's business and differs between glibc and Go's raw
 	// rt_sigaction; it says nothing about how the handler runs.
 	unsigned long relevant = ~(unsigned long)SA_RESTORER;
-	if (((unsigned long)cur.sa_flags & relevant) == ((unsigned long)snapshot[sig].sa_flags & relevant)) return 0;
-	if (sigaction(sig, &snapshot[sig], NULL) != 0) return -1;
-	return 1;
+	if (((unsigned long)cur.sa_flags & relevant) == ((unsigned long)snapshot[sig].sa_flags & relevant)) return ABP_UNCHANGED;
+	if (sigaction(sig, &snapshot[sig], NULL) != 0) return ABP_E_SYSCALL;
+	return ABP_DONE;
 }
 
 // Puts back SIG_IGN / SIG_DFL for a signal that had it before Go loaded and
 // has a handler now (Go catches SIGPIPE in library mode; Bun ignores it).
-// Returns 1 repaired, 0 nothing to do, -1 sigaction failed, -2 no snapshot.
 int32_t abp_restore_disposition(int32_t sig) {
-	if (!valid_signal(sig)) return -1;
-	if (!snapshot_taken) return -2;
+	if (!valid_signal(sig)) return ABP_E_INVALID;
+	if (!abp_snapshot_taken()) return ABP_E_NO_SNAPSHOT;
 	void *before = handler_of(&snapshot[sig]);
-	if (before != (void *)SIG_IGN && before != (void *)SIG_DFL) return 0;
+	if (before != (void *)SIG_IGN && before != (void *)SIG_DFL) return ABP_UNCHANGED;
 	struct sigaction cur;
-	if (sigaction(sig, NULL, &cur) != 0) return -1;
-	if (handler_of(&cur) == before) return 0;
-	if (sigaction(sig, &snapshot[sig], NULL) != 0) return -1;
-	return 1;
+	if (sigaction(sig, NULL, &cur) != 0) return ABP_E_SYSCALL;
+	if (handler_of(&cur) == before) return ABP_UNCHANGED;
+	if (sigaction(sig, &snapshot[sig], NULL) != 0) return ABP_E_SYSCALL;
+	return ABP_DONE;
+}
+
+// The plan the warmup thread applies (abp.h). Written by the JS thread before
+// it starts the warmup thread; pthread_create orders the two.
+static uint64_t plan_flags_mask, plan_disposition_mask;
+
+void abp_set_repair_plan(uint64_t restore_flags_mask, uint64_t restore_disposition_mask) {
+	plan_flags_mask = restore_flags_mask;
+	plan_disposition_mask = restore_disposition_mask;
+}
+
+uint64_t abp_repair_now(void) {
+	uint64_t changed = 0;
+	for (int sig = 1; sig < NSIG && sig < 64; sig++) {
+		uint64_t bit = (uint64_t)1 << sig;
+		// A wrapped handler already has SA_ONSTACK, which Go leaves alone.
+		if ((plan_flags_mask & bit) && abp_wrap_query(sig) != 1 && abp_restore_flags(sig) == ABP_DONE) changed |= bit;
+		if ((plan_disposition_mask & bit) && abp_restore_disposition(sig) == ABP_DONE) changed |= bit;
+	}
+	return changed;
 }
 
 // A Go runtime in a shared object initialises on a thread of its own after
@@ -129,11 +146,11 @@ int32_t abp_restore_disposition(int32_t sig) {
 // call uses to wait for that initialisation, so calling it tells us when the
 // damage is done and can be repaired.
 // Returns 1 when the object holds a Go runtime and it is initialised, 0 when
-// it holds none, -1 when the path is not loaded in this process.
+// it holds none, ABP_E_NOT_LOADED when the path is not loaded in this process.
 int32_t abp_wait_go_runtime(const char *path) {
-	if (path == NULL) return -1;
+	if (path == NULL) return ABP_E_INVALID;
 	void *handle = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
-	if (handle == NULL) return -1;
+	if (handle == NULL) return ABP_E_NOT_LOADED;
 	// dlsym on a handle searches the object and its own dependencies only, so
 	// a hit means this load brought (or links) a Go runtime.
 	uintptr_t (*wait_done)(void) = (uintptr_t(*)(void))dlsym(handle, "_cgo_wait_runtime_init_done");
@@ -170,30 +187,16 @@ int32_t abp_go_runtime_count(void) {
 // Writes the file that defines the handler of `sig` (live or snapshot) into
 // buf as a NUL-terminated string; "" for SIG_DFL/SIG_IGN or unknown code.
 int32_t abp_handler_owner(int32_t sig, int32_t which, char *buf, int32_t len) {
-	if (!valid_signal(sig) || buf == NULL || len <= 0) return -1;
+	if (!valid_signal(sig) || buf == NULL || len <= 0) return ABP_E_INVALID;
 	uint64_t out[2];
-	int32_t rc = abp_query(sig, which, out);
 	buf[0] = '\0';
-	if (rc != 0) return rc;
-	if (out[0] <= 1) return 0;
+	int32_t rc = abp_query(sig, which, out);
+	if (rc != ABP_UNCHANGED) return rc;
+	if (out[0] <= 1) return ABP_UNCHANGED;
 	Dl_info info;
-	if (dladdr((void *)(uintptr_t)out[0], &info) == 0 || info.dli_fname == NULL) return 0;
+	if (dladdr((void *)(uintptr_t)out[0], &info) == 0 || info.dli_fname == NULL) return ABP_UNCHANGED;
 	snprintf(buf, (size_t)len, "%s", info.dli_fname);
-	return 0;
-}
-
-// The flag values differ between architectures and libcs; export the ones the
-// TypeScript side names so it never hard-codes them.
-uint64_t abp_flag_value(int32_t which) {
-	switch (which) {
-	case 0: return SA_ONSTACK;
-	case 1: return SA_SIGINFO;
-	case 2: return SA_RESTART;
-	case 3: return SA_NODEFER;
-	case 4: return SA_RESETHAND;
-	case 5: return SA_RESTORER;
-	default: return 0;
-	}
+	return ABP_UNCHANGED;
 }
 
 // ---------------------------------------------------------------------------
@@ -232,23 +235,6 @@ uint64_t abp_flag_value(int32_t which) {
 #define ABP_HAVE_WRAPPER 0
 #endif
 
-// Counters reported by abp_wrap_stats, in this order.
-enum {
-	ABP_STAT_CALLS,        // wrapper invocations
-	ABP_STAT_SWITCHED,     // interrupted on the registered native stack: JSC ran there
-	ABP_STAT_OFF_NATIVE,   // interrupted outside native stack and alt stack (goroutine stack): JSC backed off
-	ABP_STAT_OFF_EPISODES, // runs of consecutive OFF_NATIVE deliveries on one thread
-	ABP_STAT_ON_ALTSTACK,  // interrupted while already on the alternate stack: JSC backed off
-	ABP_STAT_UNREGISTERED, // thread not registered: JSC ran below the interrupted stack pointer
-	ABP_STAT_DIRECT,       // thread has no alternate stack (or it is disabled): called in place
-	ABP_STAT_NESTED,       // the resume signal, delivered inside the switched call: called in place
-	ABP_STAT_LOW_HEADROOM, // native stack nearly exhausted: JSC backed off instead
-	ABP_STAT_ALT_ERROR,    // sigaltstack(SS_DISABLE) failed: JSC backed off instead
-	ABP_STAT_THREADS,      // registered threads (not a counter of deliveries)
-	ABP_STAT_FOREIGN,      // sent by another process (kill(1), sigqueue): dropped
-	ABP_STAT_COUNT
-};
-
 int32_t abp_wrap_supported(void) { return ABP_HAVE_WRAPPER; }
 
 #if ABP_HAVE_WRAPPER
@@ -264,7 +250,6 @@ int32_t abp_wrap_supported(void) { return ABP_HAVE_WRAPPER; }
 // below the new stack pointer for JSC's handler (a few hundred bytes) to run.
 #define ABP_SWITCH_MARGIN 64
 #define ABP_MIN_HEADROOM 16384
-#define ABP_MAX_THREADS 256
 
 // void abp_call_on_stack(uintptr_t sp, void (*fn)(void *), void *arg):
 // calls fn(arg) with the stack pointer set to sp (16-byte aligned), then
@@ -341,7 +326,17 @@ struct abp_thread {
 	uintptr_t lo, hi;   // native stack [lo, hi)
 };
 
-static struct abp_thread threads[ABP_MAX_THREADS];
+// The table grows in blocks that are never freed, linked with release
+// stores, so the handler walks it without a lock while a register call adds a
+// block (a process can have any number of Workers: 300 live ones on Bun
+// 1.2.19 is a test in test/e2e/hostile.test.ts).
+#define ABP_BLOCK_THREADS 64
+struct abp_block {
+	struct abp_thread slots[ABP_BLOCK_THREADS];
+	struct abp_block *next;
+};
+static struct abp_block first_block;
+static pthread_mutex_t grow_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t stats[ABP_STAT_COUNT];
 static struct sigaction wrapped[NSIG];   // the handler each wrapper stands in for
 static int wrapped_set[NSIG];
@@ -353,15 +348,45 @@ static void bump(int which) { __atomic_fetch_add(&stats[which], 1, __ATOMIC_RELA
 
 static int32_t current_tid(void) { return (int32_t)syscall(SYS_gettid); }
 
+// Async-signal-safe: atomic loads only.
 static struct abp_thread *find_thread(int32_t tid, uintptr_t self) {
-	for (int i = 0; i < ABP_MAX_THREADS; i++) {
-		if (__atomic_load_n(&threads[i].tid, __ATOMIC_ACQUIRE) == tid && threads[i].self == self) return &threads[i];
+	for (struct abp_block *b = &first_block; b != NULL; b = __atomic_load_n(&b->next, __ATOMIC_ACQUIRE)) {
+		for (int i = 0; i < ABP_BLOCK_THREADS; i++) {
+			struct abp_thread *t = &b->slots[i];
+			if (__atomic_load_n(&t->tid, __ATOMIC_ACQUIRE) == tid && t->self == self) return t;
+		}
 	}
 	return NULL;
 }
 
+// Reserves a free slot (tid -1: no handler matches it until it is complete),
+// adding a block when every slot is taken. NULL only when out of memory.
+static struct abp_thread *reserve_slot(void) {
+	for (;;) {
+		struct abp_block *last = &first_block;
+		for (struct abp_block *b = &first_block; b != NULL; b = __atomic_load_n(&b->next, __ATOMIC_ACQUIRE)) {
+			last = b;
+			for (int i = 0; i < ABP_BLOCK_THREADS; i++) {
+				int32_t expected = 0;
+				if (__atomic_compare_exchange_n(&b->slots[i].tid, &expected, -1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return &b->slots[i];
+			}
+		}
+		pthread_mutex_lock(&grow_mu);
+		if (__atomic_load_n(&last->next, __ATOMIC_ACQUIRE) == NULL) {
+			struct abp_block *fresh = calloc(1, sizeof *fresh);
+			if (fresh == NULL) {
+				pthread_mutex_unlock(&grow_mu);
+				return NULL;
+			}
+			__atomic_store_n(&last->next, fresh, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&grow_mu);
+	}
+}
+
 // The wrapper and the thread-exit destructor point into this library, so once
-// either is installed it must never be unmapped (bun:ffi's close() would).
+// either is installed it must never be unmapped. The addon is linked with
+// -z nodelete too (go/build.sh); this keeps a copy built without it safe.
 static void pin_self(void) {
 	static int pinned;
 	if (__atomic_exchange_n(&pinned, 1, __ATOMIC_ACQ_REL)) return;
@@ -385,31 +410,27 @@ static void make_thread_key(void) { thread_key_ok = pthread_key_create(&thread_k
 // its own stack from a goroutine's. Call it on every thread JavaScriptCore
 // may suspend (the main JS thread, each Worker) before Go code runs there;
 // calling again refreshes the entry. The entry is dropped when the thread
-// exits. Returns 1 registered, 0 refreshed, -1 bounds unknown, -2 table full,
-// -4 unsupported platform.
+// exits. Returns ABP_DONE registered, ABP_UNCHANGED refreshed,
+// ABP_E_STACK_UNKNOWN, ABP_E_NO_MEMORY.
 int32_t abp_register_thread(void) {
 	pthread_attr_t attr;
 	void *addr = NULL;
 	size_t size = 0;
-	if (pthread_getattr_np(pthread_self(), &attr) != 0) return -1;
+	if (pthread_getattr_np(pthread_self(), &attr) != 0) return ABP_E_STACK_UNKNOWN;
 	int rc = pthread_attr_getstack(&attr, &addr, &size);
 	pthread_attr_destroy(&attr);
-	if (rc != 0 || addr == NULL || size == 0) return -1;
+	if (rc != 0 || addr == NULL || size == 0) return ABP_E_STACK_UNKNOWN;
 	pin_self();
 	pthread_once(&thread_key_once, make_thread_key);
 
 	int32_t tid = current_tid();
 	uintptr_t self = (uintptr_t)pthread_self();
 	struct abp_thread *t = find_thread(tid, self);
-	int32_t result = 0;
+	int32_t result = ABP_UNCHANGED;
 	if (t == NULL) {
-		for (int i = 0; i < ABP_MAX_THREADS && t == NULL; i++) {
-			int32_t expected = 0;
-			// -1 reserves the slot: no handler matches it until it is complete.
-			if (__atomic_compare_exchange_n(&threads[i].tid, &expected, -1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) t = &threads[i];
-		}
-		if (t == NULL) return -2;
-		result = 1;
+		t = reserve_slot();
+		if (t == NULL) return ABP_E_NO_MEMORY;
+		result = ABP_DONE;
 		__atomic_fetch_add(&stats[ABP_STAT_THREADS], 1, __ATOMIC_RELAXED);
 	} else {
 		// A handler on this very thread could run between the stores below;
@@ -426,13 +447,13 @@ int32_t abp_register_thread(void) {
 	return result;
 }
 
-// Forgets the calling thread. Returns 1 when it was registered, 0 otherwise.
+// Forgets the calling thread. Returns ABP_DONE when it was registered.
 int32_t abp_unregister_thread(void) {
 	struct abp_thread *t = find_thread(current_tid(), (uintptr_t)pthread_self());
-	if (t == NULL) return 0;
+	if (t == NULL) return ABP_UNCHANGED;
 	if (thread_key_ok) pthread_setspecific(thread_key, NULL);
 	release_slot(t);
-	return 1;
+	return ABP_DONE;
 }
 
 struct abp_call {
@@ -481,11 +502,13 @@ static void suspend_wrapper(int sig, siginfo_t *info, void *ucv) {
 	ucontext_t *uc = ucv;
 	struct abp_call call = {&wrapped[sig], sig, info, ucv, 0, 0};
 	if (sig <= 0 || sig >= NSIG || !__atomic_load_n(&wrapped_set[sig], __ATOMIC_ACQUIRE)) goto out;
-	// JavaScriptCore signals its own threads (pthread_kill: SI_TKILL from this
-	// process). A suspend signal from another process is not a suspend request:
-	// on Bun < 1.4 JSC would park the thread in sigsuspend waiting for a resume
-	// that never comes (a stray `kill -PWR` freezes the process, Go or not).
-	if (info != NULL && info->si_code <= 0 && info->si_pid != getpid()) {
+	// JavaScriptCore signals its own threads with pthread_kill: tgkill(2),
+	// SI_TKILL from this process. Anything else (kill(1) from outside, or
+	// kill/sigqueue by this very process, e.g. process.kill(process.pid,
+	// "SIGPWR")) is not a suspend request: on Bun < 1.4 JSC would park the
+	// thread in sigsuspend waiting for a resume that never comes. Guarded by
+	// test/e2e/hostile.test.ts ("SIGPWR from outside" and "self-sent SIGPWR").
+	if (info != NULL && (info->si_code != SI_TKILL || info->si_pid != getpid())) {
 		bump(ABP_STAT_FOREIGN);
 		goto out;
 	}
@@ -565,15 +588,16 @@ static void *wrapper_address(void) { return (void *)suspend_wrapper; }
 // are what the original asked for. Safe before or after a Go runtime loads:
 // Go's setsigstack leaves a handler that has SA_ONSTACK alone, and a later Go
 // runtime records the wrapper as a foreign handler and forwards to it.
-// Returns 1 wrapped, 0 already wrapped, -3 SIG_DFL/SIG_IGN (nothing to wrap),
-// -1 invalid signal or sigaction failed, -4 unsupported platform.
+// Returns ABP_DONE wrapped, ABP_UNCHANGED already wrapped, ABP_E_NO_HANDLER
+// (SIG_DFL/SIG_IGN: nothing to wrap), ABP_E_INVALID, ABP_E_SYSCALL,
+// ABP_E_UNSUPPORTED.
 int32_t abp_wrap_suspend_handler(int32_t sig) {
-	if (!valid_signal(sig)) return -1;
+	if (!valid_signal(sig)) return ABP_E_INVALID;
 	struct sigaction cur;
-	if (sigaction(sig, NULL, &cur) != 0) return -1;
+	if (sigaction(sig, NULL, &cur) != 0) return ABP_E_SYSCALL;
 	void *handler = handler_of(&cur);
-	if (handler == wrapper_address()) return 0;
-	if (handler == (void *)SIG_DFL || handler == (void *)SIG_IGN) return -3;
+	if (handler == wrapper_address()) return ABP_UNCHANGED;
+	if (handler == (void *)SIG_DFL || handler == (void *)SIG_IGN) return ABP_E_NO_HANDLER;
 	pin_self();
 	wrapped[sig] = cur;
 	__atomic_store_n(&wrapped_set[sig], 1, __ATOMIC_RELEASE);
@@ -582,63 +606,30 @@ int32_t abp_wrap_suspend_handler(int32_t sig) {
 	w.sa_sigaction = suspend_wrapper;
 	w.sa_mask = cur.sa_mask;
 	w.sa_flags = (int)(((unsigned long)cur.sa_flags | SA_ONSTACK | SA_SIGINFO) & ~(unsigned long)SA_RESTORER);
-	if (sigaction(sig, &w, NULL) != 0) return -1;
-	return 1;
+	if (sigaction(sig, &w, NULL) != 0) return ABP_E_SYSCALL;
+	return ABP_DONE;
 }
 
-// Puts back the handler the wrapper stood in for (with the flags it had when
-// it was wrapped). Returns 1 unwrapped, 0 not wrapped, -1 failure.
-int32_t abp_unwrap_suspend_handler(int32_t sig) {
-	if (!valid_signal(sig)) return -1;
+// 1 when the live handler of `sig` is the wrapper, 0 otherwise.
+int32_t abp_wrap_query(int32_t sig) {
+	if (!valid_signal(sig)) return ABP_E_INVALID;
 	struct sigaction cur;
-	if (sigaction(sig, NULL, &cur) != 0) return -1;
-	if (handler_of(&cur) != wrapper_address()) return 0;
-	struct sigaction orig = wrapped[sig];
-	orig.sa_flags &= ~SA_RESTORER;
-	// wrapped[sig] stays valid: a delivery already in flight still reads it.
-	if (sigaction(sig, &orig, NULL) != 0) return -1;
-	return 1;
+	if (sigaction(sig, NULL, &cur) != 0) return ABP_E_SYSCALL;
+	return handler_of(&cur) == wrapper_address();
 }
 
-// 1 when the live handler of `sig` is the wrapper, 0 otherwise, -1 invalid.
-// out (optional) receives the wrapped handler's address and flags.
-int32_t abp_wrap_query(int32_t sig, uint64_t *out) {
-	if (!valid_signal(sig)) return -1;
-	struct sigaction cur;
-	if (sigaction(sig, NULL, &cur) != 0) return -1;
-	int32_t is = handler_of(&cur) == wrapper_address();
-	if (out != NULL) {
-		int set = __atomic_load_n(&wrapped_set[sig], __ATOMIC_ACQUIRE);
-		out[0] = set ? (uint64_t)(uintptr_t)handler_of(&wrapped[sig]) : 0;
-		out[1] = set ? (uint64_t)(unsigned long)wrapped[sig].sa_flags : 0;
-	}
-	return is;
-}
-
-// Copies up to n counters (see ABP_STAT_*) into out; returns how many exist.
-int32_t abp_wrap_stats(uint64_t *out, int32_t n) {
-	for (int32_t i = 0; out != NULL && i < n && i < ABP_STAT_COUNT; i++) out[i] = __atomic_load_n(&stats[i], __ATOMIC_RELAXED);
-	return ABP_STAT_COUNT;
-}
-
-// Zeroes the delivery counters (not the registered-thread count).
-void abp_wrap_stats_reset(void) {
-	for (int i = 0; i < ABP_STAT_COUNT; i++) {
-		if (i != ABP_STAT_THREADS) __atomic_store_n(&stats[i], 0, __ATOMIC_RELAXED);
-	}
+void abp_wrap_stats(uint64_t out[ABP_STAT_COUNT]) {
+	for (int i = 0; i < ABP_STAT_COUNT; i++) out[i] = __atomic_load_n(&stats[i], __ATOMIC_RELAXED);
 }
 
 #else // !ABP_HAVE_WRAPPER: macOS has no JSC suspend signal, nothing to wrap.
 
-int32_t abp_register_thread(void) { return -4; }
-int32_t abp_unregister_thread(void) { return 0; }
-int32_t abp_wrap_suspend_handler(int32_t sig) { (void)sig; return -4; }
-int32_t abp_unwrap_suspend_handler(int32_t sig) { (void)sig; return -4; }
-int32_t abp_wrap_query(int32_t sig, uint64_t *out) { (void)sig; (void)out; return -4; }
-int32_t abp_wrap_stats(uint64_t *out, int32_t n) {
-	for (int32_t i = 0; out != NULL && i < n && i < ABP_STAT_COUNT; i++) out[i] = 0;
-	return ABP_STAT_COUNT;
+int32_t abp_register_thread(void) { return ABP_E_UNSUPPORTED; }
+int32_t abp_unregister_thread(void) { return ABP_UNCHANGED; }
+int32_t abp_wrap_suspend_handler(int32_t sig) { (void)sig; return ABP_E_UNSUPPORTED; }
+int32_t abp_wrap_query(int32_t sig) { (void)sig; return 0; }
+void abp_wrap_stats(uint64_t out[ABP_STAT_COUNT]) {
+	for (int i = 0; i < ABP_STAT_COUNT; i++) out[i] = 0;
 }
-void abp_wrap_stats_reset(void) {}
 
 #endif

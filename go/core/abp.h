@@ -1,0 +1,172 @@
+// abp.h: every declaration the C files of asherah-bun-core share, and the
+// contract with TypeScript (src/core.ts). The lists below are X-macros so a
+// name, its number and its meaning are written once; test/unit/core-abi.test.ts
+// parses this file and fails when src/core.ts disagrees with it.
+#ifndef ABP_H
+#define ABP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Bumped whenever an exported function's shape or meaning changes; the
+// TypeScript side refuses a core whose ABI it does not know.
+#define ABP_ABI_VERSION 4
+
+// Results of the signal and thread functions. Every negative value means one
+// thing only, whichever function returns it; the Node-API layer hands the
+// name (third column) to JavaScript, never the number.
+#define ABP_RESULTS(X)                                                         \
+	X(ABP_DONE, 1, "done")                 /* the call changed something */     \
+	X(ABP_UNCHANGED, 0, "unchanged")       /* nothing needed doing */           \
+	X(ABP_E_INVALID, -1, "invalid")        /* bad signal number or argument */  \
+	X(ABP_E_SYSCALL, -2, "syscall-failed") /* sigaction/pthread call failed */  \
+	X(ABP_E_NO_SNAPSHOT, -3, "no-snapshot")                                     \
+	X(ABP_E_NO_HANDLER, -4, "no-handler")  /* SIG_DFL/SIG_IGN: nothing to wrap */ \
+	X(ABP_E_UNSUPPORTED, -5, "unsupported") /* not on this platform */          \
+	X(ABP_E_NO_MEMORY, -6, "no-memory")                                         \
+	X(ABP_E_STACK_UNKNOWN, -7, "stack-unknown") /* thread bounds unknown */     \
+	X(ABP_E_NOT_LOADED, -8, "not-loaded")  /* the path is not mapped here */
+
+enum abp_result {
+#define ABP_ENUM(name, value, text) name = value,
+	ABP_RESULTS(ABP_ENUM)
+#undef ABP_ENUM
+};
+
+// Counters of the suspend-handler wrapper (abp_wrap_stats), in this order.
+#define ABP_STATS(X)                                                                                   \
+	X(ABP_STAT_CALLS, "calls")               /* wrapper invocations */                             \
+	X(ABP_STAT_SWITCHED, "switched")         /* on the registered native stack: JSC ran there */   \
+	X(ABP_STAT_OFF_NATIVE, "offNative")      /* on a goroutine stack: JSC backed off */            \
+	X(ABP_STAT_OFF_EPISODES, "offEpisodes")  /* runs of consecutive offNative on one thread */      \
+	X(ABP_STAT_ON_ALTSTACK, "onAltstack")    /* already on the alternate stack: JSC backed off */  \
+	X(ABP_STAT_UNREGISTERED, "unregistered") /* unknown thread: JSC ran below the interrupted sp */ \
+	X(ABP_STAT_DIRECT, "direct")             /* no alternate stack in use: called in place */      \
+	X(ABP_STAT_NESTED, "nested")             /* the resume signal inside the switched call */      \
+	X(ABP_STAT_LOW_HEADROOM, "lowHeadroom")  /* native stack nearly exhausted: backed off */       \
+	X(ABP_STAT_ALT_ERROR, "altstackErrors")  /* sigaltstack(SS_DISABLE) failed: backed off */      \
+	X(ABP_STAT_THREADS, "registeredThreads") /* live registered threads (a gauge) */               \
+	X(ABP_STAT_FOREIGN, "foreign")           /* not JSC's own tgkill: dropped */
+
+enum abp_stat {
+#define ABP_ENUM(name, text) name,
+	ABP_STATS(ABP_ENUM)
+#undef ABP_ENUM
+	ABP_STAT_COUNT
+};
+
+// Why the warmup library was not loaded (abp_warmup_*). The name goes to
+// JavaScript, which turns it into a PreloadError code and advice.
+#define ABP_WARMUP_ERRORS(X)                                                          \
+	X(ABP_WU_OK, 0, "ok")                                                             \
+	X(ABP_WU_OPEN, 1, "open")               /* open(2) failed: errno in the message */ \
+	X(ABP_WU_NOT_REGULAR, 2, "not-regular") /* a FIFO, device or folder */             \
+	X(ABP_WU_TOO_LARGE, 3, "too-large")     /* over ABP_WARMUP_MAX_BYTES */            \
+	X(ABP_WU_EMPTY, 4, "empty")                                                       \
+	X(ABP_WU_UNSAFE, 5, "unsafe")           /* world-writable file or folder */        \
+	X(ABP_WU_READ, 6, "read")               /* read(2) failed or the file changed */   \
+	X(ABP_WU_CHECKSUM, 7, "checksum")       /* not the bytes this core was built with */ \
+	X(ABP_WU_MEMFD, 8, "memfd")             /* memfd_create/write/seal failed */       \
+	X(ABP_WU_DLOPEN, 9, "dlopen")           /* the loader refused it: dlerror() text */ \
+	X(ABP_WU_SYMBOL, 10, "symbol")          /* no WarmupGoRuntime */                   \
+	X(ABP_WU_RESULT, 11, "result")          /* WarmupGoRuntime did not return 1 */     \
+	X(ABP_WU_THREAD, 12, "thread")          /* the warmup thread could not start */
+
+enum abp_warmup_error {
+#define ABP_ENUM(name, value, text) name = value,
+	ABP_WARMUP_ERRORS(ABP_ENUM)
+#undef ABP_ENUM
+};
+
+// States of the process-wide warmup.
+#define ABP_WARMUP_STATES(X) \
+	X(ABP_WS_IDLE, 0, "idle") X(ABP_WS_RUNNING, 1, "running") X(ABP_WS_DONE, 2, "done") X(ABP_WS_FAILED, 3, "failed")
+
+enum abp_warmup_state {
+#define ABP_ENUM(name, value, text) name = value,
+	ABP_WARMUP_STATES(ABP_ENUM)
+#undef ABP_ENUM
+};
+
+// The largest warmup library the core reads (the shipped one is ~1.3 MB).
+#define ABP_WARMUP_MAX_BYTES (64u << 20)
+
+// ---- abp_signals.c: snapshot and repair ------------------------------------
+// Only the first abp_snapshot() counts: a later one could hold Go's changes.
+int32_t abp_snapshot(void);
+int32_t abp_snapshot_taken(void);
+// which: 0 live, 1 snapshot. out[0] handler (0 SIG_DFL, 1 SIG_IGN), out[1] sa_flags.
+int32_t abp_query(int32_t sig, int32_t which, uint64_t out[2]);
+int32_t abp_restore_flags(int32_t sig);
+int32_t abp_restore_disposition(int32_t sig);
+// 1 Go runtime initialised, 0 none in that object, ABP_E_NOT_LOADED.
+int32_t abp_wait_go_runtime(const char *path);
+int32_t abp_go_runtime_count(void);
+int32_t abp_handler_owner(int32_t sig, int32_t which, char *buf, int32_t len);
+int32_t abp_wrap_supported(void);
+// Registers the calling thread's native stack for the wrapper; DONE when new.
+int32_t abp_register_thread(void);
+int32_t abp_unregister_thread(void);
+int32_t abp_wrap_suspend_handler(int32_t sig);
+// 1 when the live handler of sig is the wrapper.
+int32_t abp_wrap_query(int32_t sig);
+void abp_wrap_stats(uint64_t out[ABP_STAT_COUNT]);
+
+// The repair plan the warmup thread applies right after the Go runtime it
+// loaded has initialised (set by the preload before the warmup starts).
+// Bit n of each mask stands for signal n.
+void abp_set_repair_plan(uint64_t restore_flags_mask, uint64_t restore_disposition_mask);
+// Applies the plan; returns a mask of the signals it changed.
+uint64_t abp_repair_now(void);
+
+// ---- abp_warmup.c: verify, map from the verified bytes, call ---------------
+struct abp_warmup_info {
+	int32_t state;  // enum abp_warmup_state
+	int32_t error;  // enum abp_warmup_error
+	char message[512];
+	char sha256[65]; // of the bytes mapped
+	uint64_t verify_us, dlopen_us, call_us;
+	uint64_t repaired_mask; // signals abp_repair_now changed after the warmup
+};
+// Starts the warmup on a thread of its own, once per process; later calls
+// return at once. Returns ABP_DONE when this call started it.
+int32_t abp_warmup_start(const char *path);
+// Copies the current state; with wait != 0 blocks until done or failed.
+void abp_warmup_info(struct abp_warmup_info *out, int wait);
+// The sha256 of the warmup library this core was built with (64 hex digits).
+const char *abp_warmup_expected_sha256(void);
+
+// ---- abp_files.c ----------------------------------------------------------------
+// "FIFO", "folder", ... for a file that is not regular.
+const char *abp_file_kind(unsigned mode);
+// Checks that path (resolved with realpath) is a regular file that is not
+// world-writable, in a folder that is not world-writable. Returns 0 when it
+// is safe, else writes why into why (NUL-terminated) and returns -1.
+int abp_check_path_safe(const char *path, char *why, int32_t len);
+
+// Reads a whole regular file of at most max bytes into a malloc'd buffer
+// (caller frees). Never blocks on a FIFO or device; NULL with why filled in.
+char *abp_read_text(const char *path, uint32_t max, size_t *length, char *why, int32_t len);
+
+// The sha256 of the core's own file; 0, or -1 with why filled in.
+int abp_self_sha256(char out[65], char *why, int32_t len);
+
+// ---- abp_sha256.c ------------------------------------------------------------
+struct abp_sha256 {
+	uint32_t h[8];
+	uint64_t length;
+	uint8_t block[64];
+	uint32_t used;
+};
+void abp_sha256_init(struct abp_sha256 *s);
+void abp_sha256_update(struct abp_sha256 *s, const void *data, uint64_t n);
+void abp_sha256_hex(struct abp_sha256 *s, char out[65]);
+
+// ---- abp_watchdog.c: one deadline per guarded load ---------------------------
+// Returns a watch id > 0, or a negative ABP_E_* result.
+int64_t abp_watchdog_arm(int32_t ms, const char *what);
+// Ends the watch id; ABP_DONE, or ABP_UNCHANGED when it was not armed.
+int32_t abp_watchdog_disarm(int64_t id);
+
+#endif

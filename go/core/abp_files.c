@@ -1,0 +1,109 @@
+// abp_files: the core's file checks. Every open is O_NONBLOCK (a FIFO never
+// blocks the opener), every read is capped, and only regular files are read.
+// Guarded by test/e2e/integrity.test.ts (FIFO, /dev/zero, sparse file).
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "abp.h"
+
+const char *abp_file_kind(unsigned mode) {
+	if (S_ISDIR(mode)) return "folder";
+	if (S_ISFIFO(mode)) return "FIFO";
+	if (S_ISCHR(mode)) return "character device";
+	if (S_ISBLK(mode)) return "block device";
+	if (S_ISSOCK(mode)) return "socket";
+	return "special file";
+}
+
+int abp_check_path_safe(const char *path, char *why, int32_t len) {
+	char real[PATH_MAX];
+	struct stat st;
+	if (realpath(path, real) == NULL) {
+		snprintf(why, (size_t)len, "%s cannot be resolved: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) != 0) {
+		snprintf(why, (size_t)len, "%s cannot be examined: %s", real, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(why, (size_t)len, "%s is writable by every user (mode %03o)", real, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	char *slash = strrchr(real, '/');
+	if (slash == NULL) return 0;
+	if (slash == real) slash[1] = '\0';
+	else *slash = '\0';
+	if (stat(real, &st) != 0) {
+		snprintf(why, (size_t)len, "the folder %s cannot be examined: %s", real, strerror(errno));
+		return -1;
+	}
+	// Sticky or not: whoever may create files there may plant the library
+	// before it exists. Guarded by test/e2e/integrity.test.ts.
+	if (st.st_mode & S_IWOTH) {
+		snprintf(why, (size_t)len, "its folder %s is writable by every user (mode %03o)", real, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+char *abp_read_text(const char *path, uint32_t max, size_t *length, char *why, int32_t len) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(why, (size_t)len, "%s cannot be opened: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	char *text = NULL;
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, (size_t)len, "%s cannot be examined: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(why, (size_t)len, "%s is a %s, not a regular file", path, abp_file_kind(st.st_mode));
+	} else if ((uint64_t)st.st_size > max) {
+		snprintf(why, (size_t)len, "%s is %llu bytes, more than the %u allowed", path, (unsigned long long)st.st_size, max);
+	} else if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(why, (size_t)len, "%s: out of memory", path);
+	} else {
+		size_t done = 0;
+		while (done < (size_t)st.st_size) {
+			ssize_t n = read(fd, text + done, (size_t)st.st_size - done);
+			if (n < 0 && errno == EINTR) continue;
+			if (n <= 0) break;
+			done += (size_t)n;
+		}
+		text[done] = '\0';
+		*length = done;
+	}
+	close(fd);
+	return text;
+}
+
+
+// The sha256 of the file this core was loaded from, read again by path (4
+// MiB at most). An integrity check, not a security boundary: whoever can
+// change the core can change the JavaScript that loads it (docs/how-it-works.md,
+// "Trust"). Returns 0, or -1 with why filled in.
+int abp_self_sha256(char out[65], char *why, int32_t len) {
+	Dl_info info;
+	if (dladdr((void *)abp_self_sha256, &info) == 0 || info.dli_fname == NULL) {
+		snprintf(why, (size_t)len, "the core cannot find its own file");
+		return -1;
+	}
+	size_t length = 0;
+	char *bytes = abp_read_text(info.dli_fname, 4u << 20, &length, why, len);
+	if (bytes == NULL) return -1;
+	struct abp_sha256 sha;
+	abp_sha256_init(&sha);
+	abp_sha256_update(&sha, bytes, length);
+	abp_sha256_hex(&sha, out);
+	free(bytes);
+	return 0;
+}

@@ -1,0 +1,216 @@
+// asherah-bun-core.node, the package's native code (go/core/), and the one
+// module that loads it. Everything above sees this typed surface: names,
+// numbers and plain objects; no pointer, struct or bun:ffi trampoline.
+//
+// The names below are the third column of the X-macro lists in
+// go/core/abp.h; test/unit/core-abi.test.ts parses that header and fails when
+// the two disagree, and the addon itself hands its lists over (resultNames,
+// statNames, warmupErrorNames) so a loaded core is checked too.
+import { PreloadError } from "./errors.ts";
+
+/** ABP_ABI_VERSION in go/core/abp.h. */
+export const CORE_ABI = 4;
+export const CORE_FILE = "asherah-bun-core.node";
+export const WARMUP_FILE = "asherah-bun-warmup.so";
+
+export const RESULT_NAMES = [
+  "done",
+  "unchanged",
+  "invalid",
+  "syscall-failed",
+  "no-snapshot",
+  "no-handler",
+  "unsupported",
+  "no-memory",
+  "stack-unknown",
+  "not-loaded",
+] as const;
+export type CoreResult = (typeof RESULT_NAMES)[number];
+
+export const STAT_NAMES = [
+  "calls",
+  "switched",
+  "offNative",
+  "offEpisodes",
+  "onAltstack",
+  "unregistered",
+  "direct",
+  "nested",
+  "lowHeadroom",
+  "altstackErrors",
+  "registeredThreads",
+  "foreign",
+] as const;
+export type WrapStats = Record<(typeof STAT_NAMES)[number], number>;
+
+export const WARMUP_ERROR_NAMES = [
+  "ok",
+  "open",
+  "not-regular",
+  "too-large",
+  "empty",
+  "unsafe",
+  "read",
+  "checksum",
+  "memfd",
+  "dlopen",
+  "symbol",
+  "result",
+  "thread",
+] as const;
+export type WarmupError = (typeof WARMUP_ERROR_NAMES)[number];
+export const WARMUP_STATE_NAMES = ["idle", "running", "done", "failed"] as const;
+export type WarmupState = (typeof WARMUP_STATE_NAMES)[number];
+
+export type FlagName = "SA_ONSTACK" | "SA_SIGINFO" | "SA_RESTART" | "SA_NODEFER" | "SA_RESETHAND" | "SA_RESTORER";
+const FLAG_NAMES: readonly FlagName[] = ["SA_ONSTACK", "SA_SIGINFO", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND", "SA_RESTORER"];
+
+export interface Disposition {
+  /** "SIG_DFL", "SIG_IGN" or the handler's address as "0x…". */
+  readonly handler: string;
+  readonly flags: number;
+}
+
+export interface WarmupReport {
+  readonly state: WarmupState;
+  readonly error: WarmupError;
+  readonly message: string;
+  /** sha256 of the bytes that were mapped (empty until done). */
+  readonly sha256: string;
+  readonly verifyMicros: number;
+  readonly dlopenMicros: number;
+  readonly callMicros: number;
+  /** Signals the warmup thread put back right after Go initialised. */
+  readonly repaired: readonly number[];
+}
+
+/** What go/core/abp_napi.c exports. */
+export interface Core {
+  readonly abi: number;
+  readonly wrapSupported: boolean;
+  readonly warmupExpectedSha256: string;
+  readonly warmupMaxBytes: number;
+  readonly flags: Readonly<Record<FlagName, number>>;
+  readonly resultNames: readonly string[];
+  readonly statNames: readonly string[];
+  readonly warmupErrorNames: readonly string[];
+  /** Records every disposition, once per process: "done" for the call that took it. */
+  snapshot(): CoreResult;
+  goRuntimeCount(): number;
+  /** which: 0 live, 1 snapshot. */
+  query(signal: number, which: 0 | 1): Disposition | undefined;
+  restoreFlags(signal: number): CoreResult;
+  restoreDisposition(signal: number): CoreResult;
+  waitGoRuntime(path: string): "go" | "none" | CoreResult;
+  handlerOwner(signal: number, which: 0 | 1): string;
+  registerThread(): CoreResult;
+  wrapSuspendHandler(signal: number): CoreResult;
+  isWrapped(signal: number): boolean;
+  wrapStats(): WrapStats;
+  setRepairPlan(restoreFlags: readonly number[], restoreDispositions: readonly number[]): void;
+  repairNow(): number[];
+  /** Starts verify → map → call on the core's own thread, once per process. */
+  warmupStart(path: string): CoreResult;
+  warmupInfo(wait: boolean): WarmupReport;
+  /** "" when the file and its folder are safe to load from, else why not. */
+  checkPathSafe(path: string): string;
+  /** A regular file of at most maxBytes as text; throws (code ABP_READ) otherwise, never blocks. */
+  readText(path: string, maxBytes: number): string;
+  /** The sha256 of the file this core was loaded from. */
+  selfSha256(): string;
+  /** A watch id (> 0) or why there is none. */
+  watchdogArm(ms: number, what: string): number | CoreResult;
+  watchdogDisarm(id: number): CoreResult;
+}
+
+type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
+
+/** The largest core accepted from a library folder of one's own. */
+const MAX_CORE_BYTES = 4 << 20;
+
+/** What the package shipped for a core file; undefined for ASHERAH_BUN_PRELOAD_LIBRARY_DIR. */
+export interface ShippedFile {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/**
+ * Loads the core from `path` (absolute, inside this package or
+ * ASHERAH_BUN_PRELOAD_LIBRARY_DIR) with the original process.dlopen.
+ *
+ * The core is the bootstrap: nothing native is loaded yet that could check
+ * it, and reading it from JavaScript needs node:fs (+4.5 ms at every start).
+ * So: before the load a stat through Bun.file (~40 µs): the size must be the
+ * shipped size, or for a library folder of one's own 1 byte to 4 MiB; a FIFO
+ * or device reports Infinity and is refused, so the load never blocks. After
+ * the load, before any of its functions is used, the core hashes its own
+ * file (~0.1 ms) and checks that neither the file nor its folder is
+ * world-writable. The core is trusted as much as the JavaScript that loads
+ * it, which sits in the same package with the same owner
+ * (docs/how-it-works.md, "Trust").
+ */
+export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen: Dlopen): Core {
+  const expectedSize = shipped?.size;
+  const size = Bun.file(path).size;
+  const sizeOk = expectedSize === undefined ? size > 0 && size <= MAX_CORE_BYTES : size === expectedSize;
+  if (!sizeOk) {
+    const found = size === 0 ? "missing or empty" : Number.isFinite(size) ? `${size} bytes` : "not a regular file (a FIFO or device)";
+    throw new PreloadError(
+      size === 0 ? "LIBRARY_MISSING" : "LIBRARY_INVALID",
+      `the native core ${path} is ${found}${expectedSize === undefined ? "" : `; the package shipped ${expectedSize} bytes`}.`,
+      size === 0
+        ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR."
+        : "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
+    );
+  }
+  const module = { exports: {} as Core };
+  try {
+    dlopen(module, path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${reason}`, dlopenAdvice(reason), { cause: error });
+  }
+  const core = module.exports;
+  if (core.abi !== CORE_ABI) {
+    throw new PreloadError(
+      "LIBRARY_INVALID",
+      `the native core ${path} has ABI version ${String(core.abi)}; this asherah-bun-preload understands ${CORE_ABI}.`,
+      "Its prebuilds/ folder and its JavaScript come from different versions: reinstall asherah-bun-preload.",
+    );
+  }
+  if (shipped !== undefined) {
+    const actual = core.selfSha256();
+    if (actual !== shipped.sha256) {
+      throw new PreloadError(
+        "CHECKSUM_MISMATCH",
+        `refusing the native core ${path}: its sha256 is ${actual}, the package shipped ${shipped.sha256}.`,
+        "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
+      );
+    }
+  }
+  const unsafe = core.checkPathSafe(path);
+  if (unsafe !== "") {
+    throw new PreloadError(
+      "LIBRARY_UNSAFE",
+      `refusing the native core because ${unsafe}.`,
+      "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
+    );
+  }
+  return core;
+}
+
+/** Pure: what to do about a load failure, from the loader's message. */
+export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
+  if (/GLIBC_\d/.test(reason)) {
+    return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh --out DIR linux-x64` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to DIR.";
+  }
+  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format/i.test(reason)) {
+    return `The file is not a library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
+  }
+  return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";
+}
+
+export function describeFlags(flags: number, values: Readonly<Record<FlagName, number>>): string {
+  const names = FLAG_NAMES.filter((name) => name !== "SA_RESTORER" && (flags & values[name]) !== 0);
+  return names.length === 0 ? "0" : names.join("|");
+}
