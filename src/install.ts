@@ -3,7 +3,7 @@
 // number of copies of this package; the work happens once per process.
 import { needsCollectAfterInstall } from "./bun-version.ts";
 import { readConfig } from "./config.ts";
-import { describeError } from "./errors.ts";
+import { describeError, toPreloadError } from "./errors.ts";
 import { debugLog, ensureSignalLibrary, ensureWarmup, PREBUILDS_DIR, signalsAtStart, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
@@ -61,9 +61,12 @@ export function install(options: InstallOptions = {}): PreloadState {
     debugLog(state)("installed", { bun: Bun.version, warmup: config.warmup, signals: config.signals, us: state.timings.installMicros });
     return state;
   } catch (error) {
+    // Always a PreloadError, so every caller (the preload entry, api.ts's
+    // install()) gets the one printed form of errors.ts, a bug included.
+    const failure = toPreloadError(error);
     state.phase = "failed";
-    state.error = describeError(error);
-    recordEvent(state, "install-failed", state.error);
-    throw error;
+    state.error = describeError(failure);
+    recordEvent(state, "install-failed", `${failure.code}: ${state.error}`);
+    throw failure;
   }
 }
