@@ -98,7 +98,17 @@ function isParts(value: unknown): value is ErrorParts {
   return typeof value === "object" && value !== null && "code" in value && "what" in value;
 }
 
+// Every copy of this package (dist/index.js, dist/api.js, a nested install)
+// has its own class; the brand makes `instanceof PreloadError` true for an
+// error from any of them, e.g. the preload's refusal caught by an application
+// that imports PreloadError from "asherah-bun-preload/api".
+const BRAND = Symbol.for("asherah-bun-preload.PreloadError");
+
 export class PreloadError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   readonly #code: PreloadErrorCode;
   readonly #summary: string;
   readonly #where: string | undefined;
@@ -166,6 +176,7 @@ export class PreloadError extends Error {
 }
 // On the prototype, so no own property is added to each error; Bun prints `<name>: <message>`.
 Object.defineProperty(PreloadError.prototype, "name", { value: PREFIX, writable: true, configurable: true, enumerable: false });
+Object.defineProperty(PreloadError.prototype, BRAND, { value: true, enumerable: false });
 
 /** Any thrown value as a PreloadError: unexpected ones become INTERNAL, keeping the original as the cause. */
 export function toPreloadError(error: unknown): PreloadError {

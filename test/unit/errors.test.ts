@@ -74,6 +74,19 @@ describe("the block", () => {
   });
 });
 
+describe("identity", () => {
+  test("instanceof PreloadError holds for an error from another copy of the package", async () => {
+    const copy = (await import(`../../src/errors.ts?copy=${Date.now()}`)) as typeof import("../../src/errors.ts");
+    expect(copy.PreloadError).not.toBe(PreloadError);
+    const foreign = new copy.PreloadError("CONFIG", "from the other copy.", "Nothing.");
+    expect(foreign instanceof PreloadError).toBe(true);
+    expect(toPreloadError(foreign)).toBe(foreign);
+    expect(describeError(foreign)).toBe("from the other copy.");
+    expect(new Error("x") instanceof PreloadError).toBe(false);
+    expect((null as unknown as object) instanceof PreloadError).toBe(false);
+  });
+});
+
 describe("anything else thrown", () => {
   test("becomes INTERNAL with the original as reason", () => {
     const original = new TypeError("x is not a function");
