@@ -49,7 +49,6 @@ describe("environment variables", () => {
     ["ASHERAH_BUN_PRELOAD_DEBUG", "2"],
     ["ASHERAH_BUN_PRELOAD_LIBRARY_DIR", "relative/dir"],
     ["ASHERAH_BUN_PRELOAD_WATCHDOG_MS", "soon"],
-    ["ASHERAH_BUN_PRELOAD_TYPO", "1"],
   ];
   for (const [variable, value] of cases) {
     test(`${variable}=${JSON.stringify(value)}`, async () => {
@@ -57,6 +56,16 @@ describe("environment variables", () => {
     }, 30_000);
   }
 });
+
+test("an unknown ASHERAH_BUN_PRELOAD_* name warns once and the application runs", async () => {
+  // A variable meant for a newer version must not stop an older copy (issue 13).
+  const result = await start({ ASHERAH_BUN_PRELOAD_TYPO: "1" });
+  expect(result.outcome, describeRun(result)).toBe("ok");
+  expect(result.stdout).toContain("OK plain");
+  const warnings = result.stderr.split("\n").filter((line) => line.includes("ASHERAH_BUN_PRELOAD_TYPO"));
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toStartWith("asherah-bun-preload: warning: ignoring ASHERAH_BUN_PRELOAD_TYPO");
+}, 30_000);
 
 describe("the native libraries", () => {
   test("missing", async () => {
