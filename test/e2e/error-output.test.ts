@@ -92,6 +92,23 @@ for (const version of VERSIONS) {
       }
     }, 60_000);
 
+    test("a PreloadError thrown inside require() prints as the block", async () => {
+      // What the platform degrade (issue 14 item 2) will throw at a guarded
+      // load; on Bun 1.0.x no guarded load can throw yet (lazy is eager there).
+      // Bun 1.0.36 adds one line, ` code: "…"` (it reads `code` through the prototype).
+      const dir = tempDir("abp-throw-");
+      writeFileSync(
+        join(dir, "inner.cjs"),
+        `const { PreloadError } = require(${JSON.stringify(join(REPO_ROOT, "dist", "api.js"))});\n` +
+          'throw new PreloadError({ code: "UNSUPPORTED_PLATFORM", what: "refusing to load asherah: no prebuilt libraries here.", where: { module: "asherah" }, next: "Use asherah 4.x." });\n',
+      );
+      writeFileSync(join(dir, "outer.cjs"), 'require("./inner.cjs");\nconsole.log("LOADED");\n');
+      const base = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "none", timeoutMs: 0, appsDir, env: {} });
+      const result = await runProcess([bunBinary(version), join(dir, "outer.cjs")], { cwd: dir, env: base, timeoutMs: 30_000 });
+      expectBlock(result, "UNSUPPORTED_PLATFORM");
+      expect(result.exitCode).toBe(1);
+    }, 60_000);
+
     if (supportsJsEntryGuard(version)) {
       test("a guarded JavaScript package refused through the plugin keeps its code", async () => {
         const env = { ASHERAH_BUN_PRELOAD_WARMUP: "lazy", ASHERAH_BUN_PRELOAD_PACKAGES: "go-js-entry", ASHERAH_BUN_PRELOAD_LIBRARY_DIR: libraryDir(undefined) };
