@@ -149,11 +149,15 @@ export function unknownVariablesWarning(names: readonly string[]): string | unde
 
 const WARNED = Symbol.for("asherah-bun-preload.unknown-variables-warned");
 
-/** Prints unknownVariablesWarning once per process, whichever copy of the package calls first. */
+/**
+ * Prints unknownVariablesWarning once per process: on the main thread only
+ * (Workers run the preload again, with the same environment), and once
+ * whichever copy of the package calls first.
+ */
 export function warnUnknownVariables(config: Pick<Config, "unknownVariables">): void {
   const line = unknownVariablesWarning(config.unknownVariables);
   const holder = globalThis as unknown as Record<symbol, boolean | undefined>;
-  if (line === undefined || holder[WARNED] === true) return;
+  if (line === undefined || holder[WARNED] === true || Bun.isMainThread === false) return;
   Object.defineProperty(globalThis, WARNED, { value: true, enumerable: false, configurable: false, writable: false });
   process.stderr.write(`${line}\n`);
 }
