@@ -1,7 +1,9 @@
 // Configuration comes only from environment variables with one prefix, so the
 // preload needs no file of its own and works the same under bunfig `preload`,
-// `--preload` and `bun test`. Every value is validated: a typo must fail loudly
-// at start rather than silently disable protection.
+// `--preload` and `bun test`. Every value of a known variable is validated: a
+// typo in a value must fail loudly at start rather than silently disable
+// protection. An unknown name only warns (warnUnknownVariables): a variable
+// meant for a newer version of the package must not stop older copies.
 import { PreloadError } from "./errors.ts";
 import { isAbsolute } from "./paths.ts";
 
@@ -28,6 +30,8 @@ export interface Config {
   readonly libraryDir: string | undefined;
   /** ASHERAH_BUN_PRELOAD_WATCHDOG_MS: abort a guarded load that takes longer (0 = off). */
   readonly watchdogMs: number;
+  /** Names with the prefix that this version does not know, sorted; the caller warns (warnUnknownVariables). */
+  readonly unknownVariables: readonly string[];
 }
 
 export const DEFAULT_PACKAGES: readonly string[] = ["asherah"];
@@ -35,13 +39,20 @@ export const DEFAULT_PACKAGES: readonly string[] = ["asherah"];
 const KNOWN = ["DISABLE", "WARMUP", "SIGNALS", "SIGNAL_MECHANISM", "PACKAGES", "DEBUG", "LIBRARY_DIR", "WATCHDOG_MS"] as const;
 type Known = (typeof KNOWN)[number];
 
+/** Every variable this version reads, full names; test/unit/docs.test.ts checks that the docs name exactly these. */
+export const KNOWN_VARIABLES: readonly string[] = KNOWN.map((name) => ENV_PREFIX + name);
+
 // npm's rules for package names, scoped or not (validate-npm-package-name, simplified to what can appear in a path).
 const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+
+function shown(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
 
 function bad(variable: string, value: string, expected: string): PreloadError {
   return new PreloadError(
     "CONFIG",
-    `environment variable ${variable} has the invalid value ${JSON.stringify(value)}.`,
+    `environment variable ${variable} has the invalid value ${JSON.stringify(shown(value, 100))}.`,
     `Expected ${expected}. Fix or unset ${variable}.`,
   );
 }
@@ -99,17 +110,9 @@ function parseDirectory(variable: string, value: string): string {
 
 /** Reads the configuration from an environment; pure, so tests can pass any env. */
 export function readConfig(env: Record<string, string | undefined>): Config {
-  for (const key of Object.keys(env)) {
-    if (!key.startsWith(ENV_PREFIX)) continue;
-    const name = key.slice(ENV_PREFIX.length);
-    if (!(KNOWN as readonly string[]).includes(name)) {
-      throw new PreloadError(
-        "CONFIG",
-        `unknown environment variable ${key}.`,
-        `Known variables: ${KNOWN.map((k) => ENV_PREFIX + k).join(", ")}. Remove or rename it.`,
-      );
-    }
-  }
+  const unknownVariables = Object.keys(env)
+    .filter((key) => key.startsWith(ENV_PREFIX) && !(KNOWN as readonly string[]).includes(key.slice(ENV_PREFIX.length)))
+    .sort();
   const get = (name: Known): string | undefined => env[ENV_PREFIX + name];
   const variable = (name: Known): string => ENV_PREFIX + name;
 
@@ -132,5 +135,29 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     debug: debug === undefined ? false : parseBoolean(variable("DEBUG"), debug),
     libraryDir: libraryDir === undefined || libraryDir === "" ? undefined : parseDirectory(variable("LIBRARY_DIR"), libraryDir),
     watchdogMs: watchdog === undefined ? 0 : parseMilliseconds(variable("WATCHDOG_MS"), watchdog),
+    unknownVariables,
   };
+}
+
+/** The one warning line for unknown names, or undefined when there are none. */
+export function unknownVariablesWarning(names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  const list = names.map((name) => shown(name, 80).replace(/[^\x20-\x7e]/g, "?")).join(", ");
+  const what = names.length === 1 ? "a variable" : "variables";
+  return `asherah-bun-preload: warning: ignoring ${list}: not ${what} this version knows (${ENV_PREFIX}{${KNOWN.join(",")}}); check the spelling, or upgrade asherah-bun-preload for a newer setting.`;
+}
+
+const WARNED = Symbol.for("asherah-bun-preload.unknown-variables-warned");
+
+/**
+ * Prints unknownVariablesWarning once per process: on the main thread only
+ * (Workers run the preload again, with the same environment), and once
+ * whichever copy of the package calls first.
+ */
+export function warnUnknownVariables(config: Pick<Config, "unknownVariables">): void {
+  const line = unknownVariablesWarning(config.unknownVariables);
+  const holder = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (line === undefined || holder[WARNED] === true || Bun.isMainThread === false) return;
+  Object.defineProperty(globalThis, WARNED, { value: true, enumerable: false, configurable: false, writable: false });
+  process.stderr.write(`${line}\n`);
 }

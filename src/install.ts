@@ -4,8 +4,8 @@
 // JavaScript environment, and what is process-wide once per process (in the
 // core).
 import { needsCollectAfterInstall } from "./bun-version.ts";
-import { readConfig } from "./config.ts";
-import { describeError } from "./errors.ts";
+import { readConfig, warnUnknownVariables } from "./config.ts";
+import { describeError, toPreloadError } from "./errors.ts";
 import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
@@ -27,6 +27,7 @@ export function install(options: InstallOptions = {}): PreloadState {
   try {
     const config = readConfig(options.env ?? process.env);
     state.config = config;
+    warnUnknownVariables(config);
     state.prebuildsDir = PREBUILDS_DIR;
     if (config.disabled) {
       state.phase = "disabled";
@@ -70,9 +71,12 @@ export function install(options: InstallOptions = {}): PreloadState {
     debugLog(state)("installed", { bun: Bun.version, warmup: config.warmup, signals: config.signals, us: state.timings.installMicros });
     return state;
   } catch (error) {
+    // Always a PreloadError, so every caller (the preload entry, api.ts's
+    // install()) gets the one printed form of errors.ts, a bug included.
+    const failure = toPreloadError(error);
     state.phase = "failed";
-    state.error = describeError(error);
-    recordEvent(state, "install-failed", state.error);
-    throw error;
+    state.error = describeError(failure);
+    recordEvent(state, "install-failed", `${failure.code}: ${state.error}`);
+    throw failure;
   }
 }

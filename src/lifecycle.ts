@@ -6,7 +6,7 @@
 // Worker's copy of the preload finds it done.
 import { CORE_FILE, describeFlags, loadCore, type Core, type Disposition } from "./core.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
-import { PreloadError, describeError } from "./errors.ts";
+import { PreloadError, type PreloadErrorCode } from "./errors.ts";
 import { guardedPackageOf } from "./guarded.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
@@ -43,11 +43,12 @@ export function warmsUpAtStart(config: Config): boolean {
 function unavailable(state: PreloadState, reason: string): undefined {
   state.native = {
     reason,
-    error: new PreloadError(
-      "UNSUPPORTED_PLATFORM",
-      `asherah-bun-preload has no native core here, so Go-based modules are not protected: ${reason}`,
-      "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.",
-    ),
+    error: new PreloadError({
+      code: "UNSUPPORTED_PLATFORM",
+      what: `there is no native core here, so Go-based modules cannot be protected: ${reason}`,
+      where: `${process.platform}-${process.arch}, Bun ${Bun.version}`,
+      next: "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.",
+    }),
   };
   recordEvent(state, "native-unavailable", reason);
   debugLog(state)("no native core", { reason });
@@ -233,7 +234,21 @@ export function startWarmup(state: PreloadState, reason: string): void {
   syncWarmup(state, core, false);
 }
 
+const WARMUP_CODES: Readonly<Record<string, PreloadErrorCode>> = {
+  checksum: "CHECKSUM_MISMATCH",
+  unsafe: "LIBRARY_UNSAFE",
+  open: "LIBRARY_MISSING",
+  empty: "LIBRARY_INVALID",
+  "not-regular": "LIBRARY_INVALID",
+  "too-large": "LIBRARY_INVALID",
+  dlopen: "LIBRARY_INVALID",
+  symbol: "LIBRARY_INVALID",
+};
+
 const WARMUP_ADVICE: Readonly<Record<string, string>> = {
+  empty: "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
+  "not-regular": "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
+  "too-large": "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
   checksum: "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
   unsafe: "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
   open: "Reinstall asherah-bun-preload so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
@@ -256,11 +271,12 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
   if (state.warmup.status === "failed") {
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
-    throw new PreloadError(
-      kind === "checksum" ? "CHECKSUM_MISMATCH" : kind === "unsafe" ? "LIBRARY_UNSAFE" : kind === "open" ? "LIBRARY_MISSING" : "WARMUP_FAILED",
-      `the Go warmup did not complete: ${state.warmup.error}.`,
-      WARMUP_ADVICE[kind] ?? "Fix the cause, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected).",
-    );
+    throw new PreloadError({
+      code: WARMUP_CODES[kind] ?? "WARMUP_FAILED",
+      what: `the Go warmup did not complete: ${state.warmup.error}`,
+      where: state.warmup.path === undefined ? undefined : { path: state.warmup.path },
+      next: WARMUP_ADVICE[kind] ?? "Set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected), and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
+    });
   }
 }
 
@@ -272,11 +288,13 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
   const core = ensureCore(state);
   if (core === undefined) {
     if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
-      throw new PreloadError(
-        "UNSUPPORTED_PLATFORM",
-        `refusing to load ${guarded} (${file}): ${describeError(state.native.error)}`,
-        "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.",
-      );
+      throw new PreloadError({
+        code: "UNSUPPORTED_PLATFORM",
+        what: `refusing to load ${guarded}`,
+        where: { module: guarded, path: file },
+        next: "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.",
+        cause: state.native.error,
+      });
     }
     recordEvent(state, "native-load-start", file);
     return guarded;
@@ -286,12 +304,13 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
     try {
       ensureWarmup(state, `${via} ${file}`);
     } catch (error) {
-      throw new PreloadError(
-        error instanceof PreloadError ? error.code : "WARMUP_FAILED",
-        `refusing to load ${guarded} (${file}) because ${describeError(error)}`,
-        "Fix the cause above, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load it without the warmup (signals are still protected).",
-        { cause: error },
-      );
+      throw new PreloadError({
+        code: error instanceof PreloadError ? error.code : "WARMUP_FAILED",
+        what: `refusing to load ${guarded}`,
+        where: { module: guarded, path: file },
+        next: "",
+        cause: error,
+      });
     }
   } else if (state.warmup.status === "running") {
     // Two Go runtimes initialising at once is a case Go does not support

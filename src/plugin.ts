@@ -18,6 +18,7 @@
 //   through), so both forms share one instance on every version.
 import { supportsJsEntryGuard } from "./bun-version.ts";
 import { readTextFile as readFileText } from "./files.ts";
+import { throwingSource } from "./errors.ts";
 import { debugLog, ensureWarmup } from "./lifecycle.ts";
 import { dirname, join } from "./paths.ts";
 import { resolvePackageEntry } from "./resolve.ts";
@@ -117,11 +118,11 @@ export function registerPlugin(state: PreloadState): void {
   };
 
   // Errors inside plugin callbacks are not reported reliably by every Bun
-  // (some swallow or crash); a module that throws when evaluated is.
-  const failingModule = (error: unknown) => ({
-    contents: `throw new Error(${JSON.stringify(error instanceof Error ? error.message : String(error))});`,
-    loader: "js" as const,
-  });
+  // (some swallow or crash); a module that throws when evaluated is. It
+  // throws the very error object, so its class, `code` and printed form (the
+  // errors.ts block, no frame of the bundle) survive the boundary
+  // (test/e2e/error-output.test.ts).
+  const failingModule = (error: unknown) => ({ contents: throwingSource(error), loader: "js" as const });
 
   const jsPackages = entries.filter((e) => e.kind !== "native").map((e) => e.name);
   Bun.plugin({

@@ -49,11 +49,26 @@ describe("environment variables", () => {
     ["ASHERAH_BUN_PRELOAD_DEBUG", "2"],
     ["ASHERAH_BUN_PRELOAD_LIBRARY_DIR", "relative/dir"],
     ["ASHERAH_BUN_PRELOAD_WATCHDOG_MS", "soon"],
-    ["ASHERAH_BUN_PRELOAD_TYPO", "1"],
   ];
   for (const [variable, value] of cases) {
     test(`${variable}=${JSON.stringify(value)}`, async () => {
       expectRefused(await start({ [variable]: value }), variable);
+    }, 30_000);
+  }
+});
+
+describe("an unknown ASHERAH_BUN_PRELOAD_* name warns once and the application runs", () => {
+  // A variable meant for a newer version must not stop an older copy (issue 13).
+  // The worker app runs the preload again in its Workers (workers.ts): still one line.
+  for (const app of ["plain", "worker"]) {
+    test(app, async () => {
+      const base = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: 0, appsDir, env: { ASHERAH_BUN_PRELOAD_TYPO: "1" } });
+      const result = await runProcess([pinnedBun(), "--preload", PRELOAD_ENTRY, `./${app}.ts`], { cwd: appsDir, env: base, timeoutMs: 30_000 });
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      expect(result.stdout).toContain(`OK ${app}`);
+      const warnings = result.stderr.split("\n").filter((line) => line.includes("ASHERAH_BUN_PRELOAD_TYPO"));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toStartWith("asherah-bun-preload: warning: ignoring ASHERAH_BUN_PRELOAD_TYPO");
     }, 30_000);
   }
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readConfig } from "../../src/config.ts";
+import { KNOWN_VARIABLES, readConfig, unknownVariablesWarning } from "../../src/config.ts";
 import { PreloadError } from "../../src/errors.ts";
 
 function error(env: Record<string, string>): PreloadError {
@@ -23,6 +23,7 @@ describe("readConfig", () => {
       debug: false,
       libraryDir: undefined,
       watchdogMs: 0,
+      unknownVariables: [],
     });
   });
 
@@ -47,6 +48,7 @@ describe("readConfig", () => {
       debug: true,
       libraryDir: "/opt/abp",
       watchdogMs: 1500,
+      unknownVariables: [],
     });
   });
 
@@ -71,9 +73,28 @@ describe("readConfig", () => {
     });
   }
 
-  test("an unknown variable with the prefix is refused with the list of known ones", () => {
-    const e = error({ ASHERAH_BUN_PRELOAD_WARMUPS: "eager" });
-    expect(e.message).toContain("unknown environment variable ASHERAH_BUN_PRELOAD_WARMUPS");
-    expect(e.message).toContain("ASHERAH_BUN_PRELOAD_WARMUP,");
+  test("an unknown variable with the prefix is returned as data, not refused", () => {
+    const config = readConfig({ ASHERAH_BUN_PRELOAD_WARMUPS: "eager", ASHERAH_BUN_PRELOAD_A_NEWER_SETTING: "1", ASHERAH_BUN_PRELOADX: "1", OTHER: "1" });
+    expect(config.unknownVariables).toEqual(["ASHERAH_BUN_PRELOAD_A_NEWER_SETTING", "ASHERAH_BUN_PRELOAD_WARMUPS"]);
+    expect(config.warmup).toBe("eager"); // the known ones still apply
+  });
+
+  test("a bad value of a known variable still stops, also next to an unknown one", () => {
+    const e = error({ ASHERAH_BUN_PRELOAD_TYPO: "1", ASHERAH_BUN_PRELOAD_WARMUP: "bogus" });
+    expect(e.code).toBe("CONFIG");
+    expect(e.message).toContain("ASHERAH_BUN_PRELOAD_WARMUP");
+  });
+
+  test("the unknown-variable warning is one line naming each unknown name and the known ones", () => {
+    expect(unknownVariablesWarning([])).toBeUndefined();
+    const line = unknownVariablesWarning(["ASHERAH_BUN_PRELOAD_TYPO", "ASHERAH_BUN_PRELOAD_\u0007BELL"]) ?? "";
+    expect(line).toStartWith("asherah-bun-preload: warning: ignoring ASHERAH_BUN_PRELOAD_TYPO, ASHERAH_BUN_PRELOAD_?BELL");
+    expect(line).not.toContain("\n");
+    for (const known of KNOWN_VARIABLES) expect(line).toContain(known.slice("ASHERAH_BUN_PRELOAD_".length));
+  });
+
+  test("a long bad value is shortened in the message", () => {
+    const e = error({ ASHERAH_BUN_PRELOAD_WARMUP: "x".repeat(5000) });
+    expect(e.message.length).toBeLessThan(400);
   });
 });
