@@ -2,7 +2,7 @@
 // The command line: `bunx asherah-bun-preload doctor [--json] [--cwd DIR]`.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { formatReport, runDoctor } from "./doctor.ts";
+import { formatReport, runDoctor } from "./doctor/index.ts";
 
 const USAGE = `usage: asherah-bun-preload doctor [--json] [--cwd DIR]
        asherah-bun-preload --help

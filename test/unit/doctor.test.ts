@@ -13,8 +13,8 @@ import {
   readElfDynamic,
   PACKAGE_ROOT,
   SELF_ENTRY,
-  type DoctorReport,
-} from "../../src/doctor.ts";
+  type DoctorFacts,
+} from "../../src/doctor/index.ts";
 import { tempDirs } from "../support/temp.ts";
 
 /** A fresh temporary directory, removed after this file's tests. */
@@ -179,13 +179,13 @@ describe("readElfDynamic", () => {
     expect(readElfDynamic(be)).toBeUndefined();
   });
   test("the shipped libraries: Go's c-shared output is NODELETE and exports the cgo symbol; the C helper neither", () => {
-    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-warmup.so")))).toEqual({ nodelete: true, cgoSymbol: true });
-    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-signals.so")))).toEqual({ nodelete: false, cgoSymbol: false });
+    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-warmup.so")))).toEqual({ nodelete: true, uniqueSymbols: 0, cgoSymbol: true });
+    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-signals.so")))).toEqual({ nodelete: false, uniqueSymbols: 0, cgoSymbol: false });
   });
 });
 
 describe("judge", () => {
-  type Facts = Omit<DoctorReport, "findings" | "verdict" | "exitCode">;
+  type Facts = DoctorFacts;
   function facts(change: (f: Facts) => Facts = (f) => f): Facts {
     const base: Facts = {
       tool: { name: "asherah-bun-preload", version: "0", root: "/x" },
@@ -194,8 +194,8 @@ describe("judge", () => {
       platform: { platform: "linux", arch: "x64", libc: "glibc", supported: true, prebuildDir: "/x/prebuilds/linux-x64" },
       config: { valid: true },
       libraries: [
-        { role: "warmup", path: "/x/w.so", exists: true, size: 1, sha256: "a", expected: "a", integrity: "match" },
-        { role: "signals", path: "/x/s.so", exists: true, size: 1, sha256: "b", expected: "b", integrity: "match" },
+        { role: "warmup", path: "/x/w.so", exists: true, size: 1, sha256: "a", expected: "a", integrity: "match", permissions: [] },
+        { role: "signals", path: "/x/s.so", exists: true, size: 1, sha256: "b", expected: "b", integrity: "match", permissions: [] },
       ],
       bunfig: { path: "/app/bunfig.toml", readByBun: true, run: [{ entry: "asherah-bun-preload", kind: "self" }], test: undefined, configuredForRun: true, configuredForTest: false, warnings: [] },
       packages: [
@@ -204,7 +204,7 @@ describe("judge", () => {
           resolved: true,
           root: "/app/node_modules/asherah",
           entry: "/app/node_modules/asherah/dist/asherah.node",
-          nativeFiles: [{ path: "/app/node_modules/asherah/dist/asherah.node", size: 1, elf: true, goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true }],
+          nativeFiles: [{ path: "/app/node_modules/asherah/dist/asherah.node", size: 1, elf: true, goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true, uniqueSymbols: 0, keptLoaded: true }],
         },
       ],
       signals: { checked: true, preloadInThisProcess: false, goRuntimesLoaded: 0, dispositions: [] },
@@ -233,10 +233,15 @@ describe("judge", () => {
     expect(judge(f).exitCode).toBe(0);
     expect(judge(f).verdict.summary).toContain("nothing to protect");
   });
-  test("a Go module without NODELETE: warning, exit 3", () => {
-    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [{ ...b.packages[0]!.nativeFiles[0]!, nodelete: false }] }] }));
+  test("a Go module glibc may unload (no NODELETE, no STB_GNU_UNIQUE): warning, exit 3", () => {
+    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [{ ...b.packages[0]!.nativeFiles[0]!, nodelete: false, uniqueSymbols: 0, keptLoaded: false }] }] }));
     expect(codes(f)).toEqual(["warn:NO_NODELETE"]);
     expect(judge(f).exitCode).toBe(3);
+  });
+  test("a Go module kept loaded by STB_GNU_UNIQUE symbols (node-addon-api) is no warning", () => {
+    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [{ ...b.packages[0]!.nativeFiles[0]!, nodelete: false, uniqueSymbols: 3, keptLoaded: true }] }] }));
+    expect(codes(f)).toEqual([]);
+    expect(judge(f).exitCode).toBe(0);
   });
   test("library problems are errors", () => {
     const lib = (integrity: "mismatch" | "missing" | "unlisted") => facts((b) => ({ ...b, libraries: [{ ...b.libraries[0]!, integrity, sha256: "c" }, b.libraries[1]!] }));

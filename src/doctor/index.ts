@@ -1,0 +1,129 @@
+// `asherah-bun-preload doctor`: everything that decides whether a Go-based
+// module will hang, load or crash under this Bun in this directory. It
+// inspects and never executes: no file of the checked project, and no
+// library from a folder its environment names, is required, imported or
+// dlopened; every read is capped and refuses FIFOs, devices and folders.
+//
+//   bunfig.ts, toml.ts   which bunfig.toml applies and what it preloads
+//   entries.ts           whether a preload entry is asherah-bun-preload
+//   packages.ts          which copy of a guarded package Bun would find
+//   native-files.ts,     the package's native files: Go runtime, NODELETE,
+//   elf-dynamic.ts       STB_GNU_UNIQUE, read from the bytes
+//   libraries.ts,        the preload's own libraries: shipped bytes (src/shipped.ts),
+//   permissions.ts       ELF checks (src/elf.ts), who could replace them
+//   signals.ts           this process's dispositions from /proc/self/status
+//   judge.ts             findings, verdict, exit code (pure)
+//   format.ts            the text report
+//   read.ts              the one capped reader all of them use
+import { relative, resolve, isAbsolute } from "node:path";
+import { isAffected, parseVersion } from "../bun-version.ts";
+import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
+import { describeError } from "../errors.ts";
+import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "../platform.ts";
+import { inspectBunfig } from "./bunfig.ts";
+import { judge } from "./judge.ts";
+import { checkLibraries } from "./libraries.ts";
+import { inspectNativeFile, nativeFilesOf } from "./native-files.ts";
+import { findPackage } from "./packages.ts";
+import { checkPermissions } from "./permissions.ts";
+import { readManifest } from "./read.ts";
+import type { DoctorReport, LibraryDirReport, PackageReport } from "./report.ts";
+import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR } from "./self.ts";
+import { inspectSignals } from "./signals.ts";
+
+export { parseBunfigPreloads, MAX_DEPTH } from "./toml.ts";
+export { classifyPreloadEntry, type EntryCheck, type EntryKind } from "./entries.ts";
+export { findGoBuildInfo, readElfDynamic, keptLoaded } from "./elf-dynamic.ts";
+export { inspectNativeFile, nativeFilesOf } from "./native-files.ts";
+export { inspectBunfig } from "./bunfig.ts";
+export { judge } from "./judge.ts";
+export { formatReport } from "./format.ts";
+export { PACKAGE_NAME, PACKAGE_ROOT, SELF_ENTRY } from "./self.ts";
+export type { DoctorReport, DoctorFacts, Finding, Level, PackageReport } from "./report.ts";
+
+export interface DoctorOptions {
+  readonly cwd: string;
+  readonly env?: Record<string, string | undefined>;
+}
+
+function suspendSignalOf(bunVersion: string, platform: string): "SIGPWR" | "SIGUSR1" | undefined {
+  if (platform !== "linux") return undefined;
+  const v = parseVersion(bunVersion);
+  if (v === undefined) return undefined;
+  return v.major === 1 && v.minor < 2 ? "SIGUSR1" : "SIGPWR";
+}
+
+function toolVersion(): string {
+  try {
+    const version = readManifest(resolve(PACKAGE_ROOT, "package.json")).version;
+    return typeof version === "string" ? version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function inside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+export function inspectPackage(name: string, cwd: string): PackageReport {
+  const found = findPackage(name, cwd);
+  if (found === undefined) return { name, resolved: false, nativeFiles: [] };
+  if (found.problem !== undefined) return { name, resolved: false, root: found.root, problem: found.problem, nativeFiles: [] };
+  const nativeFiles = nativeFilesOf(found.root, found.entry).map((file) => inspectNativeFile(file));
+  return { name, resolved: true, root: found.root, entry: found.entry, version: found.version, nativeFiles };
+}
+
+function inspectLibraryDir(dir: string, cwd: string): LibraryDirReport {
+  const check = checkPermissions(dir, "folder");
+  const real = check.real;
+  return {
+    path: dir,
+    ...(real === undefined ? {} : { real }),
+    exists: real !== undefined,
+    insideProject: inside(dir, cwd) || (real !== undefined && inside(real, cwd)),
+    permissions: check.issues,
+  };
+}
+
+export function runDoctor(options: DoctorOptions): DoctorReport {
+  const cwd = resolve(options.cwd);
+  const env = options.env ?? process.env;
+  let config: Config | undefined;
+  let configError: string | undefined;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    configError = describeError(error).replace(/^asherah-bun-preload: /, "");
+  }
+  const key = currentPlatform();
+  let location: PrebuildLocation | undefined;
+  let platformProblem: string | undefined;
+  try {
+    location = locatePrebuilds(key, PREBUILDS_DIR, config?.libraryDir);
+  } catch (error) {
+    platformProblem = describeError(error).replace(/^asherah-bun-preload: /, "");
+  }
+  const libraryDir = config?.libraryDir === undefined ? undefined : inspectLibraryDir(config.libraryDir, cwd);
+  const libraries = location === undefined ? [] : checkLibraries(location, libraryDir !== undefined);
+  const facts = {
+    tool: { name: PACKAGE_NAME, version: toolVersion(), root: PACKAGE_ROOT },
+    cwd,
+    bun: {
+      version: Bun.version,
+      path: process.execPath,
+      affected: isAffected(Bun.version, process.platform),
+      suspendSignal: suspendSignalOf(Bun.version, process.platform),
+      fixedIn: "1.4.4",
+    },
+    platform: { ...key, supported: location !== undefined, problem: platformProblem, prebuildDir: location?.dir },
+    config: { valid: config !== undefined, error: configError, values: config },
+    ...(libraryDir === undefined ? {} : { libraryDir }),
+    libraries,
+    bunfig: inspectBunfig(cwd),
+    packages: (config?.packages ?? DEFAULT_PACKAGES).map((name) => inspectPackage(name, cwd)),
+    signals: inspectSignals(),
+  };
+  return { ...facts, ...judge(facts) };
+}
