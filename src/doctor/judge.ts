@@ -38,11 +38,11 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     else if (lib.integrity === "unlisted") add("error", "CHECKSUM_MISMATCH", `the ${name} ${lib.path} has no shipped checksum in this copy of asherah-bun-preload: the preload will refuse to load it.`);
     else if (lib.problem !== undefined) add("error", "LIBRARY_INVALID", `the ${name} ${lib.path} cannot be loaded: ${lib.problem}.`);
   }
-  // One finding per path: two libraries share a folder.
+  // One finding per path and problem: the libraries share a folder, which may be LIBRARY_DIR itself.
   const seen = new Set<string>();
   const permissionIssues: PermissionIssue[] = [...(libraryDir?.permissions ?? []), ...libraries.flatMap((l) => l.permissions)];
   for (const issue of permissionIssues) {
-    const key = `${issue.level}\0${issue.path}\0${issue.problem}`;
+    const key = `${issue.path}\0${issue.kind}`;
     if (seen.has(key)) continue;
     seen.add(key);
     if (issue.level === "error") add("error", "UNSAFE_PERMISSIONS", `${issue.problem}. Remove write access for others (chmod o-w) or move the libraries to a folder only root or this user can write.`);

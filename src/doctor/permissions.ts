@@ -10,6 +10,7 @@ export interface PermissionIssue {
   readonly level: "error" | "warn";
   /** The real path that has the problem. */
   readonly path: string;
+  readonly kind: "world-writable" | "group-writable" | "owner";
   readonly problem: string;
 }
 
@@ -27,9 +28,9 @@ const S_IWOTH = 0o002;
 /** Pure: the issues of one file or folder from its mode and owner. */
 export function judgeMode(path: string, what: string, mode: number, uid: number, me: number): PermissionIssue[] {
   const issues: PermissionIssue[] = [];
-  if ((mode & S_IWOTH) !== 0) issues.push({ level: "error", path, problem: `${what} ${path} is world-writable (mode ${(mode & 0o7777).toString(8)}): any user can replace what the preload loads` });
-  else if ((mode & S_IWGRP) !== 0) issues.push({ level: "warn", path, problem: `${what} ${path} is group-writable (mode ${(mode & 0o7777).toString(8)})` });
-  if (uid !== 0 && uid !== me) issues.push({ level: "warn", path, problem: `${what} ${path} is owned by uid ${uid}, neither root nor this user (uid ${me})` });
+  if ((mode & S_IWOTH) !== 0) issues.push({ level: "error", path, kind: "world-writable", problem: `${what} ${path} is world-writable (mode ${(mode & 0o7777).toString(8)}): any user can replace what the preload loads` });
+  else if ((mode & S_IWGRP) !== 0) issues.push({ level: "warn", path, kind: "group-writable", problem: `${what} ${path} is group-writable (mode ${(mode & 0o7777).toString(8)})` });
+  if (uid !== 0 && uid !== me) issues.push({ level: "warn", path, kind: "owner", problem: `${what} ${path} is owned by uid ${uid}, neither root nor this user (uid ${me})` });
   return issues;
 }
 

@@ -49,7 +49,7 @@ function openRegular(path: string, cap: number): { fd: number; size: number } {
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new ReadRefused(path, "not-regular", `${path} is ${kindOf(stats)}, not a regular file; the doctor does not read it`);
+    if (!stats.isFile()) throw new ReadRefused(path, "not-regular", `${path} is ${kindOf(stats)}, not a regular file`);
     if (stats.size > cap) throw new ReadRefused(path, "too-large", `${path} is ${stats.size} bytes, more than the ${cap} the doctor reads`);
     return { fd, size: stats.size };
   } catch (error) {

@@ -3,12 +3,12 @@
 // does there. Plus the debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) of a real
 // require('asherah') on an affected Bun.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/doctor/index.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
+import { buildShared, GO_MARKS, UNIQUE_CXX } from "../support/doctor-fixtures.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
@@ -170,37 +170,46 @@ test("no asherah installed: nothing to protect, exit 0 even on an affected Bun",
 
 describe("a Go module linked without NODELETE", () => {
   // A stand-in .node: the two marks the doctor looks for (Go build info in
-  // the bytes, the cgo runtime symbol in .dynsym), built with and without -z nodelete.
-  const source = `
-__attribute__((used, aligned(16))) static const unsigned char go_buildinfo[64] = {
-  0xff, ' ', 'G', 'o', ' ', 'b', 'u', 'i', 'l', 'd', 'i', 'n', 'f', ':', 8, 2,
-  [32] = 8, 'g', 'o', '1', '.', '9', '9', '.', '0' };
-__attribute__((visibility("default"))) void _cgo_wait_runtime_init_done(void) {}
-__attribute__((visibility("default"))) void napi_register_module_v1(void) {}
-`;
-  function goLikeModule(nodelete: boolean): string {
+  // the bytes, the cgo runtime symbol in .dynsym), built with and without
+  // -z nodelete, and as C++ with STB_GNU_UNIQUE symbols (as node-addon-api
+  // addons such as the real asherah 3.x are: glibc keeps them loaded).
+  function goLikeModule(kind: "plain" | "nodelete" | "unique"): string {
     const dir = appDir({ asherah: false });
     const pkg = join(dir, "node_modules", "asherah");
     mkdirSync(join(pkg, "dist"), { recursive: true });
     writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0-test", main: "./dist/asherah.node" }));
-    writeFileSync(join(dir, "mod.c"), source);
-    execFileSync(process.env.CC ?? "gcc", ["-shared", "-fPIC", "-O2", ...(nodelete ? ["-Wl,-z,nodelete"] : []), "-o", join(pkg, "dist", "asherah.node"), join(dir, "mod.c")]);
+    const out = join(pkg, "dist", "asherah.node");
+    if (kind === "unique") buildShared(dir, out, GO_MARKS + UNIQUE_CXX, { cxx: true });
+    else buildShared(dir, out, GO_MARKS, { flags: kind === "nodelete" ? ["-Wl,-z,nodelete"] : [] });
     return dir;
   }
 
   test("is a warning (exit 3), and the same module linked NODELETE is not", async () => {
-    const without = await doctor(PINNED, goLikeModule(false));
+    const without = await doctor(PINNED, goLikeModule("plain"));
     const r = report(without);
     expect(without.exitCode, describeRun(without)).toBe(3);
-    expect(r.packages[0]!.nativeFiles).toEqual([expect.objectContaining({ goRuntime: true, goVersion: "go1.99.0", cgoSymbol: true, nodelete: false })]);
+    expect(r.packages[0]!.nativeFiles).toEqual([expect.objectContaining({ goRuntime: true, goVersion: "go1.99.0", cgoSymbol: true, nodelete: false, uniqueSymbols: 0, keptLoaded: false })]);
     expect(codes(r, "warn")).toEqual(["NO_NODELETE"]);
     expect(r.verdict.status).toBe("warn");
 
-    const withFlag = await doctor(PINNED, goLikeModule(true));
+    const withFlag = await doctor(PINNED, goLikeModule("nodelete"));
     expect(withFlag.exitCode, describeRun(withFlag)).toBe(0);
     expect(report(withFlag).packages[0]!.nativeFiles[0]!.nodelete).toBe(true);
-    const text = await doctor(PINNED, goLikeModule(false), []);
+    const text = await doctor(PINNED, goLikeModule("plain"), []);
     expect(text.stdout).toMatch(/WARN +.*asherah\.node \(asherah\) links a Go runtime but is not linked NODELETE/);
+  }, 60_000);
+
+  test("a C++ addon with STB_GNU_UNIQUE symbols and no -z nodelete is kept loaded by glibc: no warning (issue 12 item 6)", async () => {
+    const dir = goLikeModule("unique");
+    const result = await doctor(PINNED, dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(0);
+    const [file] = r.packages[0]!.nativeFiles;
+    expect(file).toMatchObject({ goRuntime: true, nodelete: false, keptLoaded: true });
+    expect(file!.uniqueSymbols).toBeGreaterThan(0);
+    expect(codes(r, "warn")).toEqual([]);
+    const text = await doctor(PINNED, dir, []);
+    expect(text.stdout).toMatch(/asherah\.node: .*Go runtime go1\.99\.0 .*kept loaded \(\d+ STB_GNU_UNIQUE symbols?, not linked NODELETE\)/);
   }, 60_000);
 });
 

@@ -170,7 +170,7 @@ describe("permissions", () => {
     expect(judgeMode("/l", "the library", 0o100666, 0, 1000).map((i) => i.level)).toEqual(["error"]);
     expect(judgeMode("/l", "the folder", 0o41777, 0, 1000)[0]!.problem).toContain("world-writable (mode 1777)");
     expect(judgeMode("/l", "the library", 0o100664, 0, 1000).map((i) => i.level)).toEqual(["warn"]);
-    expect(judgeMode("/l", "the library", 0o100644, 4242, 1000)).toEqual([{ level: "warn", path: "/l", problem: "the library /l is owned by uid 4242, neither root nor this user (uid 1000)" }]);
+    expect(judgeMode("/l", "the library", 0o100644, 4242, 1000)).toEqual([{ level: "warn", path: "/l", kind: "owner", problem: "the library /l is owned by uid 4242, neither root nor this user (uid 1000)" }]);
   });
   test("on real files: a world-writable folder, a symlink into one (realpath first), a group-writable file", () => {
     const dir = tempDir("abp-perm-");
