@@ -147,17 +147,16 @@ describe("hostile files as a package's .node entry are refused within a second",
     expect(r.packages[0]?.nativeFiles).toEqual([expect.objectContaining({ elf: true, goRuntime: false, nodelete: false })]);
   }, 30_000);
 
-  test("12 symlinks to '.' in the package: each real folder walked once", async () => {
-    const app = appWithPackage("dist/asherah.node", (path) => symlinkSync(join(FIXTURE_BUILD, "node_modules", "asherah", "dist", "asherah.node"), path));
+  test("12 symlinks to '.' in a package without native files: each real folder walked once", async () => {
+    // Without native files the walk never reaches its file limit: the original walked 12^5 paths (22 s).
+    const app = appWithPackage("index.js", (path) => writeFileSync(path, "module.exports = {};\n"));
     const pkg = join(app, "node_modules", "asherah");
-    for (let i = 0; i < 12; i++) {
-      symlinkSync(".", join(pkg, `l${i}`));
-      symlinkSync(".", join(pkg, "dist", `l${i}`));
-    }
+    for (let i = 0; i < 12; i++) symlinkSync(".", join(pkg, `l${i}`));
     const result = await doctor({ cwd: app, timeoutMs: HAZARD_MS });
     const r = report(result);
     expect(result.wallMs, describeRun(result)).toBeLessThan(QUICK_MS);
-    expect(r.packages[0]?.nativeFiles.map((f) => [f.path, f.goRuntime])).toEqual([[join(pkg, "dist", "asherah.node"), true]]);
+    expect(r.packages[0]).toMatchObject({ resolved: true, nativeFiles: [] });
+    expect(codes(r, "info")).toContain("NO_NATIVE");
   }, 30_000);
 });
 
