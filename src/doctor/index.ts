@@ -23,10 +23,10 @@ import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "../plat
 import { inspectBunfig } from "./bunfig.ts";
 import { judge } from "./judge.ts";
 import { checkLibraries } from "./libraries.ts";
-import { inspectNativeFile, nativeFilesOf } from "./native-files.ts";
+import { inspectNativeFile, nativeFilesOf, notInspected } from "./native-files.ts";
 import { findPackage } from "./packages.ts";
 import { checkPermissions } from "./permissions.ts";
-import { readManifest } from "./read.ts";
+import { NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
 import type { DoctorReport, LibraryDirReport, PackageReport } from "./report.ts";
 import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR } from "./self.ts";
 import { inspectSignals } from "./signals.ts";
@@ -67,11 +67,18 @@ function inside(path: string, dir: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-export function inspectPackage(name: string, cwd: string): PackageReport {
+export function inspectPackage(name: string, cwd: string, caps: { readonly file: number; readonly total: number } = { file: NATIVE_CAP, total: NATIVE_TOTAL_CAP }): PackageReport {
   const found = findPackage(name, cwd);
   if (found === undefined) return { name, resolved: false, nativeFiles: [] };
   if (found.problem !== undefined) return { name, resolved: false, root: found.root, problem: found.problem, nativeFiles: [] };
-  const nativeFiles = nativeFilesOf(found.root, found.entry).map((file) => inspectNativeFile(file));
+  // At most NATIVE_CAP per file and NATIVE_TOTAL_CAP per package: 50 files near the cap must not read 12 GiB.
+  let budget = caps.total;
+  const nativeFiles = nativeFilesOf(found.root, found.entry).map((file) => {
+    if (budget <= 0) return notInspected(file, `not inspected: the doctor reads at most ${caps.total} bytes of one package's native files`);
+    const report = inspectNativeFile(file, Math.min(caps.file, budget));
+    budget -= report.size;
+    return report;
+  });
   return { name, resolved: true, root: found.root, entry: found.entry, version: found.version, nativeFiles };
 }
 

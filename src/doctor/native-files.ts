@@ -27,12 +27,17 @@ export interface NativeFileReport {
 
 const NATIVE_NAME = /\.(node|so|dylib)$/;
 
+/** The report for a file the doctor did not read, saying why. */
+export function notInspected(path: string, error: string): NativeFileReport {
+  return { path, size: 0, elf: false, goRuntime: false, goBuildInfo: false, cgoSymbol: false, nodelete: undefined, keptLoaded: undefined, error };
+}
+
 export function inspectNativeFile(path: string, cap: number = NATIVE_CAP): NativeFileReport {
   let buf: Buffer;
   try {
     buf = readCapped(path, cap);
   } catch (error) {
-    return { path, size: 0, elf: false, goRuntime: false, goBuildInfo: false, cgoSymbol: false, nodelete: undefined, keptLoaded: undefined, error: describeReadError(error) };
+    return notInspected(path, describeReadError(error));
   }
   const go = findGoBuildInfo(buf);
   const dynamic = readElfDynamic(buf);

@@ -11,6 +11,8 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 export const TEXT_CAP = 1024 * 1024;
 /** A native module: real Go-based addons are tens of MiB. */
 export const NATIVE_CAP = 256 * 1024 * 1024;
+/** All native files of one package together. */
+export const NATIVE_TOTAL_CAP = 1024 * 1024 * 1024;
 
 export class ReadRefused extends Error {
   constructor(

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { inspectPackage } from "../../src/doctor/index.ts";
 import { checkLibraries, shippedFiles } from "../../src/doctor/libraries.ts";
 import { inspectNativeFile, nativeFilesOf } from "../../src/doctor/native-files.ts";
 import { readElfDynamic, keptLoaded, MAX_HEADERS } from "../../src/doctor/elf-dynamic.ts";
@@ -161,6 +162,22 @@ describe("native file walk: bounded, symlink loops followed once", () => {
     expect(nativeFilesOf(root, undefined, { depth: 5, files: 1000, entries: 100 })).toHaveLength(100);
     expect(nativeFilesOf(root, undefined, { depth: 5, files: 10, entries: 20_000 })).toHaveLength(10);
   });
+});
+
+test("one package's native files are read up to a total budget", () => {
+  const app = tempDir("abp-budget-");
+  const pkg = join(app, "node_modules", "asherah");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, "package.json"), '{"name":"asherah","main":"a.node"}');
+  for (const name of ["a.node", "b.node", "c.node"]) writeFileSync(join(pkg, name), Buffer.alloc(600));
+  const files = inspectPackage("asherah", app, { file: 1000, total: 1000 }).nativeFiles;
+  expect(files.map((f) => [f.path.split("/").pop(), f.size, f.error ?? ""])).toEqual([
+    ["a.node", 600, ""],
+    ["b.node", 0, expect.stringContaining("more than the 400 the doctor reads")],
+    ["c.node", 0, expect.stringContaining("more than the 400 the doctor reads")],
+  ]);
+  writeFileSync(join(pkg, "a.node"), Buffer.alloc(1000));
+  expect(inspectPackage("asherah", app, { file: 1000, total: 1000 }).nativeFiles.map((f) => f.error ?? "")).toEqual(["", "not inspected: the doctor reads at most 1000 bytes of one package's native files", expect.stringContaining("not inspected")]);
 });
 
 describe("permissions", () => {
