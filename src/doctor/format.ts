@@ -91,6 +91,10 @@ export function formatReport(report: DoctorReport): string {
     line(`  ${pkg.name}${pkg.version ? ` ${pkg.version}` : ""}: ${pkg.root}${pkg.entry ? `, entry ${shown(pkg.entry, pkg.root!)}` : ""}`);
     if (pkg.nativeFiles.length === 0) line("    no native files");
     for (const file of pkg.nativeFiles) {
+      if (!file.elf && file.error !== undefined) {
+        line(`    ${shown(file.path, pkg.root!)}: NOT READ: ${file.error}`);
+        continue;
+      }
       const go = file.goRuntime
         ? `Go runtime${file.goVersion ? ` ${file.goVersion}` : ""} (${[file.goBuildInfo ? "Go build info" : "", file.cgoSymbol ? "_cgo_wait_runtime_init_done" : ""].filter(Boolean).join(", ")})`
         : "no Go runtime";

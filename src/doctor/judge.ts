@@ -67,7 +67,7 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     if (pkg.problem !== undefined) add("warn", "PACKAGE_UNREADABLE", `${pkg.name}: ${pkg.problem}. The doctor did not read or run it; Bun would fail, or run something that is not the package, when the application loads ${pkg.name}. Remove or reinstall ${pkg.root ?? "it"}.`);
     else if (!pkg.resolved) add("info", "NOT_INSTALLED", `${pkg.name} does not resolve from ${report.cwd}.`);
     else if (pkg.nativeFiles.length === 0) add("info", "NO_NATIVE", `${label} has no native file: nothing for the preload to guard.`);
-    else if (!pkg.nativeFiles.some((f) => f.goRuntime)) add("info", "NO_GO", `${label} carries no Go runtime (asherah 4.x is written in Rust): it cannot cause this hang.`);
+    else if (!pkg.nativeFiles.some((f) => f.goRuntime) && pkg.nativeFiles.every((f) => f.elf || f.error === undefined)) add("info", "NO_GO", `${label} carries no Go runtime (asherah 4.x is written in Rust): it cannot cause this hang.`);
     for (const file of pkg.nativeFiles) {
       if (file.error !== undefined && !file.elf) add("warn", "NATIVE_UNREADABLE", `${file.path} (${pkg.name}) was not inspected: ${file.error}.`);
     }

@@ -243,6 +243,27 @@ describe("judge", () => {
     expect(codes(f)).toEqual([]);
     expect(judge(f).exitCode).toBe(0);
   });
+  test("a native file the doctor refused to read: a warning, and no claim that the package has no Go runtime", () => {
+    const refused = { path: "/app/node_modules/asherah/dist/asherah.node", size: 0, elf: false, goRuntime: false, goBuildInfo: false, cgoSymbol: false, nodelete: undefined, keptLoaded: undefined, error: "it is a FIFO, not a regular file" };
+    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [refused] }] }));
+    expect(judge(f).findings.map((x) => x.code)).toEqual(["NATIVE_UNREADABLE"]);
+    expect(judge(f).exitCode).toBe(3);
+  });
+  test("an unreadable manifest (a planted package.json/ directory) is a warning naming it", () => {
+    const f = facts((b) => ({ ...b, packages: [{ name: "asherah", resolved: false, root: "/p/node_modules/asherah", problem: "/p/node_modules/asherah/package.json is a directory, not a regular file", nativeFiles: [] }] }));
+    expect(codes(f)).toEqual(["warn:PACKAGE_UNREADABLE"]);
+    expect(judge(f).findings[0]!.message).toContain("package.json is a directory");
+  });
+  test("permission issues: world-writable is an error, one finding per path and kind", () => {
+    const issue = { level: "error" as const, path: "/lib", kind: "world-writable" as const, problem: "the folder /lib is world-writable (mode 777)" };
+    const f = facts((b) => ({
+      ...b,
+      libraryDir: { path: "/lib", real: "/lib", exists: true, insideProject: false, permissions: [issue] },
+      libraries: b.libraries.map((l) => ({ ...l, integrity: "override" as const, permissions: [{ ...issue, problem: "the library's folder /lib is world-writable (mode 777)" }] })),
+    }));
+    expect(codes(f)).toEqual(["error:UNSAFE_PERMISSIONS"]);
+    expect(judge(f).findings.map((x) => x.code)).toContain("LIBRARY_DIR");
+  });
   test("library problems are errors", () => {
     const lib = (integrity: "mismatch" | "missing" | "unlisted") => facts((b) => ({ ...b, libraries: [{ ...b.libraries[0]!, integrity, sha256: "c" }, b.libraries[1]!] }));
     expect(codes(lib("mismatch"))).toEqual(["error:CHECKSUM_MISMATCH"]);
