@@ -5,6 +5,7 @@
 // dlopened; every read is capped and refuses FIFOs, devices and folders.
 //
 //   bunfig.ts, toml.ts   which bunfig.toml applies and what it preloads
+//   dotenv.ts            what the project's .env files set for the preload
 //   entries.ts           whether a preload entry is asherah-bun-preload
 //   packages.ts          which copy of a guarded package Bun would find
 //   native-files.ts,     the package's native files: Go runtime, NODELETE,
@@ -15,12 +16,14 @@
 //   judge.ts             findings, verdict, exit code (pure)
 //   format.ts            the text report
 //   read.ts              the one capped reader all of them use
-import { relative, resolve, isAbsolute } from "node:path";
+import { realpathSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { isAffected, parseVersion } from "../bun-version.ts";
 import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
 import { describeError } from "../errors.ts";
 import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "../platform.ts";
 import { inspectBunfig } from "./bunfig.ts";
+import { readProjectEnv } from "./dotenv.ts";
 import { judge } from "./judge.ts";
 import { checkLibraries } from "./libraries.ts";
 import { inspectNativeFile, nativeFilesOf, notInspected } from "./native-files.ts";
@@ -44,6 +47,8 @@ export type { DoctorReport, DoctorFacts, Finding, Level, PackageReport } from ".
 export interface DoctorOptions {
   readonly cwd: string;
   readonly env?: Record<string, string | undefined>;
+  /** Where the doctor process started (Bun loaded that folder's .env); process.cwd() by default. */
+  readonly startDir?: string;
 }
 
 function suspendSignalOf(bunVersion: string, platform: string): "SIGPWR" | "SIGUSR1" | undefined {
@@ -59,6 +64,14 @@ function toolVersion(): string {
     return typeof version === "string" ? version : "unknown";
   } catch {
     return "unknown";
+  }
+}
+
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
   }
 }
 
@@ -96,7 +109,11 @@ function inspectLibraryDir(dir: string, cwd: string): LibraryDirReport {
 
 export function runDoctor(options: DoctorOptions): DoctorReport {
   const cwd = resolve(options.cwd);
-  const env = options.env ?? process.env;
+  const processEnv = options.env ?? process.env;
+  // The project's .env files, as Bun would apply them when started in cwd; the process's own variables win.
+  const dotenv = readProjectEnv(cwd, processEnv.NODE_ENV);
+  const loadedByBun = sameFolder(options.startDir ?? process.cwd(), cwd);
+  const env = { ...dotenv.values, ...processEnv };
   let config: Config | undefined;
   let configError: string | undefined;
   try {
@@ -126,6 +143,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
     },
     platform: { ...key, supported: location !== undefined, problem: platformProblem, prebuildDir: location?.dir },
     config: { valid: config !== undefined, error: configError, values: config },
+    ...(dotenv.files.length > 0 || dotenv.problems.length > 0 ? { projectEnv: { ...dotenv, loadedByBun } } : {}),
     ...(libraryDir === undefined ? {} : { libraryDir }),
     libraries,
     bunfig: inspectBunfig(cwd),

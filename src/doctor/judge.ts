@@ -22,6 +22,16 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
   if (!config.valid) add("error", "CONFIG", `the preload would refuse to start: ${config.error ?? "invalid configuration"}`);
   if (config.values?.disabled) add("warn", "DISABLED", "ASHERAH_BUN_PRELOAD_DISABLE is set: the preload does nothing in processes with this environment.");
   if (!platform.supported) add("error", "PLATFORM", platform.problem ?? "unsupported platform");
+  const projectEnv = report.projectEnv;
+  const dotenvKeys = Object.keys(projectEnv?.values ?? {});
+  if (projectEnv !== undefined && dotenvKeys.length > 0) {
+    add(
+      "info",
+      "PROJECT_ENV",
+      `${projectEnv.files.join(", ")} set${projectEnv.files.length === 1 ? "s" : ""} ${dotenvKeys.join(", ")}: Bun applies ${dotenvKeys.length === 1 ? "it" : "them"} to every process started in ${report.cwd}${projectEnv.loadedByBun ? " (this one included)" : "; this report does too"}.`,
+    );
+  }
+  for (const problem of projectEnv?.problems ?? []) add("warn", "PROJECT_ENV_UNREADABLE", `${problem}: the doctor did not read it; Bun reads it when started in ${report.cwd}.`);
   if (libraryDir !== undefined) {
     add(
       "info",

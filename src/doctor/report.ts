@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import type { PlatformKey } from "../platform.ts";
 import type { BunfigReport } from "./bunfig.ts";
+import type { ProjectEnv } from "./dotenv.ts";
 import type { LibraryReport } from "./libraries.ts";
 import type { NativeFileReport } from "./native-files.ts";
 import type { PermissionIssue } from "./permissions.ts";
@@ -36,6 +37,11 @@ export interface LibraryDirReport {
   readonly permissions: readonly PermissionIssue[];
 }
 
+export interface ProjectEnvReport extends ProjectEnv {
+  /** The doctor started in the checked folder, so Bun loaded these files into its environment itself. */
+  readonly loadedByBun: boolean;
+}
+
 export interface DoctorFacts {
   readonly tool: { readonly name: string; readonly version: string; readonly root: string };
   readonly cwd: string;
@@ -49,6 +55,7 @@ export interface DoctorFacts {
   };
   readonly platform: PlatformKey & { readonly supported: boolean; readonly problem?: string; readonly prebuildDir?: string };
   readonly config: { readonly valid: boolean; readonly error?: string; readonly values?: Config };
+  readonly projectEnv?: ProjectEnvReport;
   readonly libraryDir?: LibraryDirReport;
   readonly libraries: readonly LibraryReport[];
   readonly bunfig: BunfigReport;

@@ -100,20 +100,25 @@ describe("planted code is never run", () => {
       // Every name the doctor might look at: what SHIPPED lists, and the two libraries the original doctor loaded.
       const names = new Set([...Object.keys(SHIPPED).filter((k) => k.startsWith(`${ID}/`)).map((k) => k.split("/")[1]!), "asherah-bun-warmup.so", "asherah-bun-signals.so"]);
       for (const name of names) copyFileSync(built, join(lib, name));
-      writeFileSync(join(app, ".env"), `ASHERAH_BUN_PRELOAD_LIBRARY_DIR=${lib}\n`);
-      const result = await doctor({ version, cwd: app });
-      const r = report(result);
-      expect(existsSync(marker), describeRun(result)).toBe(false);
-      expect(r.config.values?.libraryDir).toBe(lib); // Bun did load the .env
-      expect(r.libraryDir).toEqual({ path: lib, real: lib, exists: true, insideProject: true, permissions: [] });
-      expect(r.libraries.length).toBeGreaterThan(0);
-      for (const library of r.libraries) {
-        expect(library).toMatchObject({ integrity: "override", exists: true, permissions: [] });
-        expect(library.path.startsWith(`${lib}/`)).toBe(true);
-        expect(library.problem).toBeUndefined(); // a valid ELF shared object: the preload would load it
+      writeFileSync(join(app, ".env"), `# the app's settings\nexport ASHERAH_BUN_PRELOAD_LIBRARY_DIR="${lib}" # vendored\n`);
+      // Inside the project Bun loads the .env into the doctor's process; from elsewhere the doctor reads it.
+      const elsewhere = tempDir("abp-elsewhere-");
+      for (const [cwd, args, loadedByBun] of [[app, ["--json"], true], [elsewhere, ["--json", "--cwd", app], false]] as const) {
+        const result = await doctor({ version, cwd, args: [...args] });
+        const r = report(result);
+        expect(existsSync(marker), describeRun(result)).toBe(false);
+        expect(r.config.values?.libraryDir).toBe(lib);
+        expect(r.projectEnv).toEqual({ files: [join(app, ".env")], values: { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: lib }, problems: [], loadedByBun });
+        expect(r.libraryDir).toEqual({ path: lib, real: lib, exists: true, insideProject: true, permissions: [] });
+        expect(r.libraries.length).toBeGreaterThan(0);
+        for (const library of r.libraries) {
+          expect(library).toMatchObject({ integrity: "override", exists: true, permissions: [] });
+          expect(library.path.startsWith(`${lib}/`)).toBe(true);
+          expect(library.problem).toBeUndefined(); // a valid ELF shared object: the preload would load it
+        }
+        expect(codes(r, "info")).toEqual(expect.arrayContaining(["PROJECT_ENV", "LIBRARY_DIR"]));
+        expect(r.findings.find((f) => f.code === "LIBRARY_DIR")?.message).toContain(`ASHERAH_BUN_PRELOAD_LIBRARY_DIR=${lib}, a folder inside ${app}`);
       }
-      expect(codes(r, "info")).toContain("LIBRARY_DIR");
-      expect(r.findings.find((f) => f.code === "LIBRARY_DIR")?.message).toContain(`ASHERAH_BUN_PRELOAD_LIBRARY_DIR=${lib}, a folder inside ${app}`);
       const text = await doctor({ version, cwd: app, args: [] });
       expect(text.stdout).toContain(`Library folder (ASHERAH_BUN_PRELOAD_LIBRARY_DIR) ${lib} (inside the checked directory)`);
       expect(existsSync(marker)).toBe(false);

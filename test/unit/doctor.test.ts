@@ -15,6 +15,7 @@ import {
   SELF_ENTRY,
   type DoctorFacts,
 } from "../../src/doctor/index.ts";
+import { dotenvFiles, parseDotenv, readProjectEnv } from "../../src/doctor/dotenv.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 import { tempDirs } from "../support/temp.ts";
 
@@ -306,5 +307,27 @@ describe("cli parseArgs", () => {
     expect(usage(["doctor", "--cwd"])).toBe("--cwd needs a directory");
     expect(usage(["doctor", "--cwd", "package.json"])).toMatch(/is not a directory$/);
     expect(usage(["doctor", "--cwd", "a", "--cwd", "b"])).toBe("--cwd given twice");
+  });
+});
+
+describe("project .env files", () => {
+  test("Bun's files and order for each NODE_ENV", () => {
+    expect(dotenvFiles(undefined)).toEqual([".env", ".env.development", ".env.local"]);
+    expect(dotenvFiles("production")).toEqual([".env", ".env.production", ".env.local"]);
+    expect(dotenvFiles("test")).toEqual([".env", ".env.test"]);
+  });
+  test("parseDotenv: export, quotes, comments", () => {
+    const parsed = parseDotenv('# c\nexport A=1\nB = "two words" # note\nC=\'x#y\'\nD=plain # note\nnot a line\nE="a\\nb"\n');
+    expect(Object.fromEntries(parsed)).toEqual({ A: "1", B: "two words", C: "x#y", D: "plain", E: "a\nb" });
+  });
+  test("readProjectEnv keeps only the preload's variables, later files win, a FIFO is refused", () => {
+    const dir = tempDir("abp-dotenv-unit-");
+    writeFileSync(join(dir, ".env"), "ASHERAH_BUN_PRELOAD_WARMUP=lazy\nASHERAH_BUN_PRELOAD_DEBUG=1\nSECRET=x\n");
+    writeFileSync(join(dir, ".env.local"), "ASHERAH_BUN_PRELOAD_WARMUP=off\n");
+    Bun.spawnSync(["mkfifo", join(dir, ".env.development")]);
+    const env = readProjectEnv(dir, undefined);
+    expect(env.values).toEqual({ ASHERAH_BUN_PRELOAD_WARMUP: "off", ASHERAH_BUN_PRELOAD_DEBUG: "1" });
+    expect(env.files).toEqual([join(dir, ".env"), join(dir, ".env.local")]);
+    expect(env.problems).toEqual([`${join(dir, ".env.development")} is a FIFO, not a regular file`]);
   });
 });
