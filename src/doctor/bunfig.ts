@@ -18,6 +18,9 @@ export interface BunfigReport {
   readonly warnings: readonly string[];
 }
 
+/** Preload entries checked per list; real bunfig files have a handful. */
+export const MAX_ENTRIES = 64;
+
 function findBunfig(cwd: string): string | undefined {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     const candidate = join(dir, "bunfig.toml");
@@ -43,8 +46,15 @@ export function inspectBunfig(cwd: string, selfRoot: string = PACKAGE_ROOT): Bun
   }
   const parsed = parseBunfigPreloads(text);
   const dir = dirname(path);
-  const run = parsed.run?.map((entry) => classifyPreloadEntry(entry, dir, selfRoot));
-  const test = parsed.test?.map((entry) => classifyPreloadEntry(entry, dir, selfRoot));
+  const warnings = [...parsed.warnings];
+  // Each entry may cost a walk up the folders and a manifest read: a crafted list must not multiply that.
+  const classify = (label: string, list: readonly string[] | undefined) => {
+    if (list === undefined) return undefined;
+    if (list.length > MAX_ENTRIES) warnings.push(`${label} has ${list.length} entries; only the first ${MAX_ENTRIES} were checked`);
+    return list.slice(0, MAX_ENTRIES).map((entry) => classifyPreloadEntry(entry, dir, selfRoot));
+  };
+  const run = classify("preload", parsed.run);
+  const test = classify("[test] preload", parsed.test);
   const ours = (list: readonly EntryCheck[] | undefined) => list?.some((e) => e.kind === "self" || e.kind === "package") ?? false;
   const broken = (list: readonly EntryCheck[] | undefined) => list?.some((e) => e.kind === "missing" || e.kind === "broken") ?? false;
   return {
@@ -55,6 +65,6 @@ export function inspectBunfig(cwd: string, selfRoot: string = PACKAGE_ROOT): Bun
     // A preload that does not resolve stops Bun before the app runs: not "configured".
     configuredForRun: readByBun && ours(run) && !broken(run),
     configuredForTest: readByBun && ours(test) && !broken(test),
-    warnings: parsed.warnings,
+    warnings,
   };
 }

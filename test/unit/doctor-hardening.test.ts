@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inspectPackage } from "../../src/doctor/index.ts";
+import { inspectBunfig, inspectPackage } from "../../src/doctor/index.ts";
 import { checkLibraries, shippedFiles } from "../../src/doctor/libraries.ts";
 import { inspectNativeFile, nativeFilesOf } from "../../src/doctor/native-files.ts";
 import { readElfDynamic, keptLoaded, MAX_HEADERS } from "../../src/doctor/elf-dynamic.ts";
@@ -259,4 +259,13 @@ test("the preload bundle carries no doctor code", async () => {
       expect(text.includes(marker), `${bundle} contains ${marker}`).toBe(false);
     }
   }
+});
+
+test("a bunfig.toml listing 60,000 preload entries: only the first 64 are resolved, and it says so", () => {
+  const dir = tempDir("abp-many-");
+  writeFileSync(join(dir, "bunfig.toml"), `preload = [${Array.from({ length: 60_000 }, (_, i) => `"p${i}"`).join(",")}]\n`);
+  const { value, ms } = timed(() => inspectBunfig(dir));
+  expect(value.run).toHaveLength(64);
+  expect(value.warnings).toEqual(["preload has 60000 entries; only the first 64 were checked"]);
+  expect(ms).toBeLessThan(2000);
 });
