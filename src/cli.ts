@@ -2,21 +2,25 @@
 // The command line: `bunx asherah-bun-preload doctor [--json] [--cwd DIR]`.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { formatReport, runDoctor } from "./doctor.ts";
+import { formatReport, runDoctor } from "./doctor/index.ts";
 
 const USAGE = `usage: asherah-bun-preload doctor [--json] [--cwd DIR]
        asherah-bun-preload --help
 
-doctor   checks, without loading any Go code, whether Go-based native modules
-         (asherah 3.x, ASHERAH_BUN_PRELOAD_PACKAGES) will load and run under
-         this Bun in DIR: Bun version, platform, the preload's native libraries
-         and their checksums, bunfig.toml preload entries, the guarded packages'
-         native files (Go runtime, NODELETE), signal dispositions.
+doctor   checks whether Go-based native modules (asherah 3.x,
+         ASHERAH_BUN_PRELOAD_PACKAGES) will load and run under this Bun in DIR:
+         Bun version, platform, the preload's native libraries (shipped
+         checksums, ELF headers, who may write them), bunfig.toml preload
+         entries, the guarded packages' native files (Go runtime, NODELETE),
+         signal dispositions. It only reads files: nothing from DIR or from
+         ASHERAH_BUN_PRELOAD_LIBRARY_DIR is imported, required or loaded.
   --json     print the report as one JSON object instead of text
   --cwd DIR  check DIR instead of the current directory (where bun would start).
-             The doctor is a Bun process too: in a directory whose bunfig.toml
-             preload is broken, Bun stops before the doctor runs; run it from
-             elsewhere with --cwd DIR.
+             The doctor is a Bun process too: started inside DIR, Bun itself
+             applies DIR's bunfig.toml preload and loads DIR's .env before the
+             doctor runs (as it would for your app). To inspect a project you
+             do not trust, or one whose bunfig.toml preload is broken, run it
+             from elsewhere with --cwd DIR.
 
 exit status: 0 nothing would break, 1 something would break (ERROR lines),
              3 warnings only, 2 bad command line.

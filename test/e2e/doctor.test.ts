@@ -3,11 +3,12 @@
 // does there. Plus the debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) of a real
 // require('asherah') on an affected Bun.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DoctorReport } from "../../src/doctor.ts";
+import type { DoctorReport } from "../../src/doctor/index.ts";
+import { SHIPPED } from "../../src/shipped.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
+import { buildShared, GO_MARKS, UNIQUE_CXX } from "../support/doctor-fixtures.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
@@ -69,27 +70,31 @@ describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
     expect(r.exitCode).toBe(1);
     expect(r.bun).toMatchObject({ version: "1.2.19", affected: true, suspendSignal: "SIGPWR" });
     expect(r.platform).toMatchObject({ platform: "linux", arch: process.arch, libc: "glibc", supported: true });
-    expect(r.libraries.map((l) => [l.role, l.integrity])).toEqual([
-      ["warmup", "match"],
-      ["signals", "match"],
-    ]);
-    const sums = readFileSync(join(REPO_ROOT, "prebuilds", "SHA256SUMS"), "utf8");
-    for (const lib of r.libraries) expect(sums).toContain(`${lib.sha256}  linux-${process.arch}/`);
+    // Every library src/shipped.ts lists for this platform, each the shipped bytes.
+    const shipped = Object.keys(SHIPPED).filter((key) => key.startsWith(`linux-${process.arch}/`));
+    expect(shipped.length).toBeGreaterThan(0);
+    expect(r.libraries.map((l) => `linux-${process.arch}/${l.path.split("/").pop()}`).sort()).toEqual(shipped.sort());
+    expect(r.libraries.map((l) => l.role)[0]).toBe("warmup");
+    for (const lib of r.libraries) {
+      expect(lib.integrity).toBe("match");
+      expect(lib.sha256).toBe(SHIPPED[`linux-${process.arch}/${lib.path.split("/").pop()}`]!.sha256);
+    }
     const [asherah] = r.packages;
     expect(asherah).toMatchObject({ name: "asherah", resolved: true, entry: join(dir, "node_modules", "asherah", "dist", "asherah.node") });
     expect(asherah!.nativeFiles).toEqual([
-      expect.objectContaining({ goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true, goVersion: expect.stringMatching(/^go1\.\d+/) }),
+      expect.objectContaining({ goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true, keptLoaded: true, goVersion: expect.stringMatching(/^go1\.\d+/) }),
     ]);
     expect(r.bunfig.path).toBeUndefined(); // none in the app directory or above it
     expect(r.bunfig.configuredForRun).toBe(false);
     expect(codes(r, "error")).toEqual(["NOT_CONFIGURED"]);
-    // Nothing Go-related ran in the doctor: Bun's own handlers, as the preload would snapshot them.
+    // Nothing Go-related ran in the doctor: Bun's own dispositions, read from /proc/self/status.
     expect(r.signals).toMatchObject({ checked: true, goRuntimesLoaded: 0, preloadInThisProcess: false });
-    const pwr = r.signals.dispositions.find((s) => s.signal === "SIGPWR")!;
-    expect(pwr.owner).toBe(bunBinary("1.2.19")); // JavaScriptCore's suspend handler lives in the bun binary
-    expect(pwr.onstack).toBe(false);
-    expect(r.signals.dispositions.find((s) => s.signal === "SIGPIPE")?.disposition).toStartWith("SIG_IGN");
-    expect(r.signals.dispositions.map((s) => s.signal)).toEqual(["SIGPWR", "SIGUSR1", "SIGPIPE", "SIGURG"]);
+    expect(r.signals.dispositions.map((s) => [s.signal, s.disposition])).toEqual([
+      ["SIGPWR", "caught"], // JavaScriptCore's suspend handler
+      ["SIGUSR1", "default"],
+      ["SIGPIPE", "ignored"],
+      ["SIGURG", "default"],
+    ]);
 
     const text = await doctor("1.2.19", dir, []);
     expect(text.exitCode, describeRun(text)).toBe(1);
@@ -143,9 +148,8 @@ describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
 test("Bun 1.1.45: the doctor names SIGUSR1 as the suspend signal, and Bun's handler is on SIGUSR1", async () => {
   const r = report(await doctor("1.1.45", appDir()));
   expect(r.bun).toMatchObject({ affected: true, suspendSignal: "SIGUSR1" });
-  const byName = Object.fromEntries(r.signals.dispositions.map((s) => [s.signal, s]));
-  expect(byName.SIGUSR1?.owner).toBe(bunBinary("1.1.45"));
-  expect(byName.SIGPWR?.disposition).toStartWith("SIG_DFL");
+  const byName = Object.fromEntries(r.signals.dispositions.map((s) => [s.signal, s.disposition]));
+  expect(byName).toMatchObject({ SIGUSR1: "caught", SIGPWR: "default" });
 }, 60_000);
 
 test(`Bun ${PINNED}: not affected, no preload needed: exit 0`, async () => {
@@ -166,65 +170,72 @@ test("no asherah installed: nothing to protect, exit 0 even on an affected Bun",
 
 describe("a Go module linked without NODELETE", () => {
   // A stand-in .node: the two marks the doctor looks for (Go build info in
-  // the bytes, the cgo runtime symbol in .dynsym), built with and without -z nodelete.
-  const source = `
-__attribute__((used, aligned(16))) static const unsigned char go_buildinfo[64] = {
-  0xff, ' ', 'G', 'o', ' ', 'b', 'u', 'i', 'l', 'd', 'i', 'n', 'f', ':', 8, 2,
-  [32] = 8, 'g', 'o', '1', '.', '9', '9', '.', '0' };
-__attribute__((visibility("default"))) void _cgo_wait_runtime_init_done(void) {}
-__attribute__((visibility("default"))) void napi_register_module_v1(void) {}
-`;
-  function goLikeModule(nodelete: boolean): string {
+  // the bytes, the cgo runtime symbol in .dynsym), built with and without
+  // -z nodelete, and as C++ with STB_GNU_UNIQUE symbols (as node-addon-api
+  // addons such as the real asherah 3.x are: glibc keeps them loaded).
+  function goLikeModule(kind: "plain" | "nodelete" | "unique"): string {
     const dir = appDir({ asherah: false });
     const pkg = join(dir, "node_modules", "asherah");
     mkdirSync(join(pkg, "dist"), { recursive: true });
     writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0-test", main: "./dist/asherah.node" }));
-    writeFileSync(join(dir, "mod.c"), source);
-    execFileSync(process.env.CC ?? "gcc", ["-shared", "-fPIC", "-O2", ...(nodelete ? ["-Wl,-z,nodelete"] : []), "-o", join(pkg, "dist", "asherah.node"), join(dir, "mod.c")]);
+    const out = join(pkg, "dist", "asherah.node");
+    if (kind === "unique") buildShared(dir, out, GO_MARKS + UNIQUE_CXX, { cxx: true });
+    else buildShared(dir, out, GO_MARKS, { flags: kind === "nodelete" ? ["-Wl,-z,nodelete"] : [] });
     return dir;
   }
 
   test("is a warning (exit 3), and the same module linked NODELETE is not", async () => {
-    const without = await doctor(PINNED, goLikeModule(false));
+    const without = await doctor(PINNED, goLikeModule("plain"));
     const r = report(without);
     expect(without.exitCode, describeRun(without)).toBe(3);
-    expect(r.packages[0]!.nativeFiles).toEqual([expect.objectContaining({ goRuntime: true, goVersion: "go1.99.0", cgoSymbol: true, nodelete: false })]);
+    expect(r.packages[0]!.nativeFiles).toEqual([expect.objectContaining({ goRuntime: true, goVersion: "go1.99.0", cgoSymbol: true, nodelete: false, uniqueSymbols: 0, keptLoaded: false })]);
     expect(codes(r, "warn")).toEqual(["NO_NODELETE"]);
     expect(r.verdict.status).toBe("warn");
 
-    const withFlag = await doctor(PINNED, goLikeModule(true));
+    const withFlag = await doctor(PINNED, goLikeModule("nodelete"));
     expect(withFlag.exitCode, describeRun(withFlag)).toBe(0);
     expect(report(withFlag).packages[0]!.nativeFiles[0]!.nodelete).toBe(true);
-    const text = await doctor(PINNED, goLikeModule(false), []);
+    const text = await doctor(PINNED, goLikeModule("plain"), []);
     expect(text.stdout).toMatch(/WARN +.*asherah\.node \(asherah\) links a Go runtime but is not linked NODELETE/);
+  }, 60_000);
+
+  test("a C++ addon with STB_GNU_UNIQUE symbols and no -z nodelete is kept loaded by glibc: no warning (issue 12 item 6)", async () => {
+    const dir = goLikeModule("unique");
+    const result = await doctor(PINNED, dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(0);
+    const [file] = r.packages[0]!.nativeFiles;
+    expect(file).toMatchObject({ goRuntime: true, nodelete: false, keptLoaded: true });
+    expect(file!.uniqueSymbols).toBeGreaterThan(0);
+    expect(codes(r, "warn")).toEqual([]);
+    const text = await doctor(PINNED, dir, []);
+    expect(text.stdout).toMatch(/asherah\.node: .*Go runtime go1\.99\.0 .*kept loaded \(\d+ STB_GNU_UNIQUE symbols?, not linked NODELETE\)/);
   }, 60_000);
 });
 
 describe("broken installs", () => {
-  test("a shipped library whose bytes changed: exit 1, checksum named, the library is not loaded", async () => {
+  test("a shipped library whose bytes changed: exit 1, checksum named", async () => {
     const pkg = tempDir("abp-doctor-pkg-");
     for (const part of ["src", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
-    const target = join(pkg, "prebuilds", `linux-${process.arch}`, "asherah-bun-signals.so");
+    const target = join(pkg, "prebuilds", `linux-${process.arch}`, "asherah-bun-warmup.so");
     const bytes = readFileSync(target);
     bytes[bytes.length - 64] = (bytes[bytes.length - 64] ?? 0) ^ 0xff;
     writeFileSync(target, bytes);
     const result = await doctor("1.2.19", appDir(), ["--json"], {}, join(pkg, "src", "cli.ts"));
     const r = report(result);
     expect(result.exitCode, describeRun(result)).toBe(1);
-    expect(r.libraries.find((l) => l.role === "signals")).toMatchObject({ integrity: "mismatch", path: target });
+    expect(r.libraries.find((l) => l.role === "warmup")).toMatchObject({ integrity: "mismatch", path: target });
+    expect(r.libraries.filter((l) => l.role !== "warmup").every((l) => l.integrity === "match")).toBe(true);
     expect(codes(r, "error")).toEqual(["CHECKSUM_MISMATCH", "NOT_CONFIGURED"]);
-    expect(r.signals.checked).toBe(false);
-    expect(r.signals.reason).toContain("was not loaded");
   }, 60_000);
 
-  test("ASHERAH_BUN_PRELOAD_LIBRARY_DIR without the libraries: exit 1, both missing", async () => {
+  test("ASHERAH_BUN_PRELOAD_LIBRARY_DIR without the libraries: exit 1, every library missing", async () => {
     const empty = tempDir("abp-doctor-libdir-");
     const r = report(await doctor(PINNED, appDir(), ["--json"], { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: empty }));
-    expect(r.libraries.map((l) => [l.path, l.integrity])).toEqual([
-      [join(empty, "asherah-bun-warmup.so"), "missing"],
-      [join(empty, "asherah-bun-signals.so"), "missing"],
-    ]);
-    expect(codes(r, "error")).toEqual(["LIBRARY_MISSING", "LIBRARY_MISSING"]);
+    const files = Object.keys(SHIPPED).filter((key) => key.startsWith(`linux-${process.arch}/`)).map((key) => key.split("/")[1]!);
+    expect(r.libraries.map((l) => [l.path, l.integrity]).sort()).toEqual(files.map((file) => [join(empty, file), "missing"]).sort());
+    expect(r.libraryDir).toMatchObject({ path: empty, exists: true, insideProject: false, permissions: [] });
+    expect(codes(r, "error")).toEqual(files.map(() => "LIBRARY_MISSING"));
     expect(r.exitCode).toBe(1);
   }, 60_000);
 

@@ -13,8 +13,10 @@ import {
   readElfDynamic,
   PACKAGE_ROOT,
   SELF_ENTRY,
-  type DoctorReport,
-} from "../../src/doctor.ts";
+  type DoctorFacts,
+} from "../../src/doctor/index.ts";
+import { dotenvFiles, parseDotenv, readProjectEnv } from "../../src/doctor/dotenv.ts";
+import { SHIPPED } from "../../src/shipped.ts";
 import { tempDirs } from "../support/temp.ts";
 
 /** A fresh temporary directory, removed after this file's tests. */
@@ -22,6 +24,10 @@ const tempDir = tempDirs();
 
 const REPO = join(import.meta.dir, "..", "..");
 const X64 = join(REPO, "prebuilds", "linux-x64");
+/** The shipped C helpers (signal helper today, a Node-API core addon later): whatever src/shipped.ts lists beside the warmup. */
+const HELPERS = Object.keys(SHIPPED)
+  .filter((key) => key.startsWith("linux-x64/") && !key.includes("warmup"))
+  .map((key) => key.slice("linux-x64/".length));
 
 describe("parseBunfigPreloads", () => {
   test("top-level string and array; [test] table", () => {
@@ -134,7 +140,7 @@ describe("findGoBuildInfo", () => {
   });
   test("the shipped warmup library", () => {
     expect(findGoBuildInfo(readFileSync(join(X64, "asherah-bun-warmup.so"))).goVersion).toMatch(/^go1\.\d+/);
-    expect(findGoBuildInfo(readFileSync(join(X64, "asherah-bun-signals.so"))).found).toBe(false);
+    for (const helper of HELPERS) expect(findGoBuildInfo(readFileSync(join(X64, helper))).found).toBe(false);
   });
 });
 
@@ -178,14 +184,14 @@ describe("readElfDynamic", () => {
     be[5] = 2;
     expect(readElfDynamic(be)).toBeUndefined();
   });
-  test("the shipped libraries: Go's c-shared output is NODELETE and exports the cgo symbol; the C helper neither", () => {
-    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-warmup.so")))).toEqual({ nodelete: true, cgoSymbol: true });
-    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-signals.so")))).toEqual({ nodelete: false, cgoSymbol: false });
+  test("the shipped libraries: Go's c-shared output is NODELETE and exports the cgo symbol; the C helpers carry no Go", () => {
+    expect(readElfDynamic(readFileSync(join(X64, "asherah-bun-warmup.so")))).toEqual({ nodelete: true, uniqueSymbols: 0, cgoSymbol: true });
+    for (const helper of HELPERS) expect(readElfDynamic(readFileSync(join(X64, helper)))?.cgoSymbol).toBe(false);
   });
 });
 
 describe("judge", () => {
-  type Facts = Omit<DoctorReport, "findings" | "verdict" | "exitCode">;
+  type Facts = DoctorFacts;
   function facts(change: (f: Facts) => Facts = (f) => f): Facts {
     const base: Facts = {
       tool: { name: "asherah-bun-preload", version: "0", root: "/x" },
@@ -194,8 +200,8 @@ describe("judge", () => {
       platform: { platform: "linux", arch: "x64", libc: "glibc", supported: true, prebuildDir: "/x/prebuilds/linux-x64" },
       config: { valid: true },
       libraries: [
-        { role: "warmup", path: "/x/w.so", exists: true, size: 1, sha256: "a", expected: "a", integrity: "match" },
-        { role: "signals", path: "/x/s.so", exists: true, size: 1, sha256: "b", expected: "b", integrity: "match" },
+        { role: "warmup", path: "/x/w.so", exists: true, size: 1, sha256: "a", expected: "a", integrity: "match", permissions: [] },
+        { role: "signals", path: "/x/s.so", exists: true, size: 1, sha256: "b", expected: "b", integrity: "match", permissions: [] },
       ],
       bunfig: { path: "/app/bunfig.toml", readByBun: true, run: [{ entry: "asherah-bun-preload", kind: "self" }], test: undefined, configuredForRun: true, configuredForTest: false, warnings: [] },
       packages: [
@@ -204,7 +210,7 @@ describe("judge", () => {
           resolved: true,
           root: "/app/node_modules/asherah",
           entry: "/app/node_modules/asherah/dist/asherah.node",
-          nativeFiles: [{ path: "/app/node_modules/asherah/dist/asherah.node", size: 1, elf: true, goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true }],
+          nativeFiles: [{ path: "/app/node_modules/asherah/dist/asherah.node", size: 1, elf: true, goRuntime: true, goBuildInfo: true, cgoSymbol: true, nodelete: true, uniqueSymbols: 0, keptLoaded: true }],
         },
       ],
       signals: { checked: true, preloadInThisProcess: false, goRuntimesLoaded: 0, dispositions: [] },
@@ -233,10 +239,36 @@ describe("judge", () => {
     expect(judge(f).exitCode).toBe(0);
     expect(judge(f).verdict.summary).toContain("nothing to protect");
   });
-  test("a Go module without NODELETE: warning, exit 3", () => {
-    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [{ ...b.packages[0]!.nativeFiles[0]!, nodelete: false }] }] }));
+  test("a Go module glibc may unload (no NODELETE, no STB_GNU_UNIQUE): warning, exit 3", () => {
+    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [{ ...b.packages[0]!.nativeFiles[0]!, nodelete: false, uniqueSymbols: 0, keptLoaded: false }] }] }));
     expect(codes(f)).toEqual(["warn:NO_NODELETE"]);
     expect(judge(f).exitCode).toBe(3);
+  });
+  test("a Go module kept loaded by STB_GNU_UNIQUE symbols (node-addon-api) is no warning", () => {
+    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [{ ...b.packages[0]!.nativeFiles[0]!, nodelete: false, uniqueSymbols: 3, keptLoaded: true }] }] }));
+    expect(codes(f)).toEqual([]);
+    expect(judge(f).exitCode).toBe(0);
+  });
+  test("a native file the doctor refused to read: a warning, and no claim that the package has no Go runtime", () => {
+    const refused = { path: "/app/node_modules/asherah/dist/asherah.node", size: 0, elf: false, goRuntime: false, goBuildInfo: false, cgoSymbol: false, nodelete: undefined, keptLoaded: undefined, error: "it is a FIFO, not a regular file" };
+    const f = facts((b) => ({ ...b, packages: [{ ...b.packages[0]!, nativeFiles: [refused] }] }));
+    expect(judge(f).findings.map((x) => x.code)).toEqual(["NATIVE_UNREADABLE"]);
+    expect(judge(f).exitCode).toBe(3);
+  });
+  test("an unreadable manifest (a planted package.json/ directory) is a warning naming it", () => {
+    const f = facts((b) => ({ ...b, packages: [{ name: "asherah", resolved: false, root: "/p/node_modules/asherah", problem: "/p/node_modules/asherah/package.json is a directory, not a regular file", nativeFiles: [] }] }));
+    expect(codes(f)).toEqual(["warn:PACKAGE_UNREADABLE"]);
+    expect(judge(f).findings[0]!.message).toContain("package.json is a directory");
+  });
+  test("permission issues: world-writable is an error, one finding per path and kind", () => {
+    const issue = { level: "error" as const, path: "/lib", kind: "world-writable" as const, problem: "the folder /lib is world-writable (mode 777)" };
+    const f = facts((b) => ({
+      ...b,
+      libraryDir: { path: "/lib", real: "/lib", exists: true, insideProject: false, permissions: [issue] },
+      libraries: b.libraries.map((l) => ({ ...l, integrity: "override" as const, permissions: [{ ...issue, problem: "the library's folder /lib is world-writable (mode 777)" }] })),
+    }));
+    expect(codes(f)).toEqual(["error:UNSAFE_PERMISSIONS"]);
+    expect(judge(f).findings.map((x) => x.code)).toContain("LIBRARY_DIR");
   });
   test("library problems are errors", () => {
     const lib = (integrity: "mismatch" | "missing" | "unlisted") => facts((b) => ({ ...b, libraries: [{ ...b.libraries[0]!, integrity, sha256: "c" }, b.libraries[1]!] }));
@@ -275,5 +307,27 @@ describe("cli parseArgs", () => {
     expect(usage(["doctor", "--cwd"])).toBe("--cwd needs a directory");
     expect(usage(["doctor", "--cwd", "package.json"])).toMatch(/is not a directory$/);
     expect(usage(["doctor", "--cwd", "a", "--cwd", "b"])).toBe("--cwd given twice");
+  });
+});
+
+describe("project .env files", () => {
+  test("Bun's files and order for each NODE_ENV", () => {
+    expect(dotenvFiles(undefined)).toEqual([".env", ".env.development", ".env.local"]);
+    expect(dotenvFiles("production")).toEqual([".env", ".env.production", ".env.local"]);
+    expect(dotenvFiles("test")).toEqual([".env", ".env.test"]);
+  });
+  test("parseDotenv: export, quotes, comments", () => {
+    const parsed = parseDotenv('# c\nexport A=1\nB = "two words" # note\nC=\'x#y\'\nD=plain # note\nnot a line\nE="a\\nb"\n');
+    expect(Object.fromEntries(parsed)).toEqual({ A: "1", B: "two words", C: "x#y", D: "plain", E: "a\nb" });
+  });
+  test("readProjectEnv keeps only the preload's variables, later files win, a FIFO is refused", () => {
+    const dir = tempDir("abp-dotenv-unit-");
+    writeFileSync(join(dir, ".env"), "ASHERAH_BUN_PRELOAD_WARMUP=lazy\nASHERAH_BUN_PRELOAD_DEBUG=1\nSECRET=x\n");
+    writeFileSync(join(dir, ".env.local"), "ASHERAH_BUN_PRELOAD_WARMUP=off\n");
+    Bun.spawnSync(["mkfifo", join(dir, ".env.development")]);
+    const env = readProjectEnv(dir, undefined);
+    expect(env.values).toEqual({ ASHERAH_BUN_PRELOAD_WARMUP: "off", ASHERAH_BUN_PRELOAD_DEBUG: "1" });
+    expect(env.files).toEqual([join(dir, ".env"), join(dir, ".env.local")]);
+    expect(env.problems).toEqual([`${join(dir, ".env.development")} is a FIFO, not a regular file`]);
   });
 });

@@ -1,0 +1,154 @@
+// `asherah-bun-preload doctor`: everything that decides whether a Go-based
+// module will hang, load or crash under this Bun in this directory. It
+// inspects and never executes: no file of the checked project, and no
+// library from a folder its environment names, is required, imported or
+// dlopened; every read is capped and refuses FIFOs, devices and folders.
+//
+//   bunfig.ts, toml.ts   which bunfig.toml applies and what it preloads
+//   dotenv.ts            what the project's .env files set for the preload
+//   entries.ts           whether a preload entry is asherah-bun-preload
+//   packages.ts          which copy of a guarded package Bun would find
+//   native-files.ts,     the package's native files: Go runtime, NODELETE,
+//   elf-dynamic.ts       STB_GNU_UNIQUE, read from the bytes
+//   libraries.ts,        the preload's own libraries: shipped bytes (src/shipped.ts),
+//   permissions.ts       ELF checks (src/elf.ts), who could replace them
+//   signals.ts           this process's dispositions from /proc/self/status
+//   judge.ts             findings, verdict, exit code (pure)
+//   format.ts            the text report
+//   read.ts              the one capped reader all of them use
+import { realpathSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import { isAffected, parseVersion } from "../bun-version.ts";
+import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
+import { describeError } from "../errors.ts";
+import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "../platform.ts";
+import { inspectBunfig } from "./bunfig.ts";
+import { readProjectEnv } from "./dotenv.ts";
+import { judge } from "./judge.ts";
+import { checkLibraries } from "./libraries.ts";
+import { inspectNativeFile, nativeFilesOf, notInspected } from "./native-files.ts";
+import { findPackage } from "./packages.ts";
+import { checkPermissions } from "./permissions.ts";
+import { NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
+import type { DoctorReport, LibraryDirReport, PackageReport } from "./report.ts";
+import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR } from "./self.ts";
+import { inspectSignals } from "./signals.ts";
+
+export { parseBunfigPreloads, MAX_DEPTH } from "./toml.ts";
+export { classifyPreloadEntry, type EntryCheck, type EntryKind } from "./entries.ts";
+export { findGoBuildInfo, readElfDynamic, keptLoaded } from "./elf-dynamic.ts";
+export { inspectNativeFile, nativeFilesOf } from "./native-files.ts";
+export { inspectBunfig } from "./bunfig.ts";
+export { judge } from "./judge.ts";
+export { formatReport } from "./format.ts";
+export { PACKAGE_NAME, PACKAGE_ROOT, SELF_ENTRY } from "./self.ts";
+export type { DoctorReport, DoctorFacts, Finding, Level, PackageReport } from "./report.ts";
+
+export interface DoctorOptions {
+  readonly cwd: string;
+  readonly env?: Record<string, string | undefined>;
+  /** Where the doctor process started (Bun loaded that folder's .env); process.cwd() by default. */
+  readonly startDir?: string;
+}
+
+function suspendSignalOf(bunVersion: string, platform: string): "SIGPWR" | "SIGUSR1" | undefined {
+  if (platform !== "linux") return undefined;
+  const v = parseVersion(bunVersion);
+  if (v === undefined) return undefined;
+  return v.major === 1 && v.minor < 2 ? "SIGUSR1" : "SIGPWR";
+}
+
+function toolVersion(): string {
+  try {
+    const version = readManifest(resolve(PACKAGE_ROOT, "package.json")).version;
+    return typeof version === "string" ? version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+function inside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+export function inspectPackage(name: string, cwd: string, caps: { readonly file: number; readonly total: number } = { file: NATIVE_CAP, total: NATIVE_TOTAL_CAP }): PackageReport {
+  const found = findPackage(name, cwd);
+  if (found === undefined) return { name, resolved: false, nativeFiles: [] };
+  if (found.problem !== undefined) return { name, resolved: false, root: found.root, problem: found.problem, nativeFiles: [] };
+  // At most NATIVE_CAP per file and NATIVE_TOTAL_CAP per package: 50 files near the cap must not read 12 GiB.
+  let budget = caps.total;
+  const nativeFiles = nativeFilesOf(found.root, found.entry).map((file) => {
+    if (budget <= 0) return notInspected(file, `not inspected: the doctor reads at most ${caps.total} bytes of one package's native files`);
+    const report = inspectNativeFile(file, Math.min(caps.file, budget));
+    budget -= report.size;
+    return report;
+  });
+  return { name, resolved: true, root: found.root, entry: found.entry, version: found.version, nativeFiles };
+}
+
+function inspectLibraryDir(dir: string, cwd: string): LibraryDirReport {
+  const check = checkPermissions(dir, "folder");
+  const real = check.real;
+  return {
+    path: dir,
+    ...(real === undefined ? {} : { real }),
+    exists: real !== undefined,
+    insideProject: inside(dir, cwd) || (real !== undefined && inside(real, cwd)),
+    permissions: check.issues,
+  };
+}
+
+export function runDoctor(options: DoctorOptions): DoctorReport {
+  const cwd = resolve(options.cwd);
+  const processEnv = options.env ?? process.env;
+  // The project's .env files, as Bun would apply them when started in cwd; the process's own variables win.
+  const dotenv = readProjectEnv(cwd, processEnv.NODE_ENV);
+  const loadedByBun = sameFolder(options.startDir ?? process.cwd(), cwd);
+  const env = { ...dotenv.values, ...processEnv };
+  let config: Config | undefined;
+  let configError: string | undefined;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    configError = describeError(error).replace(/^asherah-bun-preload: /, "");
+  }
+  const key = currentPlatform();
+  let location: PrebuildLocation | undefined;
+  let platformProblem: string | undefined;
+  try {
+    location = locatePrebuilds(key, PREBUILDS_DIR, config?.libraryDir);
+  } catch (error) {
+    platformProblem = describeError(error).replace(/^asherah-bun-preload: /, "");
+  }
+  const libraryDir = config?.libraryDir === undefined ? undefined : inspectLibraryDir(config.libraryDir, cwd);
+  const libraries = location === undefined ? [] : checkLibraries(location, libraryDir !== undefined);
+  const facts = {
+    tool: { name: PACKAGE_NAME, version: toolVersion(), root: PACKAGE_ROOT },
+    cwd,
+    bun: {
+      version: Bun.version,
+      path: process.execPath,
+      affected: isAffected(Bun.version, process.platform),
+      suspendSignal: suspendSignalOf(Bun.version, process.platform),
+      fixedIn: "1.4.4",
+    },
+    platform: { ...key, supported: location !== undefined, problem: platformProblem, prebuildDir: location?.dir },
+    config: { valid: config !== undefined, error: configError, values: config },
+    ...(dotenv.files.length > 0 || dotenv.problems.length > 0 ? { projectEnv: { ...dotenv, loadedByBun } } : {}),
+    ...(libraryDir === undefined ? {} : { libraryDir }),
+    libraries,
+    bunfig: inspectBunfig(cwd),
+    packages: (config?.packages ?? DEFAULT_PACKAGES).map((name) => inspectPackage(name, cwd)),
+    signals: inspectSignals(),
+  };
+  return { ...facts, ...judge(facts) };
+}

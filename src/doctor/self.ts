@@ -1,0 +1,11 @@
+// This copy of asherah-bun-preload: where it is and what it ships.
+import { join, resolve } from "node:path";
+
+export const PACKAGE_NAME = "asherah-bun-preload";
+/** This copy of the package. */
+export const PACKAGE_ROOT = resolve(import.meta.dir, "..", "..");
+/** This copy's preload entry as published ("exports" ".") and its source, which works as a preload too. */
+export const ENTRY_FILES = ["dist/index.js", "src/index.ts"] as const;
+export const SELF_ENTRY = join(PACKAGE_ROOT, ENTRY_FILES[0]);
+/** The same folder lifecycle.ts's PREBUILDS_DIR names (not imported: lifecycle.ts pulls in the native layer). */
+export const PREBUILDS_DIR = join(PACKAGE_ROOT, "prebuilds");
