@@ -21,7 +21,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { isAffected, parseVersion } from "../bun-version.ts";
 import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
 import { describeError } from "../errors.ts";
-import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "../platform.ts";
+import { currentPlatform, detectLibc, locatePrebuilds } from "../platform.ts";
 import { inspectBunfig } from "./bunfig.ts";
 import { readProjectEnv } from "./dotenv.ts";
 import { judge } from "./judge.ts";
@@ -122,13 +122,9 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
     configError = describeError(error).replace(/^asherah-bun-preload: /, "");
   }
   const key = currentPlatform();
-  let location: PrebuildLocation | undefined;
-  let platformProblem: string | undefined;
-  try {
-    location = locatePrebuilds(key, PREBUILDS_DIR, config?.libraryDir);
-  } catch (error) {
-    platformProblem = describeError(error).replace(/^asherah-bun-preload: /, "");
-  }
+  const found = locatePrebuilds(key, PREBUILDS_DIR, config?.libraryDir);
+  const location = found.status === "native" ? found : undefined;
+  const platformProblem = found.status === "native" ? undefined : found.reason;
   const libraryDir = config?.libraryDir === undefined ? undefined : inspectLibraryDir(config.libraryDir, cwd);
   const libraries = location === undefined ? [] : checkLibraries(location, libraryDir !== undefined);
   const facts = {
@@ -141,7 +137,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
       suspendSignal: suspendSignalOf(Bun.version, process.platform),
       fixedIn: "1.4.4",
     },
-    platform: { ...key, supported: location !== undefined, problem: platformProblem, prebuildDir: location?.dir },
+    platform: { ...key, libc: detectLibc(), supported: found.status !== "unsupported", problem: platformProblem, prebuildDir: location?.dir },
     config: { valid: config !== undefined, error: configError, values: config },
     ...(dotenv.files.length > 0 || dotenv.problems.length > 0 ? { projectEnv: { ...dotenv, loadedByBun } } : {}),
     ...(libraryDir === undefined ? {} : { libraryDir }),

@@ -6,6 +6,8 @@
 import { basename, join } from "node:path";
 import { checkElf, describeElfProblem } from "../elf.ts";
 import type { PrebuildLocation } from "../platform.ts";
+
+export type NativeLocation = Extract<PrebuildLocation, { readonly status: "native" }>;
 import { SHIPPED } from "../shipped.ts";
 import { checkPermissions, type PermissionIssue } from "./permissions.ts";
 import { describeReadError, NATIVE_CAP, readCapped, ReadRefused } from "./read.ts";
@@ -44,12 +46,10 @@ export function roleOf(file: string): string {
  * folder the preload would use. Platforms without shipped digests fall back
  * to the files platform.ts names.
  */
-export function checkLibraries(location: PrebuildLocation, override: boolean, shipped: typeof SHIPPED = SHIPPED): LibraryReport[] {
+export function checkLibraries(location: NativeLocation, override: boolean, shipped: typeof SHIPPED = SHIPPED): LibraryReport[] {
   const files = shippedFiles(location.id, shipped);
-  if (files.size === 0) {
-    return [location.warmup, location.signals]
-      .filter((path): path is string => path !== undefined)
-      .map((path) => checkLibrary(path, override ? "override" : undefined));
+  if (files.size === 0 || override) {
+    return [location.warmup, location.core].map((path) => checkLibrary(path, override ? "override" : undefined));
   }
   return [...files.keys()].sort(byRole).map((file) => checkLibrary(join(location.dir, file), override ? "override" : files.get(file)));
 }

@@ -1,6 +1,6 @@
 // The shape of the doctor's report (also its --json output).
 import type { Config } from "../config.ts";
-import type { PlatformKey } from "../platform.ts";
+import type { Libc, PlatformKey } from "../platform.ts";
 import type { BunfigReport } from "./bunfig.ts";
 import type { ProjectEnv } from "./dotenv.ts";
 import type { LibraryReport } from "./libraries.ts";
@@ -53,7 +53,7 @@ export interface DoctorFacts {
     readonly suspendSignal: "SIGPWR" | "SIGUSR1" | undefined;
     readonly fixedIn: string;
   };
-  readonly platform: PlatformKey & { readonly supported: boolean; readonly problem?: string; readonly prebuildDir?: string };
+  readonly platform: PlatformKey & { readonly libc: Libc; readonly supported: boolean; readonly problem?: string; readonly prebuildDir?: string };
   readonly config: { readonly valid: boolean; readonly error?: string; readonly values?: Config };
   readonly projectEnv?: ProjectEnvReport;
   readonly libraryDir?: LibraryDirReport;

@@ -223,18 +223,17 @@ describe("the preload's libraries against src/shipped.ts", () => {
     const files = [...shippedFiles(ID).keys()];
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) copyFileSync(join(REPO, "prebuilds", ID, file), join(dir, ID, file));
-    const location = { dir: join(dir, ID), id: ID, warmup: join(dir, ID, "asherah-bun-warmup.so"), signals: undefined };
+    const location = { status: "native", dir: join(dir, ID), id: ID, warmup: join(dir, ID, "asherah-bun-warmup.so"), core: join(dir, ID, "asherah-bun-core.node"), override: false } as const;
     const reports = checkLibraries(location, false);
     expect(reports.map((r) => r.path.split("/").pop()).sort()).toEqual(files.sort());
     expect(reports.every((r) => r.integrity === "match")).toBe(true);
-    // After the lead's change: a core addon instead of the signal helper.
     writeFileSync(join(dir, ID, "asherah-bun-core.node"), "not the shipped bytes");
     const fake = { [`${ID}/asherah-bun-warmup.so`]: SHIPPED[`${ID}/asherah-bun-warmup.so`]!, [`${ID}/asherah-bun-core.node`]: { sha256: "0".repeat(64), size: 21 }, "linux-other/x.so": { sha256: "1".repeat(64), size: 1 } };
     expect(checkLibraries(location, false, fake).map((r) => [r.role, r.integrity])).toEqual([
       ["warmup", "match"],
       ["core", "mismatch"],
     ]);
-    expect(checkLibraries(location, true, fake).map((r) => r.integrity)).toEqual(["override", "override"]);
+    expect(checkLibraries({ ...location, override: true }, true, fake).map((r) => r.integrity)).toEqual(["override", "override"]);
   });
 });
 
