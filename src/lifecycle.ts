@@ -9,6 +9,7 @@ import { assertLoadableFile, verifyShipped } from "./integrity.ts";
 import { openSignalLibrary, type SignalLibrary } from "./native.ts";
 import { supportsLazyWarmup } from "./bun-version.ts";
 import type { Config } from "./config.ts";
+import { guardedPackageOf as packageOfFile } from "./guarded.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, locatePrebuilds, type PrebuildLocation } from "./platform.ts";
 import { planRepairs, protectSuspendHandlers, repairSignals } from "./signals.ts";
@@ -142,13 +143,9 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
   }
 }
 
-/** The guarded package a file belongs to, judged by its node_modules path segment. */
+/** The guarded package a file belongs to: node_modules paths and compiled binaries (guarded.ts). */
 export function guardedPackageOf(file: string, packages: readonly string[]): string | undefined {
-  const normalised = file.replaceAll("\\", "/");
-  for (const name of packages) {
-    if (normalised.includes(`/node_modules/${name}/`)) return name;
-  }
-  return undefined;
+  return packageOfFile(file, packages);
 }
 
 /** Before a native load: the warmup for guarded modules, the snapshot for all. */
