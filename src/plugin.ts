@@ -35,7 +35,11 @@ interface ModuleClass {
   new (id: string, parent?: CjsModule | null): CjsModule;
   prototype: CjsModule;
   _nodeModulePaths(dir: string): string[];
-  createRequire(from: string): (id: string) => unknown;
+  createRequire(from: string | URL): RequireFunction;
+}
+interface RequireFunction {
+  (id: string): unknown;
+  resolve: ((id: string, options?: { paths?: readonly string[] }) => string) & { paths?: unknown };
 }
 const Module = import.meta.require("node:module") as ModuleClass;
 // A require() of this file's own: Bun 1.0.36 hung `bun test` when the
@@ -107,6 +111,49 @@ export function asObjectModule(exports: unknown): { loader: "object"; exports: R
     served.default = exports;
   }
   return { loader: "object", exports: served };
+}
+
+function folderOf(from: unknown): string | undefined {
+  const text = from instanceof URL ? from.href : typeof from === "string" ? from : undefined;
+  if (text === undefined) return undefined;
+  if (text.startsWith("file:")) return dirname(Bun.fileURLToPath(text));
+  if (!text.startsWith("/")) return undefined;
+  return text.endsWith("/") ? text.slice(0, -1) : dirname(text);
+}
+
+/**
+ * With build.module registered, every require.resolve(name) returns the bare
+ * name (1.0.36 – 1.4.5): Bun answers it from the virtual module table, and
+ * neither Module._resolveFilename nor any shared function is consulted — each
+ * CommonJS module's require.resolve is its own native function. The one that
+ * can be reached is createRequire's: on Bun >= 1.2 a wrapped
+ * Module.createRequire is what `import { createRequire } from "node:module"`
+ * gets, so its resolve() answers guarded names with Bun.resolveSync, which
+ * still returns the real path (docs/how-it-works.md; nested-copies in
+ * real-world.test.ts).
+ */
+function hookCreateRequireResolve(names: ReadonlySet<string>): void {
+  const original = Module.createRequire;
+  Module.createRequire = function (this: unknown, from: string | URL): RequireFunction {
+    const req = original.call(this, from);
+    const base = folderOf(from);
+    const resolveOriginal = req.resolve;
+    if (base === undefined || typeof resolveOriginal !== "function") return req;
+    const resolve = function (this: unknown, id: string, options?: { paths?: readonly string[] }): string {
+      if (typeof id === "string" && names.has(id)) {
+        for (const dir of options?.paths ?? [base]) {
+          try {
+            return Bun.resolveSync(id, dir);
+          } catch {
+            // not installed from there: try the next folder, then Bun's answer
+          }
+        }
+      }
+      return resolveOriginal.call(this, id, options);
+    };
+    req.resolve = Object.assign(resolve, { paths: resolveOriginal.paths });
+    return req;
+  };
 }
 
 export function registerPlugin(state: PreloadState): void {
@@ -216,6 +263,7 @@ export function registerPlugin(state: PreloadState): void {
       if (guarded === undefined || guarded.kind === "esm") return original.call(this, id);
       return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this ?? null);
     };
+    hookCreateRequireResolve(bareNames);
   }
   state.hooks.plugin = true;
 }

@@ -40,19 +40,23 @@ describe("nested copies keep Node's semantics", () => {
   // node_modules/dep/node_modules/asherah the node-addon-api one (none): which
   // one a require() got is visible from Object.keys alone.
   let app = "";
+  const nestedEntry = () => join(app, "node_modules", "dep", "node_modules", "asherah", "dist", "asherah.node");
   beforeAll(() => {
     app = tempDir("abp-nested-");
     cpSync(join(fixtureRoot("c"), "node_modules", "asherah"), join(app, "node_modules", "asherah"), { recursive: true });
     cpSync(join(fixtureRoot("naa"), "node_modules", "asherah"), join(app, "node_modules", "dep", "node_modules", "asherah"), { recursive: true });
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "nested-app", private: true, type: "commonjs" }));
     writeFileSync(join(app, "node_modules", "dep", "package.json"), JSON.stringify({ name: "dep", version: "1.0.0", main: "index.js" }));
-    writeFileSync(join(app, "node_modules", "dep", "index.js"), 'module.exports = { asherah: require("asherah") };\n');
+    writeFileSync(
+      join(app, "node_modules", "dep", "index.js"),
+      'module.exports = { asherah: require("asherah"), resolved: require("node:module").createRequire(__filename).resolve("asherah") };\n',
+    );
     writeFileSync(
       join(app, "app.js"),
       [
         'const top = require("asherah");',
-        'const dep = require("dep").asherah;',
-        "const out = { top: Object.keys(top).length, dep: Object.keys(dep).length, depOwn: Object.getOwnPropertyNames(dep).length, same: top === dep };",
+        'const { asherah: dep, resolved } = require("dep");',
+        "const out = { top: Object.keys(top).length, dep: Object.keys(dep).length, depOwn: Object.getOwnPropertyNames(dep).length, same: top === dep, resolved };",
         "if (process.env.ABP_API) out.guarded = require(process.env.ABP_API).status().guarded.map((g) => g.path);",
         'console.log("NESTED " + JSON.stringify(out));',
       ].join("\n"),
@@ -62,7 +66,7 @@ describe("nested copies keep Node's semantics", () => {
   test(`Bun ${PINNED} without the preload: each require() gets its own folder's copy (the reference)`, async () => {
     const result = await run(PINNED, ["./app.js"], app);
     expect(result.outcome, describeRun(result)).toBe("ok");
-    expect(jsonLine(result.stdout, "NESTED")).toEqual({ top: 17, dep: 0, depOwn: 17, same: false });
+    expect(jsonLine(result.stdout, "NESTED")).toEqual({ top: 17, dep: 0, depOwn: 17, same: false, resolved: nestedEntry() });
   }, 40_000);
 
   for (const version of ["1.0.36", "1.2.19", PINNED]) {
@@ -70,10 +74,10 @@ describe("nested copies keep Node's semantics", () => {
       const result = await run(version, ["--preload", PRELOAD_ENTRY, "./app.js"], app, { ABP_API: API_ENTRY });
       expect(result.outcome, describeRun(result)).toBe("ok");
       const nested = jsonLine<{ top: number; dep: number; depOwn: number; same: boolean; guarded: string[] }>(result.stdout, "NESTED");
-      expect({ ...nested, guarded: undefined }).toEqual({ top: 17, dep: 0, depOwn: 17, same: false, guarded: undefined });
-      expect([...nested.guarded].sort()).toEqual(
-        [join(app, "node_modules", "asherah", "dist", "asherah.node"), join(app, "node_modules", "dep", "node_modules", "asherah", "dist", "asherah.node")].sort(),
-      );
+      // createRequire(...).resolve is the one resolve() a preload can reach
+      // (plugin.ts hookCreateRequireResolve); require.resolve says "asherah".
+      expect({ ...nested, guarded: undefined }).toEqual({ top: 17, dep: 0, depOwn: 17, same: false, resolved: nestedEntry(), guarded: undefined });
+      expect([...nested.guarded].sort()).toEqual([join(app, "node_modules", "asherah", "dist", "asherah.node"), nestedEntry()].sort());
     }, 40_000);
   }
 });
