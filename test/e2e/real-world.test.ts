@@ -73,7 +73,7 @@ describe("nested copies keep Node's semantics", () => {
     test(`Bun ${version} with the preload: the same, and each physical copy is guarded`, async () => {
       const result = await run(version, ["--preload", PRELOAD_ENTRY, "./app.js"], app, { ABP_API: API_ENTRY });
       expect(result.outcome, describeRun(result)).toBe("ok");
-      const nested = jsonLine<{ top: number; dep: number; depOwn: number; same: boolean; guarded: string[] }>(result.stdout, "NESTED");
+      const nested = jsonLine<{ top: number; dep: number; depOwn: number; same: boolean; resolved: string; guarded: string[] }>(result.stdout, "NESTED");
       // createRequire(...).resolve is the one resolve() a preload can reach
       // (plugin.ts hookCreateRequireResolve); require.resolve says "asherah".
       expect({ ...nested, guarded: undefined }).toEqual({ top: 17, dep: 0, depOwn: 17, same: false, resolved: nestedEntry(), guarded: undefined });
