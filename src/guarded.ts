@@ -19,13 +19,18 @@ const EMBEDDED = /^(?:\/\$bunfs\/|[A-Z]:[\\/]~BUN[\\/])/;
 // The embedded name: the addon's file name, a dash, Bun's hash (16 hex digits on 1.0.x, 8 base-36 characters later).
 const EMBEDDED_NAME = /([^\\/]+)-[0-9a-z]{6,32}\.node$/;
 
+/** Whether a path is inside a compiled binary's embedded file system. */
+export function isEmbeddedPath(path: string): boolean {
+  return EMBEDDED.test(path);
+}
+
 /** The guarded package a file belongs to, or undefined. Pure. */
 export function guardedPackageOf(file: string, packages: readonly string[]): string | undefined {
   const normalised = file.replaceAll("\\", "/");
   for (const name of packages) {
     if (normalised.includes(`/node_modules/${name}/`)) return name;
   }
-  if (!EMBEDDED.test(file)) return undefined;
+  if (!isEmbeddedPath(file)) return undefined;
   const stem = EMBEDDED_NAME.exec(normalised)?.[1];
   if (stem === undefined) return undefined;
   return packages.find((name) => name === stem || name.slice(name.lastIndexOf("/") + 1) === stem);

@@ -9,6 +9,7 @@
 // node_modules/asherah/package.json/ planted in any parent folder of the
 // application ran at every start (issue 13; guarded by hostile-resolve.test.ts).
 import { readChunks } from "./files.ts";
+import { isEmbeddedPath } from "./guarded.ts";
 import { dirname, join, resolve } from "./paths.ts";
 
 type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
@@ -108,6 +109,9 @@ function findPackageManifest(name: string, fromDir: string, onRefused: RefusedMa
 }
 
 export function resolvePackageEntry(name: string, fromDir: string, onRefused: RefusedManifest = warnRefusedManifest): PackageEntry | undefined {
+  // In a `bun build --compile` binary the modules were resolved at build
+  // time; walking up from /$bunfs/root would reach the host's /node_modules.
+  if (isEmbeddedPath(fromDir)) return undefined;
   const manifest = findPackageManifest(name, fromDir, onRefused);
   if (manifest === undefined) return undefined;
   const root = dirname(manifest.path);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { guardedPackageOf } from "../../src/guarded.ts";
+import { guardedPackageOf, isEmbeddedPath } from "../../src/guarded.ts";
 
 describe("guardedPackageOf", () => {
   const packages = ["asherah", "@acme/go-thing", "go-js-entry"];
@@ -21,4 +21,11 @@ describe("guardedPackageOf", () => {
     expect(guardedPackageOf("/$bunfs/root/not-asherah-zw3m7jtj.node", packages)).toBeUndefined();
     expect(guardedPackageOf("/tmp/asherah-zw3m7jtj.node", packages)).toBeUndefined();
   });
+});
+
+test("isEmbeddedPath: Bun's embedded file system only", () => {
+  expect(isEmbeddedPath("/$bunfs/root")).toBe(true);
+  expect(isEmbeddedPath("B:\\~BUN\\root")).toBe(true);
+  expect(isEmbeddedPath("/app/$bunfs/root")).toBe(false);
+  expect(isEmbeddedPath("/app")).toBe(false);
 });
