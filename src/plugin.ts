@@ -239,7 +239,7 @@ export function registerPlugin(state: PreloadState): void {
   // require(name) of a guarded bare name, answered from the requiring
   // module's own folder as Node (and Bun without the preload) would: a
   // dependency's nested node_modules/<name> is its own copy, not the app's
-  // (e2e nested-copies.test.ts). build.module above cannot do that, since it
+  // (e2e real-world.test.ts "nested copies"). build.module above cannot, as it
   // is told no importer; it only serves `import` (see docs/how-it-works.md).
   const bareNames = new Set(entries.filter((e) => e.kind !== "esm").map((e) => e.name));
   if (bareNames.size > 0) {
