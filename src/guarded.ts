@@ -12,7 +12,8 @@
 // recognised there when that name is the package's name (asherah 3.x ships
 // dist/asherah.node) or the last part of a scoped name; an addon named
 // otherwise (go-js-entry's native/gojs.node) is not recognised and loads
-// with the signal repair only. Guarded by e2e compiled.test.ts.
+// without the lazy warmup. Guarded by e2e real-world.test.ts ("bun build --compile")
+// and unit guarded.test.ts.
 
 /** Bun's embedded file system: `/$bunfs/` on POSIX, `B:\~BUN\` (any drive letter) on Windows. */
 const EMBEDDED = /^(?:\/\$bunfs\/|[A-Z]:[\\/]~BUN[\\/])/;

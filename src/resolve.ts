@@ -7,7 +7,7 @@
 // Bun's require() of `.../package.json` runs `package.json/index.js` when
 // package.json is a folder, and a `.js` file when it is a symlink to one, so a
 // node_modules/asherah/package.json/ planted in any parent folder of the
-// application ran at every start (issue 13; guarded by hostile-resolve.test.ts).
+// application ran at every start (issue 13; guarded by e2e real-world.test.ts and unit manifest.test.ts).
 import { readChunks } from "./files.ts";
 import { isEmbeddedPath } from "./guarded.ts";
 import { dirname, join, resolve } from "./paths.ts";
