@@ -83,39 +83,41 @@ describe("nested copies keep Node's semantics", () => {
 });
 
 describe("bun build --compile with the node-addon-api fixture", () => {
-  test(`Bun ${PINNED}, lazy warmup: the embedded addon is recognised as asherah, warmed up before and guarded`, async () => {
-    const dir = join(fixtureRoot("naa"), "compiled-lazy");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, "entry.ts"),
-      [
-        'import { install, status } from "asherah-bun-preload/api";',
-        "install();",
-        'const asherah = require("asherah");',
-        'asherah.setup({ ServiceName: "svc", ProductID: "prod", Metastore: "memory", KMS: "static" });',
-        'if (asherah.decrypt_string("p", asherah.encrypt_string("p", "compiled")) !== "compiled") throw new Error("round trip failed");',
-        "asherah.shutdown();",
-        "const s = status();",
-        'console.log("STATUS " + JSON.stringify({ warmup: s.warmup.status, guarded: s.guarded.map((g) => ({ name: g.packageName, path: g.path, go: g.goRuntime })), events: s.events.map((e) => e.event) }));',
-      ].join("\n"),
-    );
-    const build = await run(PINNED, ["build", "--compile", "./entry.ts", "--outfile", "./app"], dir);
-    expect(build.outcome, describeRun(build)).toBe("ok");
-    const result = await runProcess([join(dir, "app")], {
-      cwd: dir,
-      env: env({ ASHERAH_BUN_PRELOAD_WARMUP: "lazy", ASHERAH_BUN_PRELOAD_LIBRARY_DIR: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`) }),
-      timeoutMs: TIMEOUT_MS,
-    });
-    expect(result.outcome, describeRun(result)).toBe("ok");
-    const status = jsonLine<{ warmup: string; guarded: { name: string; path: string; go: boolean }[]; events: string[] }>(result.stdout, "STATUS");
-    // `go` is not checked: the native layer looks for the Go runtime under the
-    // /$bunfs/ path, while Bun dlopen()s an extracted temporary copy (reported
-    // as false on 1.4.5; native.ts waitGoRuntime).
-    expect(status.guarded.map((g) => ({ name: g.name, path: g.path }))).toEqual([{ name: "asherah", path: expect.stringMatching(/^\/\$bunfs\/root\/asherah-[0-9a-z]+\.node$/) }]);
-    // Lazy: nothing warmed up at start; the guarded load did it, first.
-    expect(status.warmup).toBe("done");
-    expect(status.events.indexOf("warmup-done")).toBeLessThan(status.events.indexOf("native-load-start"));
-  }, 90_000);
+  for (const version of ["1.2.19", PINNED]) {
+    test(`Bun ${version}, lazy warmup: the embedded addon is recognised as asherah, warmed up before and guarded`, async () => {
+      const dir = join(fixtureRoot("naa"), `compiled-lazy-${version}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, "entry.ts"),
+        [
+          'import { install, status } from "asherah-bun-preload/api";',
+          "install();",
+          'const asherah = require("asherah");',
+          'asherah.setup({ ServiceName: "svc", ProductID: "prod", Metastore: "memory", KMS: "static" });',
+          'if (asherah.decrypt_string("p", asherah.encrypt_string("p", "compiled")) !== "compiled") throw new Error("round trip failed");',
+          "asherah.shutdown();",
+          "const s = status();",
+          'console.log("STATUS " + JSON.stringify({ warmup: s.warmup.status, guarded: s.guarded.map((g) => ({ name: g.packageName, path: g.path, go: g.goRuntime })), events: s.events.map((e) => e.event) }));',
+        ].join("\n"),
+      );
+      const build = await run(version, ["build", "--compile", "./entry.ts", "--outfile", "./app"], dir);
+      expect(build.outcome, describeRun(build)).toBe("ok");
+      const result = await runProcess([join(dir, "app")], {
+        cwd: dir,
+        env: env({ ASHERAH_BUN_PRELOAD_WARMUP: "lazy", ASHERAH_BUN_PRELOAD_LIBRARY_DIR: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`) }),
+        timeoutMs: TIMEOUT_MS,
+      });
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      const status = jsonLine<{ warmup: string; guarded: { name: string; path: string; go: boolean }[]; events: string[] }>(result.stdout, "STATUS");
+      // `go` is not checked: the native layer looks for the Go runtime under the
+      // /$bunfs/ path, while Bun dlopen()s an extracted temporary copy (reported
+      // as false on 1.4.5; native.ts waitGoRuntime).
+      expect(status.guarded.map((g) => ({ name: g.name, path: g.path }))).toEqual([{ name: "asherah", path: expect.stringMatching(/^\/\$bunfs\/root\/asherah-[0-9a-z]+\.node$/) }]);
+      // Lazy: nothing warmed up at start; the guarded load did it, first.
+      expect(status.warmup).toBe("done");
+      expect(status.events.indexOf("warmup-done")).toBeLessThan(status.events.indexOf("native-load-start"));
+    }, 90_000);
+  }
 });
 
 describe("resolution reads package.json files, never runs them", () => {
