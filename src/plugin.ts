@@ -21,7 +21,7 @@ import { readTextFile as readFileText } from "./files.ts";
 import { throwingSource } from "./errors.ts";
 import { debugLog, ensureWarmup } from "./lifecycle.ts";
 import { dirname, join } from "./paths.ts";
-import { resolvePackageEntry } from "./resolve.ts";
+import { readManifest, resolvePackageEntry } from "./resolve.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
 
 interface CjsModule {
@@ -36,7 +36,11 @@ interface ModuleClass {
   new (id: string, parent?: CjsModule | null): CjsModule;
   prototype: CjsModule;
   _nodeModulePaths(dir: string): string[];
-  createRequire(from: string): (id: string) => unknown;
+  createRequire(from: string | URL): RequireFunction;
+}
+interface RequireFunction {
+  (id: string): unknown;
+  resolve: ((id: string, options?: { paths?: readonly string[] }) => string) & { paths?: unknown };
 }
 const Module = import.meta.require("node:module") as ModuleClass;
 // A require() of this file's own: Bun 1.0.36 hung `bun test` when the
@@ -52,24 +56,32 @@ export interface GuardedEntry {
 function isEsm(file: string): boolean {
   if (file.endsWith(".mjs")) return true;
   if (file.endsWith(".cjs")) return false;
-  // The nearest package.json decides for .js files.
+  // The nearest package.json decides for .js files; read as text from a
+  // regular file only (resolve.ts readManifest), never a FIFO or a folder.
   for (let dir = dirname(file); ; dir = dirname(dir)) {
-    try {
-      return (JSON.parse(readFileText(join(dir, "package.json"))) as { type?: unknown }).type === "module";
-    } catch {
-      if (dirname(dir) === dir) return false;
+    const manifest = readManifest(join(dir, "package.json"));
+    if (manifest.kind === "text") {
+      try {
+        return (JSON.parse(manifest.text) as { type?: unknown } | null)?.type === "module";
+      } catch {
+        // unparseable: look further up, as before
+      }
     }
+    if (dirname(dir) === dir) return false;
   }
+}
+
+/** A guarded package as resolved from `fromDir`; undefined when it is not installed there. */
+export function guardedEntry(name: string, fromDir: string): GuardedEntry | undefined {
+  const found = resolvePackageEntry(name, fromDir);
+  if (found === undefined) return undefined;
+  const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
+  return { name, entry: found.entry, kind };
 }
 
 /** Resolves each guarded package once, from the application's folder. */
 export function guardedEntries(packages: readonly string[], fromDir: string): GuardedEntry[] {
-  return packages.flatMap((name) => {
-    const found = resolvePackageEntry(name, fromDir);
-    if (found === undefined) return [];
-    const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
-    return [{ name, entry: found.entry, kind }];
-  });
+  return packages.flatMap((name) => guardedEntry(name, fromDir) ?? []);
 }
 
 function escapeRegExp(text: string): string {
@@ -81,10 +93,68 @@ export function guardedJsFilter(packages: readonly string[]): RegExp {
   return new RegExp(`[\\\\/]node_modules[\\\\/](?:${packages.map(escapeRegExp).join("|")})[\\\\/][^?#]*\\.[cm]?js$`);
 }
 
-function asObjectModule(exports: unknown): { loader: "object"; exports: Record<string, unknown> } {
-  const record = (exports ?? {}) as Record<string, unknown>;
-  const esModule = record.__esModule === true && "default" in record;
-  return { loader: "object", exports: { ...record, default: esModule ? record.default : exports } };
+/**
+ * The module object as Bun's object loader wants it: every own property name,
+ * non-enumerable ones included (node-addon-api's Napi::Addon defines the real
+ * asherah 3.x exports without napi_enumerable, so Object.keys() is empty and a
+ * spread would lose every named import: loading.test.ts "import forms"), and
+ * `default` = the module object itself, as Node gives ESM importers of a
+ * CommonJS module; a transpiled ES module (__esModule) keeps its own default.
+ */
+export function asObjectModule(exports: unknown): { loader: "object"; exports: Record<string, unknown> } {
+  const served: Record<string, unknown> = {};
+  if ((typeof exports === "object" && exports !== null) || typeof exports === "function") {
+    const record = exports as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(record)) served[name] = record[name];
+    const esModule = record.__esModule === true && "default" in record;
+    served.default = esModule ? record.default : exports;
+  } else {
+    served.default = exports;
+  }
+  return { loader: "object", exports: served };
+}
+
+function folderOf(from: unknown): string | undefined {
+  const text = from instanceof URL ? from.href : typeof from === "string" ? from : undefined;
+  if (text === undefined) return undefined;
+  if (text.startsWith("file:")) return dirname(Bun.fileURLToPath(text));
+  if (!text.startsWith("/")) return undefined;
+  return text.endsWith("/") ? text.slice(0, -1) : dirname(text);
+}
+
+/**
+ * With build.module registered, every require.resolve(name) returns the bare
+ * name (1.0.36 – 1.4.5): Bun answers it from the virtual module table, and
+ * neither Module._resolveFilename nor any shared function is consulted — each
+ * CommonJS module's require.resolve is its own native function. The one that
+ * can be reached is createRequire's: on Bun >= 1.2 a wrapped
+ * Module.createRequire is what `import { createRequire } from "node:module"`
+ * gets, so its resolve() answers guarded names with Bun.resolveSync, which
+ * still returns the real path (docs/how-it-works.md; nested-copies in
+ * real-world.test.ts).
+ */
+function hookCreateRequireResolve(names: ReadonlySet<string>): void {
+  const original = Module.createRequire;
+  Module.createRequire = function (this: unknown, from: string | URL): RequireFunction {
+    const req = original.call(this, from);
+    const base = folderOf(from);
+    const resolveOriginal = req.resolve;
+    if (base === undefined || typeof resolveOriginal !== "function") return req;
+    const resolve = function (this: unknown, id: string, options?: { paths?: readonly string[] }): string {
+      if (typeof id === "string" && names.has(id)) {
+        for (const dir of options?.paths ?? [base]) {
+          try {
+            return Bun.resolveSync(id, dir);
+          } catch {
+            // not installed from there: try the next folder, then Bun's answer
+          }
+        }
+      }
+      return resolveOriginal.call(this, id, options);
+    };
+    req.resolve = Object.assign(resolve, { paths: resolveOriginal.paths });
+    return req;
+  };
 }
 
 export function registerPlugin(state: PreloadState): void {
@@ -167,14 +237,34 @@ export function registerPlugin(state: PreloadState): void {
     },
   });
 
-  const bareNames = new Map(entries.filter((e) => e.kind !== "esm").map((e) => [e.name, e]));
+  // require(name) of a guarded bare name, answered from the requiring
+  // module's own folder as Node (and Bun without the preload) would: a
+  // dependency's nested node_modules/<name> is its own copy, not the app's
+  // (e2e real-world.test.ts "nested copies"). build.module above cannot, as it
+  // is told no importer; it only serves `import` (see docs/how-it-works.md).
+  const bareNames = new Set(entries.filter((e) => e.kind !== "esm").map((e) => e.name));
   if (bareNames.size > 0) {
     const original = Module.prototype.require;
-    Module.prototype.require = function (this: CjsModule, id: string) {
-      const guarded = typeof id === "string" ? bareNames.get(id) : undefined;
-      if (guarded === undefined) return original.call(this, id);
-      return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this);
+    const byFolder = new Map<string, GuardedEntry | null>();
+    const entryFrom = (name: string, dir: string): GuardedEntry | undefined => {
+      const key = `${name}\0${dir}`;
+      let found = byFolder.get(key);
+      if (found === undefined) {
+        const entry = guardedEntry(name, dir);
+        found = entry !== undefined && (entry.kind === "native" || jsGuard) ? entry : null;
+        byFolder.set(key, found);
+      }
+      return found ?? undefined;
     };
+    Module.prototype.require = function (this: CjsModule | undefined, id: string) {
+      if (typeof id !== "string" || !bareNames.has(id)) return original.call(this, id);
+      const filename = this?.filename;
+      const guarded = entryFrom(id, typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir);
+      // Not installed where the caller looks (or refused): Bun answers, as it would without us.
+      if (guarded === undefined || guarded.kind === "esm") return original.call(this, id);
+      return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this ?? null);
+    };
+    hookCreateRequireResolve(bareNames);
   }
   state.hooks.plugin = true;
 }

@@ -2,7 +2,14 @@
 // `require(name)`, with plain file reads. Bun.resolveSync would do, but for a
 // package that is not installed it can cost ~80 ms (it may try auto-install),
 // and the preload runs in every process.
-import { existsNonEmpty } from "./files.ts";
+//
+// It reads and never executes: a manifest is read as text, never require()d.
+// Bun's require() of `.../package.json` runs `package.json/index.js` when
+// package.json is a folder, and a `.js` file when it is a symlink to one, so a
+// node_modules/asherah/package.json/ planted in any parent folder of the
+// application ran at every start (issue 13; guarded by e2e real-world.test.ts and unit manifest.test.ts).
+import { readTextFile } from "./files.ts";
+import { isEmbeddedPath } from "./guarded.ts";
 import { dirname, join, resolve } from "./paths.ts";
 
 type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
@@ -31,26 +38,77 @@ export interface PackageEntry {
   readonly entry: string;
 }
 
-/** Walks up from `fromDir` through node_modules folders to the package's package.json; undefined when not installed. */
-function findPackageManifest(name: string, fromDir: string): string | undefined {
+/** Larger manifests are refused: real ones are a few KiB, and the read must end. */
+export const MANIFEST_MAX_BYTES = 1024 * 1024;
+
+export type Manifest =
+  | { readonly kind: "missing" }
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "refused"; readonly reason: string };
+
+/**
+ * A package.json as text, from a regular file of at most MANIFEST_MAX_BYTES.
+ *
+ * Bun.file(path).size is one stat() (~2 µs, no node:fs): 0 for a missing or
+ * empty file, which needs no read at all. The read itself goes through
+ * files.ts readTextFile: the native core's capped read (node:fs where there
+ * is no core), which opens with O_NONBLOCK and reads regular files only, so a
+ * folder, a FIFO or a device — also one swapped in after the stat — is
+ * refused without blocking.
+ */
+export function readManifest(path: string): Manifest {
+  const size = Bun.file(path).size;
+  if (size === 0) return { kind: "missing" };
+  if (!Number.isFinite(size)) return { kind: "refused", reason: "it is not a regular file (a FIFO, socket or device)" };
+  try {
+    return { kind: "text", text: readTextFile(path, MANIFEST_MAX_BYTES) };
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT" || /No such file/.test(String(error))) return { kind: "missing" };
+    return { kind: "refused", reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export type RefusedManifest = (path: string, reason: string) => void;
+
+/** The default for a refused manifest: say so once per path on stderr, and carry on as if the package were not there. */
+const warned = new Set<string>();
+export function warnRefusedManifest(path: string, reason: string): void {
+  if (warned.has(path)) return;
+  warned.add(path);
+  process.stderr.write(
+    `asherah-bun-preload: warning: ignoring ${path}: ${reason}. It was not read and nothing in it was run.\n` +
+      "  A package.json must be a regular file. If you did not put it there, remove the package folder; its package is not guarded by name.\n",
+  );
+}
+
+/** Walks up from `fromDir` through node_modules folders to the package's package.json; undefined when not installed or refused. */
+function findPackageManifest(name: string, fromDir: string, onRefused: RefusedManifest): { path: string; text: string } | undefined {
   for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
-    const manifest = join(dir, "node_modules", name, "package.json");
-    if (existsNonEmpty(manifest)) return manifest;
+    const path = join(dir, "node_modules", name, "package.json");
+    const manifest = readManifest(path);
+    if (manifest.kind === "text") return { path, text: manifest.text };
+    if (manifest.kind === "refused") {
+      onRefused(path, manifest.reason);
+      return undefined;
+    }
     if (dirname(dir) === dir) return undefined;
   }
 }
 
-export function resolvePackageEntry(name: string, fromDir: string): PackageEntry | undefined {
-  const manifest = findPackageManifest(name, fromDir);
+export function resolvePackageEntry(name: string, fromDir: string, onRefused: RefusedManifest = warnRefusedManifest): PackageEntry | undefined {
+  // In a `bun build --compile` binary the modules were resolved at build
+  // time; walking up from /$bunfs/root would reach the host's /node_modules.
+  if (isEmbeddedPath(fromDir)) return undefined;
+  const manifest = findPackageManifest(name, fromDir, onRefused);
   if (manifest === undefined) return undefined;
-  const root = dirname(manifest);
+  const root = dirname(manifest.path);
   let pkg: { main?: unknown; exports?: ExportsField };
   try {
-    // Bun's own JSON loader: no node:fs (~3 ms) in a process that only resolves.
-    pkg = import.meta.require(manifest) as typeof pkg;
+    pkg = JSON.parse(manifest.text) as typeof pkg;
   } catch {
     return undefined; // a broken package.json: let Bun report it when the app loads the package
   }
+  if (typeof pkg !== "object" || pkg === null) return undefined;
   const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
   return { root, entry: resolve(root, target) };
 }

@@ -4,15 +4,17 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
-import { FIXTURE_BUILD, PRELOAD_ENTRY, prepareApps, scenarioEnv, writeBunfig } from "../support/scenarios.ts";
+import { FIXTURE_BUILD, FIXTURES, PRELOAD_ENTRY, prepareApps, scenarioEnv, writeBunfig, type Fixture } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 
 const PINNED = pinnedBunVersion();
 const TIMEOUT_MS = 20_000;
 let appsDir = "";
+const appsFor: Record<Fixture, string> = { c: "", naa: "" };
 
 beforeAll(() => {
-  appsDir = prepareApps();
+  for (const fixture of FIXTURES) appsFor[fixture] = prepareApps(fixture);
+  appsDir = appsFor.c;
 });
 
 interface EventRecord {
@@ -67,6 +69,21 @@ describe("require('asherah')", () => {
       // The addon links a Go c-archive: the preload must have seen its runtime.
       expect(status.guarded).toEqual([expect.objectContaining({ packageName: "asherah", goRuntime: true })]);
     }, 40_000);
+  }
+});
+
+describe("import forms, both asherah stand-ins", () => {
+  // The node-addon-api one has no enumerable export: named imports failed on
+  // every Bun until the plugin served every own property name (issue 12).
+  for (const fixture of FIXTURES) {
+    for (const version of ["1.0.36", "1.2.19", "1.3.14", PINNED]) {
+      test(`Bun ${version}, ${fixture} fixture: named, default, dynamic import and require() in one process`, async () => {
+        const result = await run(version, ["--preload", PRELOAD_ENTRY, "./import-forms.ts"], { cwd: appsFor[fixture] });
+        expectOk(result, "OK import-forms");
+        const counts = jsonLine<{ enumerable: number; own: number }>(result.stdout, "OK import-forms");
+        expect(counts).toEqual({ enumerable: fixture === "naa" ? 0 : 17, own: 17 });
+      }, 40_000);
+    }
   }
 });
 

@@ -13,8 +13,12 @@ const REPEAT = Number(process.env.ABP_E2E_REPEAT ?? 2);
 const TIMEOUT_MS = 20_000;
 
 let appsDir = "";
+// The node-addon-api stand-in (test/fixtures/README.md): its own apps folder,
+// N-API path only (the bun:ffi path does not load asherah).
+let naaAppsDir = "";
 beforeAll(() => {
   appsDir = prepareApps();
+  naaAppsDir = prepareApps("naa");
 });
 
 for (const version of VERSIONS) {
@@ -29,6 +33,20 @@ for (const version of VERSIONS) {
           }
         }, REPEAT * TIMEOUT_MS + 30_000);
       }
+    }
+  });
+}
+
+for (const version of VERSIONS) {
+  describe(`Bun ${version} with the preload, node-addon-api asherah`, () => {
+    for (const scenario of SCENARIOS) {
+      test(`${scenario} via napi completes ${REPEAT}×`, async () => {
+        const run: ScenarioRun = { bun: bunBinary(version), scenario, path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir: naaAppsDir };
+        for (let i = 0; i < REPEAT; i++) {
+          const result = await runScenario(run);
+          if (result.outcome !== "ok") throw new Error(`run ${i + 1}/${REPEAT}: ${describeRun(result)}`);
+        }
+      }, REPEAT * TIMEOUT_MS + 30_000);
     }
   });
 }
@@ -63,6 +81,11 @@ describe("control: the hang is real and visible to this harness", () => {
       expect(result.outcome, describeRun(result)).toBe("ok");
     }
   }, 90_000);
+
+  test("Bun 1.2.19 without the preload hangs after one WebAssembly call (node-addon-api asherah)", async () => {
+    const result = await runScenario({ bun: bunBinary("1.2.19"), scenario: "wasm", path: "napi", mode: "none", timeoutMs: 5_000, appsDir: naaAppsDir });
+    expect(result.outcome, describeRun(result)).toBe("hang");
+  }, 30_000);
 
   test("Bun 1.2.19 with only the Go warmup (the original write-up's fix) still hangs (bun:ffi path)", async () => {
     const result = await runScenario({ bun: bunBinary("1.2.19"), scenario: "wasm", path: "ffi", mode: "warmup-only", timeoutMs: 5_000, appsDir });

@@ -19,12 +19,27 @@ export const SCENARIOS: readonly ScenarioName[] = ["plain", "gc", "async", "work
 export const LOAD_PATHS: readonly LoadPath[] = ["napi", "ffi"];
 export const MODES: readonly Mode[] = ["none", "warmup-only", "preload", "preload-restore"];
 
-/** Copies the scenario apps next to the built fixtures so `require("asherah")` resolves there. */
-export function prepareApps(): string {
-  if (!existsSync(join(FIXTURE_BUILD, "node_modules", "asherah"))) {
-    throw new Error(`fixtures are not built (${FIXTURE_BUILD} has no node_modules/asherah): run \`node test/fixtures/build.mjs\``);
+// Two stand-ins for asherah 3.x (test/fixtures/README.md): "c", the plain
+// N-API one (enumerable exports, -z nodelete, "node-addons" condition), and
+// "naa", the node-addon-api one shaped like today's asherah-node
+// (non-enumerable exports, unique symbols instead of -z nodelete, "." export
+// conditions). Both are named `asherah`; the naa tree build/naa/ has its own
+// node_modules/asherah and finds every other fixture in build/node_modules.
+export type Fixture = "c" | "naa";
+export const FIXTURES: readonly Fixture[] = ["c", "naa"];
+
+/** The folder whose node_modules/asherah is the given fixture. */
+export function fixtureRoot(fixture: Fixture): string {
+  return fixture === "naa" ? join(FIXTURE_BUILD, "naa") : FIXTURE_BUILD;
+}
+
+/** Copies the scenario apps next to the built fixtures so `require("asherah")` resolves there (to `fixture`'s asherah). */
+export function prepareApps(fixture: Fixture = "c"): string {
+  const root = fixtureRoot(fixture);
+  if (!existsSync(join(root, "node_modules", "asherah"))) {
+    throw new Error(`fixtures are not built (${root} has no node_modules/asherah): run \`node test/fixtures/build.mjs\``);
   }
-  const apps = join(FIXTURE_BUILD, "apps");
+  const apps = join(root, "apps");
   rmSync(apps, { recursive: true, force: true });
   cpSync(join(REPO_ROOT, "test", "e2e", "apps"), apps, { recursive: true });
   // The package itself, installed the way users install it, for bare-name preloads.
