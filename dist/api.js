@@ -31,21 +31,183 @@ function needsCollectAfterInstall(bunVersion) {
 }
 
 // src/errors.ts
+var PREFIX = "asherah-bun-preload";
+var DEBUG_VARIABLE = "ASHERAH_BUN_PRELOAD_DEBUG";
+var ERROR_CODES = {
+  CONFIG: { status: 78, meaning: "an ASHERAH_BUN_PRELOAD_* variable has a value the preload does not accept" },
+  UNSUPPORTED_PLATFORM: { status: 69, meaning: "no prebuilt libraries for this platform, CPU or libc" },
+  LIBRARY_MISSING: { status: 66, meaning: "a native library does not exist or cannot be read" },
+  LIBRARY_INVALID: { status: 65, meaning: "a native library is empty, not a file, truncated, for another CPU, or refused by the loader" },
+  CHECKSUM_MISMATCH: { status: 65, meaning: "a shipped library's bytes differ from what the package shipped" },
+  LIBRARY_UNSAFE: { status: 77, meaning: "a library, or its folder, is writable by every user (or reached through a symlink into such a folder)" },
+  WARMUP_FAILED: { status: 70, meaning: "the Go warmup did not complete, so a guarded package was refused" },
+  SIGNALS_FAILED: { status: 70, meaning: "the native core could not snapshot, repair or wrap a handler" },
+  INTERNAL: { status: 70, meaning: "an unexpected error inside the preload (a bug: please report it)" }
+};
+var PREFIX_TEXT = `${PREFIX}: `;
+function debugRequested(env = process.env) {
+  return /^\s*(1|true|yes|on)\s*$/i.test(env[DEBUG_VARIABLE] ?? "");
+}
+function stripPrefix(text) {
+  return text.split(PREFIX_TEXT).join("");
+}
+function oneLine(text) {
+  return stripPrefix(text).replace(/\s*\n\s*/g, " ").trim();
+}
+function renderWhere(where) {
+  if (where === undefined)
+    return;
+  if (typeof where === "string")
+    return oneLine(where) || undefined;
+  const parts = [
+    where.module === undefined ? undefined : `module ${where.module}`,
+    where.path === undefined ? undefined : where.path,
+    where.variable === undefined ? undefined : `variable ${where.variable}`
+  ].filter((part) => part !== undefined);
+  return parts.length > 0 ? parts.join(", ") : undefined;
+}
+function joinBecause(what, because) {
+  if (what.includes(because))
+    return what;
+  const head = what.replace(/[\s.;]+$/, "");
+  return head.endsWith(":") ? `${head} ${because}` : `${head} because ${because}`;
+}
+function codeLine(code, debug) {
+  return debug ? `(code ${code})` : `(code ${code}; ${DEBUG_VARIABLE}=1 for details)`;
+}
+function isParts(value) {
+  return typeof value === "object" && value !== null && "code" in value && "what" in value;
+}
+var BRAND = Symbol.for("asherah-bun-preload.PreloadError");
+
 class PreloadError extends Error {
-  code;
-  constructor(code, what, next, options) {
-    super(`asherah-bun-preload: ${what}
-  ${next.split(`
-`).join(`
-  `)}`, options);
-    this.name = "PreloadError";
-    this.code = code;
+  static [Symbol.hasInstance](value) {
+    return typeof value === "object" && value !== null && value[BRAND] === true;
+  }
+  #code;
+  #summary;
+  #where;
+  #next;
+  #cause;
+  constructor(first, what, next, options) {
+    const parts = isParts(first) ? first : { code: first, what: what ?? "", next: next ?? "", where: options?.where, cause: options?.cause };
+    const debug = debugRequested();
+    const inner = parts.cause instanceof PreloadError ? parts.cause : undefined;
+    let summary = oneLine(parts.what);
+    if (inner !== undefined)
+      summary = joinBecause(summary, inner.summary);
+    const where = renderWhere(parts.where) ?? inner?.where;
+    const advice = stripPrefix(parts.next).trim() || (inner?.next ?? "");
+    const lines = [summary];
+    if (where !== undefined)
+      lines.push(`  ${where}`);
+    if (advice !== "")
+      lines.push(...advice.split(`
+`).map((line) => `  ${line.trim()}`));
+    lines.push(`  ${codeLine(parts.code, debug)}`);
+    const limit = Error.stackTraceLimit;
+    if (!debug)
+      Error.stackTraceLimit = 0;
+    try {
+      super(lines.join(`
+`), debug && parts.cause !== undefined ? { cause: parts.cause } : undefined);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.#code = parts.code;
+    this.#summary = summary;
+    this.#where = where;
+    this.#next = advice;
+    this.#cause = parts.cause;
+  }
+  get code() {
+    return this.#code;
+  }
+  get summary() {
+    return this.#summary;
+  }
+  get where() {
+    return this.#where;
+  }
+  get next() {
+    return this.#next;
+  }
+  get reason() {
+    return this.#cause;
   }
 }
+Object.defineProperty(PreloadError.prototype, "name", { value: PREFIX, writable: true, configurable: true, enumerable: false });
+Object.defineProperty(PreloadError.prototype, BRAND, { value: true, enumerable: false });
+function toPreloadError(error) {
+  if (error instanceof PreloadError)
+    return error;
+  return new PreloadError({
+    code: "INTERNAL",
+    what: `unexpected error: ${describeError(error)}`,
+    next: `This is a bug in asherah-bun-preload. Report it with the output of ${DEBUG_VARIABLE}=1.`,
+    cause: error
+  });
+}
 function describeError(error) {
+  if (error instanceof PreloadError)
+    return error.summary;
   if (error instanceof Error)
-    return error.message;
-  return String(error);
+    return oneLine(error.message);
+  return oneLine(String(error));
+}
+function indent(text, by) {
+  return text.split(`
+`).map((line) => by + line).join(`
+`);
+}
+function formatError(error, options = {}) {
+  const preload = toPreloadError(error);
+  const debug = options.debug ?? debugRequested();
+  if (!debug)
+    return `${PREFIX_TEXT}${preload.message}`;
+  const block = `${PREFIX_TEXT}${preload.message.replace(/\(code (\w+); [^)]*\)$/, "(code $1)")}`;
+  const out = [block];
+  const frames = (preload.stack ?? "").split(`
+`).filter((line) => /^\s+at /.test(line));
+  if (frames.length > 0)
+    out.push(frames.join(`
+`));
+  const seen = new Set([preload]);
+  for (let cause = preload.reason;cause !== undefined && !seen.has(cause); cause = cause instanceof PreloadError ? cause.reason : cause?.cause) {
+    seen.add(cause);
+    const text = cause instanceof PreloadError ? `${PREFIX_TEXT}${cause.message}
+${cause.stack ?? ""}` : cause instanceof Error ? cause.stack ?? `${cause.name}: ${cause.message}` : String(cause);
+    out.push(`  caused by:
+${indent(text.trimEnd(), "    ")}`);
+  }
+  return out.join(`
+`);
+}
+function exitStatus(error) {
+  return ERROR_CODES[toPreloadError(error).code].status;
+}
+function exitOnStartFailure(error) {
+  process.stderr.write(`${formatError(error)}
+`);
+  process.exit(exitStatus(error));
+}
+var THROWN = Symbol.for("asherah-bun-preload.thrown-errors");
+var KEPT_ERRORS = 64;
+function throwingSource(error) {
+  const holder = globalThis;
+  let table = holder[THROWN];
+  if (table === undefined) {
+    table = new Map;
+    Object.defineProperty(globalThis, THROWN, { value: table, enumerable: false, configurable: false, writable: false });
+  }
+  const id = Math.max(0, ...table.keys()) + 1 | 0;
+  table.set(id, error);
+  for (const old of table.keys())
+    if (table.size > KEPT_ERRORS)
+      table.delete(old);
+  const preload = toPreloadError(error);
+  const fallback = `Object.assign(new Error(${JSON.stringify(preload.message)}), { name: ${JSON.stringify(PREFIX)}, code: ${JSON.stringify(preload.code)} })`;
+  return `throw globalThis[Symbol.for(${JSON.stringify(THROWN.description)})]?.get(${id}) ?? ${fallback};`;
 }
 
 // src/paths.ts
@@ -85,9 +247,13 @@ function dirname(path) {
 var ENV_PREFIX = "ASHERAH_BUN_PRELOAD_";
 var DEFAULT_PACKAGES = ["asherah"];
 var KNOWN = ["DISABLE", "WARMUP", "SIGNALS", "SIGNAL_MECHANISM", "PACKAGES", "DEBUG", "LIBRARY_DIR", "WATCHDOG_MS"];
+var KNOWN_VARIABLES = KNOWN.map((name) => ENV_PREFIX + name);
 var PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+function shown(text, max) {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
 function bad(variable, value, expected) {
-  return new PreloadError("CONFIG", `environment variable ${variable} has the invalid value ${JSON.stringify(value)}.`, `Expected ${expected}. Fix or unset ${variable}.`);
+  return new PreloadError("CONFIG", `environment variable ${variable} has the invalid value ${JSON.stringify(shown(value, 100))}.`, `Expected ${expected}. Fix or unset ${variable}.`);
 }
 function parseBoolean(variable, value) {
   switch (value.trim().toLowerCase()) {
@@ -134,14 +300,7 @@ function parseDirectory(variable, value) {
   return value;
 }
 function readConfig(env) {
-  for (const key of Object.keys(env)) {
-    if (!key.startsWith(ENV_PREFIX))
-      continue;
-    const name = key.slice(ENV_PREFIX.length);
-    if (!KNOWN.includes(name)) {
-      throw new PreloadError("CONFIG", `unknown environment variable ${key}.`, `Known variables: ${KNOWN.map((k) => ENV_PREFIX + k).join(", ")}. Remove or rename it.`);
-    }
-  }
+  const unknownVariables = Object.keys(env).filter((key) => key.startsWith(ENV_PREFIX) && !KNOWN.includes(key.slice(ENV_PREFIX.length))).sort();
   const get = (name) => env[ENV_PREFIX + name];
   const variable = (name) => ENV_PREFIX + name;
   const disable = get("DISABLE");
@@ -161,8 +320,80 @@ function readConfig(env) {
     packages: [...new Set([...DEFAULT_PACKAGES, ...extra])],
     debug: debug === undefined ? false : parseBoolean(variable("DEBUG"), debug),
     libraryDir: libraryDir === undefined || libraryDir === "" ? undefined : parseDirectory(variable("LIBRARY_DIR"), libraryDir),
-    watchdogMs: watchdog === undefined ? 0 : parseMilliseconds(variable("WATCHDOG_MS"), watchdog)
+    watchdogMs: watchdog === undefined ? 0 : parseMilliseconds(variable("WATCHDOG_MS"), watchdog),
+    unknownVariables
   };
+}
+function unknownVariablesWarning(names) {
+  if (names.length === 0)
+    return;
+  const list = names.map((name) => shown(name, 80).replace(/[^\x20-\x7e]/g, "?")).join(", ");
+  const what = names.length === 1 ? "a variable" : "variables";
+  return `asherah-bun-preload: warning: ignoring ${list}: not ${what} this version knows (${ENV_PREFIX}{${KNOWN.join(",")}}); check the spelling, or upgrade asherah-bun-preload for a newer setting.`;
+}
+var WARNED = Symbol.for("asherah-bun-preload.unknown-variables-warned");
+function warnUnknownVariables(config) {
+  const line = unknownVariablesWarning(config.unknownVariables);
+  const holder = globalThis;
+  if (line === undefined || holder[WARNED] === true || Bun.isMainThread === false)
+    return;
+  Object.defineProperty(globalThis, WARNED, { value: true, enumerable: false, configurable: false, writable: false });
+  process.stderr.write(`${line}
+`);
+}
+
+// src/elf.ts
+var MACHINES = { 3: "x86 (32-bit)", 40: "arm (32-bit)", 62: "x64", 183: "arm64", 243: "riscv64", 21: "ppc64" };
+var EXPECTED_MACHINE = { x64: 62, arm64: 183 };
+function describeElfProblem(problem, arch) {
+  switch (problem.kind) {
+    case "not-elf":
+      return "it is not an ELF file";
+    case "not-shared":
+      return `it is an ELF file of type ${problem.type}, not a shared library`;
+    case "wrong-class":
+      return "it is a 32-bit or big-endian ELF file";
+    case "wrong-machine":
+      return `it is built for ${problem.machine}, but this process is ${arch}`;
+    case "truncated":
+      return `it is truncated: its headers need ${problem.needed} bytes, the file has ${problem.size}`;
+  }
+}
+function readElfHeader(head) {
+  return {
+    phoff: Number(head.readBigUInt64LE(32)),
+    shoff: Number(head.readBigUInt64LE(40)),
+    phentsize: head.readUInt16LE(54),
+    phnum: head.readUInt16LE(56),
+    shentsize: head.readUInt16LE(58),
+    shnum: head.readUInt16LE(60)
+  };
+}
+function checkElf(head, fileSize, arch) {
+  if (head.length < 64 || head.readUInt32BE(0) !== 2135247942)
+    return { kind: "not-elf" };
+  if (head[4] !== 2 || head[5] !== 1)
+    return { kind: "wrong-class" };
+  const type = head.readUInt16LE(16);
+  if (type !== 3)
+    return { kind: "not-shared", type };
+  const machine = head.readUInt16LE(18);
+  const expected = EXPECTED_MACHINE[arch];
+  if (expected !== undefined && machine !== expected)
+    return { kind: "wrong-machine", machine: MACHINES[machine] ?? `machine ${machine}` };
+  const { phoff, shoff, phentsize, phnum, shentsize, shnum } = readElfHeader(head);
+  let needed = Math.max(phoff + phentsize * phnum, shnum === 0 ? 0 : shoff + shentsize * shnum);
+  if (phoff + phentsize * phnum > head.length)
+    return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
+  for (let i = 0;i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (head.readUInt32LE(at) !== 1)
+      continue;
+    const offset = Number(head.readBigUInt64LE(at + 8));
+    const filesz = Number(head.readBigUInt64LE(at + 32));
+    needed = Math.max(needed, offset + filesz);
+  }
+  return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
 }
 
 // src/core.ts
@@ -183,7 +414,7 @@ function loadCore(path, shipped, dlopen) {
   try {
     dlopen(module, path);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = explainLoadFailure(path) ?? (error instanceof Error ? error.message : String(error));
     throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${reason}`, dlopenAdvice(reason), { cause: error });
   }
   const core = module.exports;
@@ -202,11 +433,30 @@ function loadCore(path, shipped, dlopen) {
   }
   return core;
 }
+function explainLoadFailure(path) {
+  try {
+    const fs = import.meta.require("node:fs");
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile())
+        return;
+      const head = Buffer.alloc(4096);
+      const read = fs.readSync(fd, head, 0, head.length, 0);
+      const problem = checkElf(head.subarray(0, read), stat.size, process.arch);
+      return problem === undefined ? undefined : describeElfProblem(problem, process.arch);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return;
+  }
+}
 function dlopenAdvice(reason, platform = process.platform, arch = process.arch) {
   if (/GLIBC_\d/.test(reason)) {
     return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh --out DIR linux-x64` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to DIR.";
   }
-  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format/i.test(reason)) {
+  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format|built for|not an ELF|truncated/i.test(reason)) {
     return `The file is not a library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
   }
   return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";
@@ -238,13 +488,23 @@ function createDebugLog(enabled) {
 }
 
 // src/guarded.ts
+var EMBEDDED = /^(?:\/\$bunfs\/|[A-Z]:[\\/]~BUN[\\/])/;
+var EMBEDDED_NAME = /([^\\/]+)-[0-9a-z]{6,32}\.node$/;
+function isEmbeddedPath(path) {
+  return EMBEDDED.test(path);
+}
 function guardedPackageOf(file, packages) {
   const normalised = file.replaceAll("\\", "/");
   for (const name of packages) {
     if (normalised.includes(`/node_modules/${name}/`))
       return name;
   }
-  return;
+  if (!isEmbeddedPath(file))
+    return;
+  const stem = EMBEDDED_NAME.exec(normalised)?.[1];
+  if (stem === undefined)
+    return;
+  return packages.find((name) => name === stem || name.slice(name.lastIndexOf("/") + 1) === stem);
 }
 
 // src/platform.ts
@@ -302,9 +562,9 @@ function currentPlatform() {
 
 // src/shipped.ts
 var SHIPPED = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "c78f6eb55456f00fbb03e919de3e325b64b54bf536afa1f5bd6bb5003aa9b590", size: 67328 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "61a0204749c388d9c11d938cfb311f0467d17a3eff35e14d9177b118e1377432", size: 67328 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "da98e507929c6256ce2bce4b6c525ef4079ac05994bd20bacc1f1ad22d171cdc", size: 51032 },
+  "linux-x64/asherah-bun-core.node": { sha256: "7db6b0b7f5011ed976b92c74013c19cb35e9c258376a44285c90c49a0e0dc0ee", size: 59224 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 }
 };
 
@@ -389,7 +649,12 @@ function warmsUpAtStart(config) {
 function unavailable(state, reason) {
   state.native = {
     reason,
-    error: new PreloadError("UNSUPPORTED_PLATFORM", `asherah-bun-preload has no native core here, so Go-based modules are not protected: ${reason}`, "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.")
+    error: new PreloadError({
+      code: "UNSUPPORTED_PLATFORM",
+      what: `there is no native core here, so Go-based modules cannot be protected: ${reason}`,
+      where: `${process.platform}-${process.arch}, Bun ${Bun.version}`,
+      next: "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected."
+    })
   };
   recordEvent(state, "native-unavailable", reason);
   debugLog(state)("no native core", { reason });
@@ -522,7 +787,7 @@ function syncWarmup(state, core, wait) {
   recordEvent(state, "warmup-done", path ?? "");
   debugLog(state)("warmup loaded", { path, verify_us: report.verifyMicros, dlopen_us: report.dlopenMicros, call_us: report.callMicros });
   if (report.repaired.length > 0) {
-    const before = new Map(report.repaired.map((signal) => [signal, "the warmup's Go runtime handler"]));
+    const before = new Map(report.repairedBefore.map((d) => [d.signal, describeDisposition(core, d)]));
     recordRepairs(state, core, report.repaired, before, "warmup");
   }
 }
@@ -538,7 +803,20 @@ function startWarmup(state, reason) {
     recordEvent(state, "warmup-start", reason);
   syncWarmup(state, core, false);
 }
+var WARMUP_CODES = {
+  checksum: "CHECKSUM_MISMATCH",
+  unsafe: "LIBRARY_UNSAFE",
+  open: "LIBRARY_MISSING",
+  empty: "LIBRARY_INVALID",
+  "not-regular": "LIBRARY_INVALID",
+  "too-large": "LIBRARY_INVALID",
+  dlopen: "LIBRARY_INVALID",
+  symbol: "LIBRARY_INVALID"
+};
 var WARMUP_ADVICE = {
+  empty: "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
+  "not-regular": "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
+  "too-large": "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
   checksum: "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
   unsafe: "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
   open: "Reinstall asherah-bun-preload so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
@@ -557,7 +835,12 @@ function ensureWarmup(state, reason) {
   if (state.warmup.status === "failed") {
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
-    throw new PreloadError(kind === "checksum" ? "CHECKSUM_MISMATCH" : kind === "unsafe" ? "LIBRARY_UNSAFE" : kind === "open" ? "LIBRARY_MISSING" : "WARMUP_FAILED", `the Go warmup did not complete: ${state.warmup.error}.`, WARMUP_ADVICE[kind] ?? "Fix the cause, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected).");
+    throw new PreloadError({
+      code: WARMUP_CODES[kind] ?? "WARMUP_FAILED",
+      what: `the Go warmup did not complete: ${state.warmup.error}`,
+      where: state.warmup.path === undefined ? undefined : { path: state.warmup.path },
+      next: WARMUP_ADVICE[kind] ?? "Set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected), and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output."
+    });
   }
 }
 function beforeNativeLoad(state, file, via) {
@@ -568,7 +851,13 @@ function beforeNativeLoad(state, file, via) {
   const core = ensureCore(state);
   if (core === undefined) {
     if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
-      throw new PreloadError("UNSUPPORTED_PLATFORM", `refusing to load ${guarded} (${file}): ${describeError(state.native.error)}`, "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.");
+      throw new PreloadError({
+        code: "UNSUPPORTED_PLATFORM",
+        what: `refusing to load ${guarded}`,
+        where: { module: guarded, path: file },
+        next: "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.",
+        cause: state.native.error
+      });
     }
     recordEvent(state, "native-load-start", file);
     return guarded;
@@ -578,7 +867,13 @@ function beforeNativeLoad(state, file, via) {
     try {
       ensureWarmup(state, `${via} ${file}`);
     } catch (error) {
-      throw new PreloadError(error instanceof PreloadError ? error.code : "WARMUP_FAILED", `refusing to load ${guarded} (${file}) because ${describeError(error)}`, "Fix the cause above, or set ASHERAH_BUN_PRELOAD_WARMUP=off to load it without the warmup (signals are still protected).", { cause: error });
+      throw new PreloadError({
+        code: error instanceof PreloadError ? error.code : "WARMUP_FAILED",
+        what: `refusing to load ${guarded}`,
+        where: { module: guarded, path: file },
+        next: "",
+        cause: error
+      });
     }
   } else if (state.warmup.status === "running") {
     syncWarmup(state, core, true);
@@ -722,10 +1017,6 @@ function readTextFile(path, maxBytes = MAX_TEXT_BYTES) {
     throw new FileReadError(error instanceof Error ? error.message : String(error));
   }
 }
-function existsNonEmpty(path) {
-  const size = Bun.file(path).size;
-  return size > 0;
-}
 
 // src/resolve.ts
 var CONDITIONS = ["bun", "node-addons", "node", "require", "import", "default"];
@@ -748,26 +1039,59 @@ function exportTarget(exportsField, conditions = CONDITIONS) {
   }
   return;
 }
-function findPackageManifest(name, fromDir) {
+var MANIFEST_MAX_BYTES = 1024 * 1024;
+function readManifest(path) {
+  const size = Bun.file(path).size;
+  if (size === 0)
+    return { kind: "missing" };
+  if (!Number.isFinite(size))
+    return { kind: "refused", reason: "it is not a regular file (a FIFO, socket or device)" };
+  try {
+    return { kind: "text", text: readTextFile(path, MANIFEST_MAX_BYTES) };
+  } catch (error) {
+    if (error.code === "ENOENT" || /No such file/.test(String(error)))
+      return { kind: "missing" };
+    return { kind: "refused", reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+var warned = new Set;
+function warnRefusedManifest(path, reason) {
+  if (warned.has(path))
+    return;
+  warned.add(path);
+  process.stderr.write(`asherah-bun-preload: warning: ignoring ${path}: ${reason}. It was not read and nothing in it was run.
+` + `  A package.json must be a regular file. If you did not put it there, remove the package folder; its package is not guarded by name.
+`);
+}
+function findPackageManifest(name, fromDir, onRefused) {
   for (let dir = resolve(fromDir);; dir = dirname(dir)) {
-    const manifest = join(dir, "node_modules", name, "package.json");
-    if (existsNonEmpty(manifest))
-      return manifest;
+    const path = join(dir, "node_modules", name, "package.json");
+    const manifest = readManifest(path);
+    if (manifest.kind === "text")
+      return { path, text: manifest.text };
+    if (manifest.kind === "refused") {
+      onRefused(path, manifest.reason);
+      return;
+    }
     if (dirname(dir) === dir)
       return;
   }
 }
-function resolvePackageEntry(name, fromDir) {
-  const manifest = findPackageManifest(name, fromDir);
+function resolvePackageEntry(name, fromDir, onRefused = warnRefusedManifest) {
+  if (isEmbeddedPath(fromDir))
+    return;
+  const manifest = findPackageManifest(name, fromDir, onRefused);
   if (manifest === undefined)
     return;
-  const root = dirname(manifest);
+  const root = dirname(manifest.path);
   let pkg;
   try {
-    pkg = import.meta.require(manifest);
+    pkg = JSON.parse(manifest.text);
   } catch {
     return;
   }
+  if (typeof pkg !== "object" || pkg === null)
+    return;
   const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
   return { root, entry: resolve(root, target) };
 }
@@ -781,22 +1105,25 @@ function isEsm(file) {
   if (file.endsWith(".cjs"))
     return false;
   for (let dir = dirname(file);; dir = dirname(dir)) {
-    try {
-      return JSON.parse(readTextFile(join(dir, "package.json"))).type === "module";
-    } catch {
-      if (dirname(dir) === dir)
-        return false;
+    const manifest = readManifest(join(dir, "package.json"));
+    if (manifest.kind === "text") {
+      try {
+        return JSON.parse(manifest.text)?.type === "module";
+      } catch {}
     }
+    if (dirname(dir) === dir)
+      return false;
   }
 }
+function guardedEntry(name, fromDir) {
+  const found = resolvePackageEntry(name, fromDir);
+  if (found === undefined)
+    return;
+  const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
+  return { name, entry: found.entry, kind };
+}
 function guardedEntries(packages, fromDir) {
-  return packages.flatMap((name) => {
-    const found = resolvePackageEntry(name, fromDir);
-    if (found === undefined)
-      return [];
-    const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
-    return [{ name, entry: found.entry, kind }];
-  });
+  return packages.flatMap((name) => guardedEntry(name, fromDir) ?? []);
 }
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -805,9 +1132,49 @@ function guardedJsFilter(packages) {
   return new RegExp(`[\\\\/]node_modules[\\\\/](?:${packages.map(escapeRegExp).join("|")})[\\\\/][^?#]*\\.[cm]?js$`);
 }
 function asObjectModule(exports) {
-  const record = exports ?? {};
-  const esModule = record.__esModule === true && "default" in record;
-  return { loader: "object", exports: { ...record, default: esModule ? record.default : exports } };
+  const served = {};
+  if (typeof exports === "object" && exports !== null || typeof exports === "function") {
+    const record = exports;
+    for (const name of Object.getOwnPropertyNames(record))
+      served[name] = record[name];
+    const esModule = record.__esModule === true && "default" in record;
+    served.default = esModule ? record.default : exports;
+  } else {
+    served.default = exports;
+  }
+  return { loader: "object", exports: served };
+}
+function folderOf(from) {
+  const text = from instanceof URL ? from.href : typeof from === "string" ? from : undefined;
+  if (text === undefined)
+    return;
+  if (text.startsWith("file:"))
+    return dirname(Bun.fileURLToPath(text));
+  if (!text.startsWith("/"))
+    return;
+  return text.endsWith("/") ? text.slice(0, -1) : dirname(text);
+}
+function hookCreateRequireResolve(names) {
+  const original = Module.createRequire;
+  Module.createRequire = function(from) {
+    const req = original.call(this, from);
+    const base = folderOf(from);
+    const resolveOriginal = req.resolve;
+    if (base === undefined || typeof resolveOriginal !== "function")
+      return req;
+    const resolve = function(id, options) {
+      if (typeof id === "string" && names.has(id)) {
+        for (const dir of options?.paths ?? [base]) {
+          try {
+            return Bun.resolveSync(id, dir);
+          } catch {}
+        }
+      }
+      return resolveOriginal.call(this, id, options);
+    };
+    req.resolve = Object.assign(resolve, { paths: resolveOriginal.paths });
+    return req;
+  };
 }
 function registerPlugin(state) {
   if (state.hooks.plugin)
@@ -839,10 +1206,7 @@ function registerPlugin(state) {
     recordEvent(state, "js-entry-loaded", file);
     return module.exports;
   };
-  const failingModule = (error) => ({
-    contents: `throw new Error(${JSON.stringify(error instanceof Error ? error.message : String(error))});`,
-    loader: "js"
-  });
+  const failingModule = (error) => ({ contents: throwingSource(error), loader: "js" });
   const jsPackages = entries.filter((e) => e.kind !== "native").map((e) => e.name);
   Bun.plugin({
     name: "asherah-bun-preload",
@@ -882,15 +1246,30 @@ function registerPlugin(state) {
       }
     }
   });
-  const bareNames = new Map(entries.filter((e) => e.kind !== "esm").map((e) => [e.name, e]));
+  const bareNames = new Set(entries.filter((e) => e.kind !== "esm").map((e) => e.name));
   if (bareNames.size > 0) {
     const original = Module.prototype.require;
-    Module.prototype.require = function(id) {
-      const guarded = typeof id === "string" ? bareNames.get(id) : undefined;
-      if (guarded === undefined)
-        return original.call(this, id);
-      return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this);
+    const byFolder = new Map;
+    const entryFrom = (name, dir) => {
+      const key = `${name}\x00${dir}`;
+      let found = byFolder.get(key);
+      if (found === undefined) {
+        const entry = guardedEntry(name, dir);
+        found = entry !== undefined && (entry.kind === "native" || jsGuard) ? entry : null;
+        byFolder.set(key, found);
+      }
+      return found ?? undefined;
     };
+    Module.prototype.require = function(id) {
+      if (typeof id !== "string" || !bareNames.has(id))
+        return original.call(this, id);
+      const filename = this?.filename;
+      const guarded = entryFrom(id, typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir);
+      if (guarded === undefined || guarded.kind === "esm")
+        return original.call(this, id);
+      return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this ?? null);
+    };
+    hookCreateRequireResolve(bareNames);
   }
   state.hooks.plugin = true;
 }
@@ -943,6 +1322,7 @@ function install(options = {}) {
   try {
     const config = readConfig(options.env ?? process.env);
     state.config = config;
+    warnUnknownVariables(config);
     state.prebuildsDir = PREBUILDS_DIR;
     if (config.disabled) {
       state.phase = "disabled";
@@ -978,10 +1358,11 @@ function install(options = {}) {
     debugLog(state)("installed", { bun: Bun.version, warmup: config.warmup, signals: config.signals, us: state.timings.installMicros });
     return state;
   } catch (error) {
+    const failure = toPreloadError(error);
     state.phase = "failed";
-    state.error = describeError(error);
-    recordEvent(state, "install-failed", state.error);
-    throw error;
+    state.error = describeError(failure);
+    recordEvent(state, "install-failed", `${failure.code}: ${state.error}`);
+    throw failure;
   }
 }
 
@@ -1035,3 +1416,6 @@ export {
   status,
   warmup
 };
+
+//# debugId=7B9CD3F16A1AFE0D64756E2164756E21
+//# sourceMappingURL=api.js.map

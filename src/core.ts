@@ -6,6 +6,7 @@
 // go/core/abp.h; test/unit/core-abi.test.ts parses that header and fails when
 // the two disagree, and the addon itself hands its lists over (resultNames,
 // statNames, warmupErrorNames) so a loaded core is checked too.
+import { checkElf, describeElfProblem } from "./elf.ts";
 import { PreloadError } from "./errors.ts";
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
@@ -82,6 +83,8 @@ export interface WarmupReport {
   readonly callMicros: number;
   /** Signals the warmup thread put back right after Go initialised. */
   readonly repaired: readonly number[];
+  /** What those signals had just before (the Go runtime's handler and flags). */
+  readonly repairedBefore: readonly (Disposition & { readonly signal: number })[];
 }
 
 /** What go/core/abp_napi.c exports. */
@@ -167,7 +170,7 @@ export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen:
   try {
     dlopen(module, path);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = explainLoadFailure(path) ?? (error instanceof Error ? error.message : String(error));
     throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${reason}`, dlopenAdvice(reason), { cause: error });
   }
   const core = module.exports;
@@ -199,12 +202,36 @@ export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen:
   return core;
 }
 
+/**
+ * Why the loader refused a file, from its ELF headers: the loader's own
+ * message for a library of another CPU does not say which one. Only on the
+ * failure path (node:fs is fine here).
+ */
+function explainLoadFailure(path: string): string | undefined {
+  try {
+    const fs = import.meta.require("node:fs") as typeof import("node:fs");
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) return undefined;
+      const head = Buffer.alloc(4096);
+      const read = fs.readSync(fd, head, 0, head.length, 0);
+      const problem = checkElf(head.subarray(0, read), stat.size, process.arch);
+      return problem === undefined ? undefined : describeElfProblem(problem, process.arch);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** Pure: what to do about a load failure, from the loader's message. */
 export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
   if (/GLIBC_\d/.test(reason)) {
     return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh --out DIR linux-x64` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to DIR.";
   }
-  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format/i.test(reason)) {
+  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format|built for|not an ELF|truncated/i.test(reason)) {
     return `The file is not a library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
   }
   return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";

@@ -214,7 +214,7 @@ export function syncWarmup(state: PreloadState, core: Core, wait: boolean): void
   recordEvent(state, "warmup-done", path ?? "");
   debugLog(state)("warmup loaded", { path, verify_us: report.verifyMicros, dlopen_us: report.dlopenMicros, call_us: report.callMicros });
   if (report.repaired.length > 0) {
-    const before = new Map(report.repaired.map((signal) => [signal, "the warmup's Go runtime handler"]));
+    const before = new Map(report.repairedBefore.map((d) => [d.signal, describeDisposition(core, d)]));
     recordRepairs(state, core, report.repaired, before, "warmup");
   }
 }

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "c78f6eb55456f00fbb03e919de3e325b64b54bf536afa1f5bd6bb5003aa9b590", size: 67328 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "61a0204749c388d9c11d938cfb311f0467d17a3eff35e14d9177b118e1377432", size: 67328 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "da98e507929c6256ce2bce4b6c525ef4079ac05994bd20bacc1f1ad22d171cdc", size: 51032 },
+  "linux-x64/asherah-bun-core.node": { sha256: "7db6b0b7f5011ed976b92c74013c19cb35e9c258376a44285c90c49a0e0dc0ee", size: 59224 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

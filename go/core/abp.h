@@ -117,8 +117,9 @@ void abp_wrap_stats(uint64_t out[ABP_STAT_COUNT]);
 // loaded has initialised (set by the preload before the warmup starts).
 // Bit n of each mask stands for signal n.
 void abp_set_repair_plan(uint64_t restore_flags_mask, uint64_t restore_disposition_mask);
-// Applies the plan; returns a mask of the signals it changed.
-uint64_t abp_repair_now(void);
+// Applies the plan; returns a mask of the signals it changed. When before is
+// not NULL, before[sig] receives the handler and flags sig had until then.
+uint64_t abp_repair_now(uint64_t before[64][2]);
 
 // ---- abp_warmup.c: verify, map from the verified bytes, call ---------------
 struct abp_warmup_info {
@@ -128,6 +129,7 @@ struct abp_warmup_info {
 	char sha256[65]; // of the bytes mapped
 	uint64_t verify_us, dlopen_us, call_us;
 	uint64_t repaired_mask; // signals abp_repair_now changed after the warmup
+	uint64_t repaired_before[64][2]; // their handler and flags just before
 };
 // Starts the warmup on a thread of its own, once per process; later calls
 // return at once. Returns ABP_DONE when this call started it.

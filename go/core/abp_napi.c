@@ -238,7 +238,7 @@ static napi_value js_set_repair_plan(napi_env env, napi_callback_info cb) {
 // repairNow() → the signals it changed
 static napi_value js_repair_now(napi_env env, napi_callback_info cb) {
 	(void)cb;
-	return signals_array(env, abp_repair_now());
+	return signals_array(env, abp_repair_now(NULL));
 }
 
 // ---- warmup ----------------------------------------------------------------------
@@ -267,6 +267,25 @@ static napi_value js_warmup_info(napi_env env, napi_callback_info cb) {
 	    !set(env, object, "dlopenMicros", number(env, (double)info.dlopen_us)) ||
 	    !set(env, object, "callMicros", number(env, (double)info.call_us)) || !set(env, object, "repaired", signals_array(env, info.repaired_mask)))
 		return NULL;
+	// repairedBefore: [{signal, handler, flags}] for each repaired signal
+	napi_value before;
+	CHECK(napi_create_array(env, &before));
+	uint32_t n = 0;
+	for (int sig = 1; sig < 64; sig++) {
+		if (!(info.repaired_mask & ((uint64_t)1 << sig))) continue;
+		napi_value item;
+		char handler[32];
+		uint64_t h = info.repaired_before[sig][0];
+		if (h == 0) snprintf(handler, sizeof handler, "SIG_DFL");
+		else if (h == 1) snprintf(handler, sizeof handler, "SIG_IGN");
+		else snprintf(handler, sizeof handler, "0x%llx", (unsigned long long)h);
+		CHECK(napi_create_object(env, &item));
+		if (!set(env, item, "signal", number(env, sig)) || !set(env, item, "handler", string(env, handler)) ||
+		    !set(env, item, "flags", number(env, (double)info.repaired_before[sig][1])))
+			return NULL;
+		CHECK(napi_set_element(env, before, n++, item));
+	}
+	if (!set(env, object, "repairedBefore", before)) return NULL;
 	return object;
 }
 

@@ -128,13 +128,17 @@ void abp_set_repair_plan(uint64_t restore_flags_mask, uint64_t restore_dispositi
 	plan_disposition_mask = restore_disposition_mask;
 }
 
-uint64_t abp_repair_now(void) {
+uint64_t abp_repair_now(uint64_t before[64][2]) {
 	uint64_t changed = 0;
 	for (int sig = 1; sig < NSIG && sig < 64; sig++) {
 		uint64_t bit = (uint64_t)1 << sig;
+		if (!((plan_flags_mask | plan_disposition_mask) & bit)) continue;
+		uint64_t was[2] = {0, 0};
+		abp_query(sig, 0, was);
 		// A wrapped handler already has SA_ONSTACK, which Go leaves alone.
 		if ((plan_flags_mask & bit) && abp_wrap_query(sig) != 1 && abp_restore_flags(sig) == ABP_DONE) changed |= bit;
 		if ((plan_disposition_mask & bit) && abp_restore_disposition(sig) == ABP_DONE) changed |= bit;
+		if ((changed & bit) && before != NULL) before[sig][0] = was[0], before[sig][1] = was[1];
 	}
 	return changed;
 }

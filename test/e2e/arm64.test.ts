@@ -12,6 +12,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Status } from "../../src/api.ts";
+import { SHIPPED } from "../../src/shipped.ts";
 import { pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { arm64Support, bunArm64Binary } from "../support/qemu.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
@@ -53,28 +54,30 @@ interface Probe {
   readonly dispositions: Record<"SIGPWR" | "SIGUSR1" | "SIGPIPE", { live: string; snapshot: string; liveOwner: string; snapshotOwner: string; wrapped: boolean }>;
 }
 
-// Runs in the arm64 Bun after the preload: status() plus the live signal table.
+// Runs in the arm64 Bun after the preload: status() once the warmup (on the
+// core's own thread) is done, plus the live signal table read through the core.
 function probeScript(root: string): string {
   const api = JSON.stringify(join(root, "src", "api.ts"));
   const state = JSON.stringify(join(root, "src", "state.ts"));
-  const signals = JSON.stringify(join(root, "src", "signals.ts"));
+  const lifecycle = JSON.stringify(join(root, "src", "lifecycle.ts"));
   return `
-const { status } = require(${api});
-const lib = require(${state}).processState().signalLibrary;
-const { describeDisposition } = require(${signals});
+const { warmup } = require(${api});
+const status = warmup();
+const core = require(${state}).processState().core;
+const { describeDisposition } = require(${lifecycle});
 const { constants } = require("node:os");
 const dispositions = {};
-if (lib !== undefined) for (const name of ["SIGPWR", "SIGUSR1", "SIGPIPE"]) {
+if (core !== undefined) for (const name of ["SIGPWR", "SIGUSR1", "SIGPIPE"]) {
   const n = constants.signals[name];
   dispositions[name] = {
-    live: describeDisposition(lib, lib.query(n, "live")),
-    snapshot: describeDisposition(lib, lib.query(n, "snapshot")),
-    liveOwner: lib.handlerOwner(n, "live"),
-    snapshotOwner: lib.handlerOwner(n, "snapshot"),
-    wrapped: lib.isWrapped(n),
+    live: describeDisposition(core, core.query(n, 0)),
+    snapshot: describeDisposition(core, core.query(n, 1)),
+    liveOwner: core.handlerOwner(n, 0),
+    snapshotOwner: core.handlerOwner(n, 1),
+    wrapped: core.isWrapped(n),
   };
 }
-console.log("ABP-PROBE " + JSON.stringify({ arch: process.arch, platform: process.platform, bun: Bun.version, status: status(), dispositions }));
+console.log("ABP-PROBE " + JSON.stringify({ arch: process.arch, platform: process.platform, bun: Bun.version, status, dispositions }));
 `;
 }
 
@@ -97,15 +100,6 @@ async function probe(version: string, extraEnv: Record<string, string> = {}, roo
   const line = result.stdout.split("\n").find((l) => l.startsWith("ABP-PROBE "));
   expect(line, describeRun(result)).toBeDefined();
   return { result, probe: JSON.parse(line!.slice("ABP-PROBE ".length)) as Probe };
-}
-
-function manifest(): Map<string, string> {
-  const sums = new Map<string, string>();
-  for (const line of readFileSync(join(REPO_ROOT, "prebuilds", "SHA256SUMS"), "utf8").split("\n")) {
-    const match = /^([0-9a-f]{64}) [ *]?(\S+)$/.exec(line.trim());
-    if (match?.[1] !== undefined && match[2] !== undefined) sums.set(match[2], match[1]);
-  }
-  return sums;
 }
 
 function sha256(path: string): string {
@@ -137,18 +131,19 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
       expect(p.status.error).toBeUndefined();
       expect(p.status.warmup.status).toBe("done");
       expect(p.status.warmup.path).toBe(join(ARM64, "asherah-bun-warmup.so"));
-      expect(p.status.signalLibrary).toBe(join(ARM64, "asherah-bun-signals.so"));
+      expect(p.status.core).toBe(join(ARM64, "asherah-bun-core.node"));
       expect(p.status.snapshotTainted).toBe(false);
-      // The integrity check ran in the arm64 process against the shipped manifest.
-      const sums = manifest();
-      expect(sums.get("linux-arm64/asherah-bun-warmup.so")).toBeDefined();
-      expect(p.status.warmup.sha256).toBe(sums.get("linux-arm64/asherah-bun-warmup.so")!);
-      expect(sha256(join(ARM64, "asherah-bun-signals.so"))).toBe(sums.get("linux-arm64/asherah-bun-signals.so")!);
+      // The arm64 core hashed the bytes it mapped (its portable SHA-256: no SHA extensions there).
+      expect(p.status.warmup.sha256).toBe(SHIPPED["linux-arm64/asherah-bun-warmup.so"]!.sha256);
+      expect(sha256(join(ARM64, "asherah-bun-core.node"))).toBe(SHIPPED["linux-arm64/asherah-bun-core.node"]!.sha256);
       // Bun 1.4 is not affected: no suspend handler work, SIGPIPE still back to SIG_IGN after Go.
       expect(p.status.signals.mechanism).toBe("not needed");
       expect(p.status.repairs.map((r) => r.signal)).toEqual(["SIGPIPE"]);
       expect(p.dispositions.SIGPIPE.live).toStartWith("SIG_IGN");
-      expect(p.status.events.map((e) => e.event)).toEqual(["install-start", "signals-snapshot", "warmup-start", "warmup-done", "signals-repaired", "install-done"]);
+      const events = p.status.events.map((e) => e.event);
+      const order = ["install-start", "core-loaded", "signals-protected", "warmup-start", "install-done"].map((e) => events.indexOf(e));
+      expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), events.join(",")).toBe(true);
+      expect(events).toContain("warmup-done");
     },
     TEST_MS,
   );
@@ -165,9 +160,9 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
       // Before Go: Bun's own handler, without SA_ONSTACK.
       expect(pwr.snapshotOwner).toEndWith("/bin/bun");
       expect(pwr.snapshot).not.toContain("SA_ONSTACK");
-      // After the warmup: the wrapper (in the signals library) with SA_ONSTACK, which Go does not touch ...
+      // After the warmup: the wrapper (in the core) with SA_ONSTACK, which Go does not touch ...
       expect(pwr.wrapped).toBe(true);
-      expect(pwr.liveOwner).toBe(join(ARM64, "asherah-bun-signals.so"));
+      expect(pwr.liveOwner).toBe(join(ARM64, "asherah-bun-core.node"));
       expect(pwr.live).toContain("SA_ONSTACK");
       // ... so there is nothing to repair for SIGPWR; only SIGPIPE, which Go took over.
       expect(p.status.repairs.map((r) => r.signal)).toEqual(["SIGPIPE"]);
@@ -186,8 +181,9 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
       expect(p.status.warmup.status).toBe("done");
       expect(p.status.signals.mechanism).toBe("restore");
       expect(p.status.signals.wrapped).toEqual([]);
-      expect(p.status.repairs.map((r) => r.signal)).toEqual(["SIGPWR", "SIGPIPE"]);
-      const pwr = p.status.repairs[0]!;
+      // The warmup thread repairs in signal-number order.
+      expect(p.status.repairs.map((r) => r.signal)).toEqual(["SIGPIPE", "SIGPWR"]);
+      const pwr = p.status.repairs.find((r) => r.signal === "SIGPWR")!;
       expect(pwr.trigger).toBe("warmup");
       expect(pwr.before).toContain("SA_ONSTACK"); // what the Go runtime did to JSC's handler
       expect(pwr.after).not.toContain("SA_ONSTACK");
@@ -200,17 +196,24 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
     TEST_MS,
   );
 
-  for (const file of ["asherah-bun-signals.so", "asherah-bun-warmup.so"]) {
+  // The core is refused at start; a modified warmup is never mapped, and
+  // whatever waits for it (a guarded load, or warmup() here) gets the error.
+  for (const [file, refusal] of [
+    ["asherah-bun-core.node", "refusing the native core"],
+    ["asherah-bun-warmup.so", "the Go warmup did not complete"],
+  ] as const) {
     armTest(
       `a modified linux-arm64/${file} is refused before it is loaded`,
       async () => {
         const root = tamperedCopy(file);
         try {
-          const result = await runArm64(pinnedBunVersion(), ["--preload", join(root, "src", "index.ts"), "-e", 'console.log("APP RAN")']);
+          const api = JSON.stringify(join(root, "src", "api.ts"));
+          const result = await runArm64(pinnedBunVersion(), ["--preload", join(root, "src", "index.ts"), "-e", `require(${api}).warmup(); console.log("APP RAN")`]);
           expect(result.outcome, describeRun(result)).toBe("fail");
           expect(result.stdout).not.toContain("APP RAN");
           expect(result.stderr).toContain("CHECKSUM_MISMATCH");
-          expect(result.stderr).toContain(`refusing to load ${join(root, "prebuilds", "linux-arm64", file)}`);
+          expect(result.stderr).toContain(refusal);
+          expect(result.stderr).toContain(join(root, "prebuilds", "linux-arm64", file));
         } finally {
           rmSync(root, { recursive: true, force: true });
         }
@@ -249,7 +252,7 @@ for (const { version, signal, control } of AFFECTED) {
         expect(p.status.signals.wrapped).toEqual([signal]);
         expect(p.dispositions[signal].wrapped).toBe(true);
         expect(p.dispositions[signal].live).toContain("SA_ONSTACK");
-        expect(p.dispositions[signal].liveOwner).toBe(join(ARM64, "asherah-bun-signals.so"));
+        expect(p.dispositions[signal].liveOwner).toBe(join(ARM64, "asherah-bun-core.node"));
         expect(p.dispositions[signal].snapshotOwner).toEndWith("/bin/bun");
         expect(p.status.repairs.map((r) => r.signal)).not.toContain(signal);
       },

@@ -128,11 +128,11 @@ describe("the preload without asherah installed", () => {
     test(`Bun ${version}: the app runs; require/import of asherah fail with Bun's own error; nothing guarded`, async () => {
       const dir = appDir(
         {
-          "app.js": `const { status } = require(${JSON.stringify(API)});
+          "app.js": `const { warmup } = require(${JSON.stringify(API)});
 let required, imported;
 try { require("asherah"); required = "loaded"; } catch (e) { required = e.code + ": " + e.message.split("\\n")[0]; }
 import("asherah").then(() => { imported = "loaded"; }, (e) => { imported = e.code + ": " + String(e.message).split("\\n")[0]; }).then(() => {
-  const s = status();
+  const s = warmup(); // waits for the warmup, which runs on the core's own thread
   console.log("RESULT " + JSON.stringify({ required, imported, phase: s.phase, warmup: s.warmup.status, guarded: s.guarded.length }));
 });
 `,
@@ -184,20 +184,20 @@ describe("an install the running user can only read (root-owned node_modules, ap
     test.skipIf(!canSwitchUser)(`Bun ${version}, ${label}: verifies and loads both libraries with read access alone`, async () => {
       const { bun, pkg, app } = readOnlyInstall(version);
       const api = join(pkg, "src", "api.ts");
-      const script = `${entry === "api" ? `require(${JSON.stringify(api)}).install();\n` : ""}const s = require(${JSON.stringify(api)}).status();
-console.log("STATUS " + JSON.stringify({ phase: s.phase, warmup: s.warmup.status, sha256: s.warmup.sha256, signals: s.signalLibrary }));
+      const script = `${entry === "api" ? `require(${JSON.stringify(api)}).install();\n` : ""}const s = require(${JSON.stringify(api)}).warmup();
+console.log("STATUS " + JSON.stringify({ phase: s.phase, warmup: s.warmup.status, sha256: s.warmup.sha256, core: s.core }));
 `;
       writeFileSync(join(app, "app.js"), script);
       chmodSync(join(app, "app.js"), 0o644);
       const args = entry === "preload" ? ["--preload", join(pkg, "src", "index.ts"), "app.js"] : ["app.js"];
       const result = await runProcess([...NOBODY, bun, ...args], { cwd: app, env: cleanEnv({ HOME: join(app, "home") }), timeoutMs: TIMEOUT_MS });
       expect(result.outcome, describeRun(result)).toBe("ok");
-      const status = jsonLine<{ phase: string; warmup: string; sha256?: string; signals?: string }>(result.stdout, "STATUS");
+      const status = jsonLine<{ phase: string; warmup: string; sha256?: string; core?: string }>(result.stdout, "STATUS");
       expect(status).toEqual({
         phase: "installed",
         warmup: "done",
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-        signals: join(pkg, "prebuilds", `linux-${process.arch}`, "asherah-bun-signals.so"),
+        core: join(pkg, "prebuilds", `linux-${process.arch}`, "asherah-bun-core.node"),
       });
       expect(result.stderr).toBe("");
     }, 40_000);
@@ -378,7 +378,7 @@ setTimeout(() => { console.log("no signal arrived"); process.exit(0); }, 5000);
         const result = await signalDuringWarmup(dir, "./pid.js", signal);
         expect(result.signal, describeRun(result)).toBe(signal);
         // The debug lines are written synchronously: they show how far the preload got.
-        expect(result.stderr).toContain("] signals snapshot ");
+        expect(result.stderr).toContain("] signals protected ");
         landed.push(result.stdout.includes("APP READY") ? "in the app" : result.stderr.includes("] warmup loaded ") ? "after the warmup" : "during the warmup");
       }
       console.log(`${signal}: ${landed.join(", ")}`);
@@ -409,6 +409,8 @@ fs.writeFileSync(process.env.ABP_PIDFILE, String(process.pid));
 let n = 0;
 const t = setInterval(() => {
   n++;
+  // kill(2) by the process itself (process.kill), not JSC's tgkill.
+  if (process.env.ABP_SELF === "1" && n % 5 === 0 && n <= 15) process.kill(process.pid, 30);
   ${withGo ? 'wasmCall(); roundTrip(api, "p", "tick " + n);' : "Bun.gc(false);"}
   if (n >= 40) { clearInterval(t); ${withGo ? "api.shutdown();" : ""} console.log("DONE " + n); }
 }, 25);
@@ -428,7 +430,7 @@ const t = setInterval(() => {
       timeoutMs,
     });
     const pid = Number(await waitForFile(pidfile, 10_000));
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 && env.ABP_SELF !== "1"; i++) {
       await Bun.sleep(100);
       kill(pid, "SIGPWR");
     }
@@ -447,6 +449,18 @@ const t = setInterval(() => {
     const { result } = await sigpwr("1.2.19", true, true, 15_000);
     expect(result.outcome, describeRun(result)).toBe("ok");
     expect(result.stdout).toContain("DONE 40");
+  }, 30_000);
+
+  test("Bun 1.2.19 with the preload and asherah: a SIGPWR the process sends itself (process.kill) is dropped too, the app finishes", async () => {
+    const { result } = await sigpwr("1.2.19", true, true, 15_000, { ABP_SELF: "1" });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(result.stdout).toContain("DONE 40");
+  }, 30_000);
+
+  test("control: Bun 1.2.19 without the preload, a self-sent SIGPWR parks the thread", async () => {
+    const { result, wchan: where } = await sigpwr("1.2.19", false, false, 4_000, { ABP_SELF: "1" });
+    expect(result.outcome, describeRun(result)).toBe("hang");
+    expect(where).toMatch(/sigsuspend/);
   }, 30_000);
 
   test("Bun 1.2.19 with the flag-restore mechanism: JavaScriptCore parks the thread in sigsuspend for good (what the wrapper prevents)", async () => {
@@ -553,7 +567,7 @@ __attribute__((constructor)) static void hang(void) {
       const { result, module } = await hang(version, "sleep", { ASHERAH_BUN_PRELOAD_WATCHDOG_MS: "500" });
       expectWatchdogExit(
         result,
-        `asherah-bun-preload: watchdog: loading asherah (${module}) via process.dlopen on Bun ${version} did not return within 500 ms`,
+        `asherah-bun-preload: watchdog: loading asherah (${module}) via process.dlopen on Bun ${version} did not return within its limit of 500 ms`,
         "no signal storm; the loading thread is blocked",
       );
       expect(result.stderr).toMatch(/loading thread \d+: sleeping in \w+/);
@@ -563,19 +577,19 @@ __attribute__((constructor)) static void hang(void) {
 
   test(`Bun ${PINNED}: a load spinning on the CPU: diagnosed as busy`, async () => {
     const { result } = await hang(PINNED, "spin", { ASHERAH_BUN_PRELOAD_WATCHDOG_MS: "500" });
-    expectWatchdogExit(result, "did not return within 500 ms", "no signal storm; the loading thread is busy on a CPU");
+    expectWatchdogExit(result, "did not return within its limit of 500 ms", "no signal storm; the loading thread is busy on a CPU");
   }, 30_000);
 
   test(`Bun ${PINNED}: a load stuck in a signal/back-off loop: diagnosed as a signal storm`, async () => {
     const { result } = await hang(PINNED, "storm", { ASHERAH_BUN_PRELOAD_WATCHDOG_MS: "500" });
-    expectWatchdogExit(result, "did not return within 500 ms", "a signal storm is visible");
+    expectWatchdogExit(result, "did not return within its limit of 500 ms", "a signal storm is visible");
     const rate = Number(/is woken about (\d+) times a second/.exec(result.stderr)?.[1]);
     expect(rate).toBeGreaterThanOrEqual(1000);
   }, 30_000);
 
   test(`Bun ${PINNED}: a guarded bun:ffi load is watched too`, async () => {
     const { result, module } = await hang(PINNED, "sleep", { ASHERAH_BUN_PRELOAD_WATCHDOG_MS: "500", ASHERAH_BUN_PRELOAD_PACKAGES: "hang-ffi" }, 10_000, "bun:ffi");
-    expectWatchdogExit(result, `watchdog: loading hang-ffi (${module}) via bun:ffi on Bun ${PINNED} did not return within 500 ms`, "no signal storm");
+    expectWatchdogExit(result, `watchdog: loading hang-ffi (${module}) via bun:ffi on Bun ${PINNED} did not return within its limit of 500 ms`, "no signal storm");
   }, 30_000);
 
   test("control: the same load without the watchdog is still hanging after 2.5 s", async () => {
@@ -598,7 +612,44 @@ setTimeout(() => { roundTrip(api, "p", "later"); api.shutdown(); console.log("OK
     });
     expect(result.outcome, describeRun(result)).toBe("ok");
     expect(result.stdout).toContain("OK outlived the watchdog");
-    expect(result.stderr).toContain("[asherah-bun-preload] watchdog armed package=asherah ms=500");
+    expect(result.stderr).toMatch(/\[asherah-bun-preload\] watchdog armed package=asherah ms=500 id=\d+/);
+    expect(result.stderr).not.toContain("did not return within");
+  }, 30_000);
+
+  // Two guarded loads in two Workers, 600 ms apart, each 700 ms long: the
+  // loader serialises them, so the second returns ~1.4 s after the first
+  // began. With one process-wide deadline (before issue 13) the second load
+  // inherited the first one's and a healthy process was killed (8 of 8 runs);
+  // each load now has its own.
+  test(`Bun ${PINNED}: overlapping guarded loads in two Workers each get their own deadline`, async () => {
+    const slow = `#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { usleep(700000); }\n`;
+    const dir = appDir(
+      {
+        "slow.c": slow,
+        "w1.js": 'require("asherah"); postMessage("w1");\n',
+        "w2.js": 'require("slow-two"); postMessage("w2");\n',
+        "app.js": `const path = require("path");
+const done = [];
+const start = (file) => { const w = new Worker(path.join(__dirname, file)); w.onmessage = (e) => { done.push(e.data); w.terminate(); if (done.length === 2) console.log("DONE " + done.sort().join(",")); }; };
+start("w1.js");
+setTimeout(() => start("w2.js"), 600);
+`,
+      },
+      { asherah: false },
+    );
+    for (const name of ["asherah", "slow-two"]) {
+      const pkg = join(dir, "node_modules", name);
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(join(pkg, "package.json"), JSON.stringify({ name, version: "1.0.0", main: "./slow.node" }));
+      execFileSync(process.env.CC ?? "gcc", ["-shared", "-fPIC", "-O2", "-o", join(pkg, "slow.node"), join(dir, "slow.c")]);
+    }
+    const result = await runProcess([bunBinary(PINNED), "--preload", PRELOAD, "app.js"], {
+      cwd: dir,
+      env: cleanEnv({ ASHERAH_BUN_PRELOAD_WATCHDOG_MS: "1000", ASHERAH_BUN_PRELOAD_PACKAGES: "slow-two" }),
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(result.stdout).toContain("DONE w1,w2");
     expect(result.stderr).not.toContain("did not return within");
   }, 30_000);
 });

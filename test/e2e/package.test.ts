@@ -1,17 +1,19 @@
 // What `npm publish` would ship, and the release workflow that ships it.
 //
-// - The file list (`npm pack --dry-run --json`): exactly src/, prebuilds/
-//   (libraries + SHA256SUMS), the go/ sources, bunfig.example.toml, docs/,
-//   README.md, LICENSE, package.json; no tests, fixtures, caches, examples.
-// - The real tarball: every library in prebuilds/SHA256SUMS is in it with
-//   those bytes, and the preload works when installed from it.
+// - The file list (`npm pack --dry-run --json`): exactly src/, dist/,
+//   prebuilds/ (the files src/shipped.ts lists), the go/ sources,
+//   bunfig.example.toml, docs/, README.md, LICENSE, package.json; no tests,
+//   fixtures, caches, examples.
+// - The real tarball: every file src/shipped.ts lists is in it with those
+//   bytes, and the preload works when installed from it.
 // - .github/workflows/release.yml: actionlint when it is installed, and the
 //   structure the release relies on, always.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { locatePrebuilds, SUPPORTED_KEYS, type Libc } from "../../src/platform.ts";
+import { locatePrebuilds, SUPPORTED_KEYS } from "../../src/platform.ts";
+import { SHIPPED } from "../../src/shipped.ts";
 import { pinnedBun, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { arm64Support, bunArm64Binary } from "../support/qemu.ts";
 import { describeRun, runProcess } from "../support/spawn.ts";
@@ -32,17 +34,6 @@ function filesUnder(dir: string): string[] {
   };
   walk(root);
   return out.sort();
-}
-
-function parseSums(text: string): Map<string, string> {
-  const sums = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    const match = /^([0-9a-f]{64}) [ *]?(\S+)$/.exec(line.trim());
-    if (match?.[1] === undefined || match[2] === undefined) throw new Error(`not a sha256sum line: ${JSON.stringify(line)}`);
-    sums.set(match[2], match[1]);
-  }
-  return sums;
 }
 
 function sha256(path: string): string {
@@ -78,12 +69,12 @@ describe("npm pack --dry-run: the file list", () => {
   // Everything the package may contain, as [description, test].
   const ALLOWED: [string, (path: string) => boolean][] = [
     ["package.json, README.md, LICENSE, bunfig.example.toml", (p) => ["package.json", "README.md", "LICENSE", "bunfig.example.toml"].includes(p)],
-    ["src/*.ts", (p) => /^src\/[^/]+\.ts$/.test(p)],
-    ["dist/index.js, dist/api.js (the bundles the exports point at)", (p) => ["dist/index.js", "dist/api.js"].includes(p)],
-    ["prebuilds/SHA256SUMS and prebuilds/<platform>-<arch>/*.so|*.dylib", (p) => p === "prebuilds/SHA256SUMS" || /^prebuilds\/[a-z]+-[a-z0-9]+\/[^/]+\.(so|dylib)$/.test(p)],
+    ["src/*.ts, src/doctor/*.ts", (p) => /^src\/(doctor\/)?[^/]+\.ts$/.test(p)],
+    ["dist/index.js, dist/api.js (the bundles the exports point at) and their source maps", (p) => /^dist\/(index|api)\.js(\.map)?$/.test(p)],
+    ["prebuilds/<platform>-<arch>/*.so|*.node", (p) => /^prebuilds\/[a-z]+-[a-z0-9]+\/[^/]+\.(so|node)$/.test(p)],
     ["go/go.mod, go/go.sum, go/build.sh", (p) => ["go/go.mod", "go/go.sum", "go/build.sh"].includes(p)],
     ["go/warmup/*.go", (p) => /^go\/warmup\/[^/]+\.go$/.test(p)],
-    ["go/signals/*.c|*.h", (p) => /^go\/signals\/[^/]+\.[ch]$/.test(p)],
+    ["go/core/*.c|*.h", (p) => /^go\/core\/[^/]+\.[ch]$/.test(p)],
     ["docs/*.md", (p) => /^docs\/[^/]+\.md$/.test(p)],
   ];
 
@@ -115,12 +106,12 @@ describe("npm pack --dry-run: the file list", () => {
       "go/build.sh",
       ...(existsSync(join(REPO_ROOT, "go", "go.sum")) ? ["go/go.sum"] : []),
       ...filesUnder("go/warmup").filter((p) => p.endsWith(".go")),
-      ...filesUnder("go/signals").filter((p) => /\.[ch]$/.test(p)),
+      ...filesUnder("go/core").filter((p) => /\.[ch]$/.test(p)),
     ].sort();
     expect(expected.some((p) => p.startsWith("go/warmup/"))).toBe(true);
-    expect(expected.some((p) => p.startsWith("go/signals/"))).toBe(true);
+    expect(expected).toContain("go/core/abp.h");
     const shipped = dryRun.filter((p) => p.startsWith("go/"));
-    expect(shipped, 'package.json "files" must list "go/go.mod", "go/build.sh", "go/warmup/*.go", "go/signals/*.c", "go/signals/*.h"').toEqual(expected);
+    expect(shipped, 'package.json "files" must list "go/go.mod", "go/build.sh", "go/warmup/*.go", "go/core/*.c", "go/core/*.h"').toEqual(expected);
   });
 
   test("every docs page, and every file the README links to", () => {
@@ -133,11 +124,10 @@ describe("npm pack --dry-run: the file list", () => {
     expect(broken, "README links to files the package does not ship").toEqual([]);
   });
 
-  test("prebuilds/: SHA256SUMS and exactly the libraries it lists", () => {
-    expect(dryRun).toContain("prebuilds/SHA256SUMS");
-    const listed = [...parseSums(readFileSync(join(REPO_ROOT, "prebuilds", "SHA256SUMS"), "utf8")).keys()].map((p) => `prebuilds/${p}`).sort();
+  test("prebuilds/: exactly the files src/shipped.ts lists (no hash file beside them)", () => {
+    const listed = Object.keys(SHIPPED).map((p) => `prebuilds/${p}`).sort();
     expect(listed.length).toBeGreaterThan(0);
-    const shipped = dryRun.filter((p) => p.startsWith("prebuilds/") && p !== "prebuilds/SHA256SUMS");
+    const shipped = dryRun.filter((p) => p.startsWith("prebuilds/"));
     expect(shipped).toEqual(listed);
   });
 
@@ -184,47 +174,40 @@ describe("the packed tarball", () => {
     if (work !== "") rmSync(work, { recursive: true, force: true });
   });
 
-  test("every library listed in prebuilds/SHA256SUMS is in it, with those bytes", () => {
-    const sums = parseSums(readFileSync(join(pkgDir, "prebuilds", "SHA256SUMS"), "utf8"));
-    expect(sums.size).toBeGreaterThan(0);
-    for (const [path, digest] of sums) {
+  test("every file src/shipped.ts lists is in it, with those bytes", () => {
+    const entries = Object.entries(SHIPPED);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const [path, { sha256: digest, size }] of entries) {
       const file = join(pkgDir, "prebuilds", path);
-      expect(existsSync(file), `${path} is listed in SHA256SUMS but not in the tarball`).toBe(true);
-      expect(statSync(file).size).toBeGreaterThan(0);
+      expect(existsSync(file), `${path} is listed in src/shipped.ts but not in the tarball`).toBe(true);
+      expect(statSync(file).size).toBe(size);
       expect(sha256(file), `${path} in the tarball`).toBe(digest);
     }
-    // The manifest in the tarball is the repository's.
-    expect(readFileSync(join(pkgDir, "prebuilds", "SHA256SUMS"), "utf8")).toBe(readFileSync(join(REPO_ROOT, "prebuilds", "SHA256SUMS"), "utf8"));
   });
 
-  test("every platform marked supported in src/platform.ts has its libraries in the tarball", () => {
-    const sums = parseSums(readFileSync(join(pkgDir, "prebuilds", "SHA256SUMS"), "utf8"));
+  test("every platform with native files in src/platform.ts has them in the tarball", () => {
+    let native = 0;
     for (const key of SUPPORTED_KEYS) {
-      const [platform = "", arch = "", libc = "none"] = key.split(" ");
-      let location;
-      try {
-        location = locatePrebuilds({ platform, arch, libc: libc as Libc }, join(pkgDir, "prebuilds"));
-      } catch {
-        continue; // unsupported row
-      }
-      // darwin rows are built by the release workflow on macOS runners: only a
-      // release tarball has them (the workflow runs this test after assembling).
-      if (platform === "darwin" && !existsSync(location.dir)) continue;
-      for (const file of [location.warmup, location.signals]) {
-        if (file === undefined) continue;
+      const [platform = "", arch = ""] = key.split(" ");
+      const location = locatePrebuilds({ platform, arch }, join(pkgDir, "prebuilds"));
+      if (location.status !== "native") continue;
+      native++;
+      for (const file of [location.core, location.warmup]) {
         const rel = relative(join(pkgDir, "prebuilds"), file);
-        expect(sums.has(rel), `${key}: ${rel} not in SHA256SUMS`).toBe(true);
+        expect(SHIPPED[rel], `${key}: ${rel} not in src/shipped.ts`).toBeDefined();
         expect(existsSync(file), `${key}: ${rel} not in the tarball`).toBe(true);
       }
     }
+    expect(native).toBe(2);
   });
 
+  // warmup() waits for the warmup, which runs on the core's own thread.
   const probe = `
-const { status } = require("asherah-bun-preload/api");
-const s = status();
-console.log("ABP-PACKED " + JSON.stringify({ arch: process.arch, phase: s.phase, warmup: s.warmup, signalLibrary: s.signalLibrary }));
+const { warmup } = require("asherah-bun-preload/api");
+const s = warmup();
+console.log("ABP-PACKED " + JSON.stringify({ arch: process.arch, phase: s.phase, warmup: s.warmup, core: s.core }));
 `;
-  type Packed = { arch: string; phase: string; warmup: { status: string; path?: string; sha256?: string }; signalLibrary?: string };
+  type Packed = { arch: string; phase: string; warmup: { status: string; path?: string; sha256?: string }; core?: string };
   const parse = (stdout: string): Packed => JSON.parse(stdout.split("\n").find((l) => l.startsWith("ABP-PACKED "))!.slice("ABP-PACKED ".length)) as Packed;
 
   test.skipIf(process.platform !== "linux" || process.arch !== "x64")(
@@ -236,7 +219,8 @@ console.log("ABP-PACKED " + JSON.stringify({ arch: process.arch, phase: s.phase,
       expect(p.phase).toBe("installed");
       expect(p.warmup.status).toBe("done");
       expect(p.warmup.path).toBe(join(pkgDir, "prebuilds", "linux-x64", "asherah-bun-warmup.so"));
-      expect(p.signalLibrary).toBe(join(pkgDir, "prebuilds", "linux-x64", "asherah-bun-signals.so"));
+      expect(p.warmup.sha256).toBe(SHIPPED["linux-x64/asherah-bun-warmup.so"]!.sha256);
+      expect(p.core).toBe(join(pkgDir, "prebuilds", "linux-x64", "asherah-bun-core.node"));
     },
     90_000,
   );
@@ -333,29 +317,25 @@ describe("release workflow", () => {
       }
     }
     const wanted = SUPPORTED_KEYS.flatMap((key) => {
-      const [platform = "", arch = "", libc = "none"] = key.split(" ");
-      try {
-        return [locatePrebuilds({ platform, arch, libc: libc as Libc }, "/p").id];
-      } catch {
-        return [];
-      }
+      const [platform = "", arch = ""] = key.split(" ");
+      const location = locatePrebuilds({ platform, arch }, "/p");
+      return location.status === "native" ? [location.id] : [];
     });
-    expect(wanted.length).toBeGreaterThanOrEqual(4);
+    expect(wanted).toEqual(["linux-x64", "linux-arm64"]);
     for (const target of wanted) {
       const runner = built.get(target);
       expect(runner, `${target} is not built by release.yml`).toBeDefined();
-      if (target.startsWith("linux-")) expect(runner).toStartWith("ubuntu-");
-      if (target.startsWith("darwin-")) expect(runner).toStartWith("macos-");
+      expect(runner).toStartWith("ubuntu-");
     }
-    // macos-13 (the last x64 label of that name) was retired in December 2025.
-    expect(built.get("darwin-x64")).toBe("macos-15-intel");
-    expect(built.get("darwin-arm64")).not.toContain("intel");
+    // macOS has no native files, but the preload is run there on both CPUs.
+    const macos = (workflow.jobs.macos?.strategy?.matrix?.include ?? []).map((row) => row.runner);
+    expect(macos).toEqual(["macos-15-intel", "macos-14"]);
   });
 
   // gcc writes its version into every library's .comment section, so the
   // committed Linux bytes only reproduce with the compiler that made them.
   test("the Linux jobs build with the same Debian release as the committed prebuilds", () => {
-    const comment = /GCC: \(Debian ([0-9.]+)-[^)]*\)/.exec(readFileSync(join(REPO_ROOT, "prebuilds", "linux-x64", "asherah-bun-signals.so"), "latin1"));
+    const comment = /GCC: \(Debian ([0-9.]+)-[^)]*\)/.exec(readFileSync(join(REPO_ROOT, "prebuilds", "linux-x64", "asherah-bun-core.node"), "latin1"));
     const release: Record<string, string> = { "12": "debian:bookworm", "14": "debian:trixie" };
     const image = comment?.[1] === undefined ? undefined : release[comment[1].split(".")[0]!];
     if (image === undefined) {
