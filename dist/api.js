@@ -410,11 +410,17 @@ function loadCore(path, shipped, dlopen) {
     const found = size === 0 ? "missing or empty" : Number.isFinite(size) ? `${size} bytes` : "not a regular file (a FIFO or device)";
     throw new PreloadError(size === 0 ? "LIBRARY_MISSING" : "LIBRARY_INVALID", `the native core ${path} is ${found}${expectedSize === undefined ? "" : `; the package shipped ${expectedSize} bytes`}.`, size === 0 ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR." : "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.");
   }
+  if (shipped === undefined) {
+    const problem = elfProblemOf(path);
+    if (problem !== undefined) {
+      throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${problem}`, dlopenAdvice(problem), { where: { path } });
+    }
+  }
   const module = { exports: {} };
   try {
     dlopen(module, path);
   } catch (error) {
-    const reason = explainLoadFailure(path) ?? (error instanceof Error ? error.message : String(error));
+    const reason = elfProblemOf(path) ?? (error instanceof Error ? error.message : String(error));
     throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${reason}`, dlopenAdvice(reason), { cause: error });
   }
   const core = module.exports;
@@ -433,7 +439,7 @@ function loadCore(path, shipped, dlopen) {
   }
   return core;
 }
-function explainLoadFailure(path) {
+function elfProblemOf(path) {
   try {
     const fs = import.meta.require("node:fs");
     const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -562,9 +568,9 @@ function currentPlatform() {
 
 // src/shipped.ts
 var SHIPPED = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "61a0204749c388d9c11d938cfb311f0467d17a3eff35e14d9177b118e1377432", size: 67328 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "f0654cf0002f3720e93f0492ec4b38281c8a94c8d493064a02a819fb7ef62273", size: 67328 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "7db6b0b7f5011ed976b92c74013c19cb35e9c258376a44285c90c49a0e0dc0ee", size: 59224 },
+  "linux-x64/asherah-bun-core.node": { sha256: "99522638d8cdb0c8f21baec9fbdffeedd26f0addb454e237f07bbd808552ff1f", size: 59224 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 }
 };
 
@@ -799,9 +805,20 @@ function startWarmup(state, reason) {
   if (core === undefined || state.location?.status !== "native")
     return;
   protectSignals(state, core);
-  if (core.warmupStart(state.location.warmup) === "done")
+  if (core.warmupStart(state.location.warmup) === "done") {
     recordEvent(state, "warmup-start", reason);
+    if (Bun.isMainThread)
+      process.once("exit", () => warnUnreportedWarmupFailure(state, core));
+  }
   syncWarmup(state, core, false);
+}
+function warnUnreportedWarmupFailure(state, core) {
+  syncWarmup(state, core, false);
+  if (state.warmup.status !== "failed")
+    return;
+  warnOnce(state, "warmup", `asherah-bun-preload: warning: the Go warmup failed, so no Go-based module could have loaded in this process: ${state.warmup.error}
+` + `  Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR; ASHERAH_BUN_PRELOAD_DEBUG=1 shows every step.
+`);
 }
 var WARMUP_CODES = {
   checksum: "CHECKSUM_MISMATCH",
@@ -833,6 +850,7 @@ function ensureWarmup(state, reason) {
       syncWarmup(state, core, true);
   }
   if (state.warmup.status === "failed") {
+    state.warned.push("warmup");
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
     throw new PreloadError({
@@ -848,6 +866,14 @@ function beforeNativeLoad(state, file, via) {
   if (config === undefined)
     return;
   const guarded = guardedPackageOf(file, config.packages);
+  if (Bun.file(file).size === Infinity) {
+    throw new PreloadError({
+      code: "LIBRARY_INVALID",
+      what: `refusing to load ${file}: it is a FIFO or a device, not a library (loading it would block)`,
+      where: guarded === undefined ? { path: file } : { module: guarded, path: file },
+      next: guarded === undefined ? "Check the path the application loads." : `Reinstall ${guarded}: its package entry must be a regular file.`
+    });
+  }
   const core = ensureCore(state);
   if (core === undefined) {
     if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
@@ -1051,7 +1077,8 @@ function readManifest(path) {
   } catch (error) {
     if (error.code === "ENOENT" || /No such file/.test(String(error)))
       return { kind: "missing" };
-    return { kind: "refused", reason: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: "refused", reason: message.startsWith(`${path} `) ? `it ${message.slice(path.length + 1)}` : message };
   }
 }
 var warned = new Set;
@@ -1417,5 +1444,5 @@ export {
   warmup
 };
 
-//# debugId=7B9CD3F16A1AFE0D64756E2164756E21
+//# debugId=35BE4B745BB34E8D64756E2164756E21
 //# sourceMappingURL=api.js.map

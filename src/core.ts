@@ -166,11 +166,22 @@ export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen:
         : "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
     );
   }
+  // A core of one's own (ASHERAH_BUN_PRELOAD_LIBRARY_DIR) has no shipped size
+  // to compare: its ELF headers are checked against its size before the
+  // loader sees it. The loader accepts a truncated file whose headers are
+  // intact and the process then dies of SIGBUS (test/e2e/error-output.test.ts,
+  // "a corrupt (truncated) library"). node:fs is loaded for this only.
+  if (shipped === undefined) {
+    const problem = elfProblemOf(path);
+    if (problem !== undefined) {
+      throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${problem}`, dlopenAdvice(problem), { where: { path } });
+    }
+  }
   const module = { exports: {} as Core };
   try {
     dlopen(module, path);
   } catch (error) {
-    const reason = explainLoadFailure(path) ?? (error instanceof Error ? error.message : String(error));
+    const reason = elfProblemOf(path) ?? (error instanceof Error ? error.message : String(error));
     throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${reason}`, dlopenAdvice(reason), { cause: error });
   }
   const core = module.exports;
@@ -203,11 +214,12 @@ export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen:
 }
 
 /**
- * Why the loader refused a file, from its ELF headers: the loader's own
- * message for a library of another CPU does not say which one. Only on the
- * failure path (node:fs is fine here).
+ * What is wrong with a library's ELF headers for this process, if anything:
+ * the loader's own message for a library of another CPU does not say which
+ * one, and a truncated one crashes it. Never on the default start path
+ * (node:fs).
  */
-function explainLoadFailure(path: string): string | undefined {
+function elfProblemOf(path: string): string | undefined {
   try {
     const fs = import.meta.require("node:fs") as typeof import("node:fs");
     const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);

@@ -230,8 +230,26 @@ export function startWarmup(state: PreloadState, reason: string): void {
   const core = ensureCore(state);
   if (core === undefined || state.location?.status !== "native") return;
   protectSignals(state, core);
-  if (core.warmupStart(state.location.warmup) === "done") recordEvent(state, "warmup-start", reason);
+  if (core.warmupStart(state.location.warmup) === "done") {
+    recordEvent(state, "warmup-start", reason);
+    // A process that never loads a guarded module never asks how the warmup
+    // went: say it at exit instead, once, if it failed and nobody was told.
+    // (Not from the warmup thread: its line would land in the middle of the
+    // application's output, and next to the error a guarded load prints.)
+    if (Bun.isMainThread) process.once("exit", () => warnUnreportedWarmupFailure(state, core));
+  }
   syncWarmup(state, core, false);
+}
+
+function warnUnreportedWarmupFailure(state: PreloadState, core: Core): void {
+  syncWarmup(state, core, false);
+  if (state.warmup.status !== "failed") return;
+  warnOnce(
+    state,
+    "warmup",
+    `asherah-bun-preload: warning: the Go warmup failed, so no Go-based module could have loaded in this process: ${state.warmup.error}\n` +
+      "  Reinstall asherah-bun-preload, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR; ASHERAH_BUN_PRELOAD_DEBUG=1 shows every step.\n",
+  );
 }
 
 const WARMUP_CODES: Readonly<Record<string, PreloadErrorCode>> = {
@@ -269,6 +287,7 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
     if (core !== undefined) syncWarmup(state, core, true);
   }
   if (state.warmup.status === "failed") {
+    state.warned.push("warmup"); // this error reports it; no warning at exit
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
     throw new PreloadError({
@@ -285,6 +304,17 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
   const config = state.config;
   if (config === undefined) return undefined;
   const guarded = guardedPackageOf(file, config.packages);
+  // The loader would open a FIFO and wait for a writer forever, and read a
+  // device without end: one stat (Infinity for both) turns that into an
+  // error (test/e2e/integrity.test.ts).
+  if (Bun.file(file).size === Infinity) {
+    throw new PreloadError({
+      code: "LIBRARY_INVALID",
+      what: `refusing to load ${file}: it is a FIFO or a device, not a library (loading it would block)`,
+      where: guarded === undefined ? { path: file } : { module: guarded, path: file },
+      next: guarded === undefined ? "Check the path the application loads." : `Reinstall ${guarded}: its package entry must be a regular file.`,
+    });
+  }
   const core = ensureCore(state);
   if (core === undefined) {
     if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {

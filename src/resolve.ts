@@ -64,7 +64,9 @@ export function readManifest(path: string): Manifest {
     return { kind: "text", text: readTextFile(path, MANIFEST_MAX_BYTES) };
   } catch (error) {
     if ((error as { code?: unknown }).code === "ENOENT" || /No such file/.test(String(error))) return { kind: "missing" };
-    return { kind: "refused", reason: error instanceof Error ? error.message : String(error) };
+    // "<path> is a folder, not a regular file" → "it is a folder, …": the caller names the path.
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: "refused", reason: message.startsWith(`${path} `) ? `it ${message.slice(path.length + 1)}` : message };
   }
 }
 

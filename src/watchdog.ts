@@ -5,7 +5,7 @@
 // diagnosis (which module, whether a signal storm is visible, the suspend
 // handlers' flags, what to do) and ends the process with exit status 70.
 // Every load has its own watch and deadline, so two loads that overlap in two
-// Workers never share one (test/e2e/watchdog.test.ts).
+// Workers never share one (test/e2e/hostile.test.ts, "overlapping guarded loads").
 //
 // Cost when off: the hooks test `watchdogMs > 0` once per native load and
 // never call into this module.

@@ -64,15 +64,6 @@ static void finish(int32_t error, const char *fmt, ...) {
 	va_end(args);
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
-	if (error == ABP_WU_OK) return;
-	// Nothing on the JavaScript side may ask for the warmup (a process that
-	// never loads Go), so say it here, once: the process goes on, and a
-	// guarded module is refused at its load with the full error.
-	char line[sizeof info.message + 256];
-	int n = snprintf(line, sizeof line,
-	                 "asherah-bun-preload: warning: the Go warmup failed: %s. Nothing of it was loaded; guarded modules will be refused.\n",
-	                 info.message);
-	if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n) {

@@ -5,7 +5,7 @@
 // thread can report it. abp_watchdog_arm() hands a deadline to a native thread
 // of its own and returns a watch id; every guarded load has its own watch and
 // deadline, so loads that overlap in two Workers never inherit each other's
-// (test/e2e/watchdog.test.ts). If abp_watchdog_disarm(id) has not been called
+// (test/e2e/hostile.test.ts, "overlapping guarded loads"). If abp_watchdog_disarm(id) has not been called
 // by the deadline, that thread looks at the process from the outside (/proc/self/task: thread
 // states, context switches and CPU time sampled twice, 200 ms apart; the
 // suspend-signal handlers' flags), prints a diagnosis to stderr and ends the

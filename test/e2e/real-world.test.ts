@@ -149,7 +149,7 @@ describe("resolution reads package.json files, never runs them", () => {
       expect(ran, describeRun(result)).toEqual([]);
       expect(result.outcome, describeRun(result)).toBe("ok");
       expect(result.stdout).toContain("OK app");
-      expect(result.stderr).toContain(`ignoring ${join(parent, "node_modules", "asherah", "package.json")}: it is a directory`);
+      expect(result.stderr).toContain(`ignoring ${join(parent, "node_modules", "asherah", "package.json")}: it is a folder, not a regular file`);
     }, 40_000);
   }
 
