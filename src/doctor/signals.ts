@@ -2,6 +2,7 @@
 // them in /proc/self/status (SigIgn, SigCgt). No library is loaded to ask:
 // that costs the SA_ONSTACK flags and the handler's owner, which only
 // sigaction() tells, but keeps the doctor from running any native code.
+import { syncWarmup } from "../lifecycle.ts";
 import { processState } from "../state.ts";
 import { describeReadError, readText } from "./read.ts";
 
@@ -47,6 +48,10 @@ export function parseSignalMasks(status: string): SignalReport[] | undefined {
 export function inspectSignals(): SignalsReport {
   const state = processState();
   const preloadInThisProcess = state.phase === "installed";
+  // The preload (this package's own, when bunfig.toml in cwd lists it) runs
+  // the warmup on its core's thread: wait for it, so the report and the
+  // dispositions below are what they will be.
+  if (state.core !== undefined) syncWarmup(state, state.core, true);
   const goRuntimesLoaded = (state.warmup.status === "done" ? 1 : 0) + state.guarded.filter((g) => g.goRuntime).length;
   const unchecked = (reason: string): SignalsReport => ({ checked: false, reason, goRuntimesLoaded, preloadInThisProcess, dispositions: [] });
   if (process.platform !== "linux") return unchecked("JavaScriptCore suspends threads with signals only on Linux");

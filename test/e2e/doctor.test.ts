@@ -296,12 +296,12 @@ console.log("OK app");
   test("default mechanism: suspend handler wrapped, warmup loaded (path, µs), SIGPIPE repaired after each Go load, module guarded", async () => {
     const { lines, addon } = await run({ ASHERAH_BUN_PRELOAD_DEBUG: "1" });
     const index = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
-    const wrapped = index(/^suspend handler wrapped signals=SIGPWR mechanism=wrap$/);
+    const wrapped = index(/^signals protected wrapped=SIGPWR snapshot=taken /);
     const warmup = lines[index(/^warmup loaded /)] ?? "";
-    const w = /^warmup loaded path=(\S+) reason="preload \(eager\)" dlopen_us=(\d+) call_us=(\d+)$/.exec(warmup);
+    const w = /^warmup loaded path=(\S+) verify_us=(\d+) dlopen_us=(\d+) call_us=(\d+)$/.exec(warmup);
     expect(w, lines.join("\n")).not.toBeNull();
     expect(w![1]).toBe(warmupPath);
-    for (const us of [Number(w![2]), Number(w![3])]) expect(us).toBeGreaterThan(0), expect(us).toBeLessThan(5_000_000);
+    for (const us of [Number(w![2]), Number(w![3]), Number(w![4])]) expect(us).toBeGreaterThan(0), expect(us).toBeLessThan(5_000_000);
     // Go in library mode takes SIGPIPE; Bun ignores it: put back after the warmup and after the addon.
     const pipe = (after: string) =>
       lines.find((l) => l.startsWith("signal repaired signal=SIGPIPE ") && l.endsWith(`after_load=${after}`)) ?? "";
