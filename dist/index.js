@@ -568,9 +568,9 @@ function currentPlatform() {
 
 // src/shipped.ts
 var SHIPPED = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "f0654cf0002f3720e93f0492ec4b38281c8a94c8d493064a02a819fb7ef62273", size: 67328 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "abce56942741c2643c4cf3fd8a9a14fda22dda7cd92a845ed61ea0a13f5c5520", size: 67328 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "99522638d8cdb0c8f21baec9fbdffeedd26f0addb454e237f07bbd808552ff1f", size: 59224 },
+  "linux-x64/asherah-bun-core.node": { sha256: "03cb15d4a9085ee6998adf45b5fd039c806b49ffb0ee15cd8a7568f6d1742efe", size: 59224 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 }
 };
 
@@ -652,14 +652,15 @@ function coreAtStart(config) {
 function warmsUpAtStart(config) {
   return config.warmup === "eager" || config.warmup === "lazy" && !supportsLazyWarmup(Bun.version);
 }
-function unavailable(state, reason) {
+var NO_CORE_ADVICE = "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.";
+function unavailable(state, reason, next = NO_CORE_ADVICE) {
   state.native = {
     reason,
     error: new PreloadError({
       code: "UNSUPPORTED_PLATFORM",
       what: `there is no native core here, so Go-based modules cannot be protected: ${reason}`,
       where: `${process.platform}-${process.arch}, Bun ${Bun.version}`,
-      next: "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected."
+      next
     })
   };
   recordEvent(state, "native-unavailable", reason);
@@ -674,7 +675,7 @@ function ensureCore(state) {
     return;
   const override = config.libraryDir;
   if (override === undefined && insideCompiledBinary()) {
-    return unavailable(state, "this is a `bun build --compile` binary, which does not embed the prebuilt libraries: ship node_modules/asherah-bun-preload/prebuilds/<platform>-<arch>/ next to it and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.");
+    return unavailable(state, "this is a `bun build --compile` binary, which does not embed the prebuilt libraries", `Ship node_modules/asherah-bun-preload/prebuilds/${process.platform}-${process.arch}/ next to the binary and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.`);
   }
   const location = state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override);
   if (location.status !== "native")
@@ -797,7 +798,8 @@ function syncWarmup(state, core, wait) {
     recordRepairs(state, core, report.repaired, before, "warmup");
   }
 }
-function startWarmup(state, reason) {
+var WARMUP_GRACE_MS = 20;
+function startWarmup(state, reason, graceMs = 0) {
   const config = state.config;
   if (config === undefined || config.warmup === "off")
     return;
@@ -805,7 +807,7 @@ function startWarmup(state, reason) {
   if (core === undefined || state.location?.status !== "native")
     return;
   protectSignals(state, core);
-  if (core.warmupStart(state.location.warmup) === "done") {
+  if (core.warmupStart(state.location.warmup, graceMs) === "done") {
     recordEvent(state, "warmup-start", reason);
     if (Bun.isMainThread)
       process.once("exit", () => warnUnreportedWarmupFailure(state, core));
@@ -877,13 +879,7 @@ function beforeNativeLoad(state, file, via) {
   const core = ensureCore(state);
   if (core === undefined) {
     if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
-      throw new PreloadError({
-        code: "UNSUPPORTED_PLATFORM",
-        what: `refusing to load ${guarded}`,
-        where: { module: guarded, path: file },
-        next: "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.",
-        cause: state.native.error
-      });
+      throw new PreloadError({ code: "UNSUPPORTED_PLATFORM", what: `refusing to load ${guarded}`, where: { module: guarded, path: file }, next: "", cause: state.native.error });
     }
     recordEvent(state, "native-load-start", file);
     return guarded;
@@ -901,22 +897,23 @@ function beforeNativeLoad(state, file, via) {
         cause: error
       });
     }
-  } else if (state.warmup.status === "running") {
-    syncWarmup(state, core, true);
   }
   recordEvent(state, "native-load-start", file);
   return guarded;
 }
 function afterNativeLoad(state, file, via, guarded, startedMicros, failed) {
   const core = state.core;
-  const go = core === undefined ? "none" : core.waitGoRuntime(file);
+  let go = core === undefined ? "none" : core.waitGoRuntime(file);
+  if (core !== undefined && go !== "go" && go !== "none")
+    go = core.waitAllGoRuntimes() > 0 ? "go (any)" : "none";
   recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
   if (core !== undefined)
     repairAfter(state, core, file);
   if (guarded !== undefined && !failed) {
     const loadMicros = nowMicros() - startedMicros;
-    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime: go === "go", loadMicros });
-    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: go === "go", us: loadMicros });
+    const goRuntime = go.startsWith("go");
+    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
+    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
   }
 }
 
@@ -1123,9 +1120,51 @@ function resolvePackageEntry(name, fromDir, onRefused = warnRefusedManifest) {
   return { root, entry: resolve(root, target) };
 }
 
+// src/workers.ts
+var PRELOAD_ENTRY = join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "index.js");
+function withPreload(options, entry) {
+  const given = options?.preload;
+  const list = given === undefined ? [] : Array.isArray(given) ? given.map(String) : [String(given)];
+  return { ...options, preload: list.includes(entry) ? list : [entry, ...list] };
+}
+function subclass(Base) {
+  return class GuardedWorker extends Base {
+    constructor(url, options) {
+      super(url, withPreload(options, PRELOAD_ENTRY));
+    }
+  };
+}
+function workersSupportPreload(bunVersion) {
+  return atLeast(bunVersion, BUN_1_1);
+}
+function hookWorkers(state) {
+  if (state.hooks.workers || !workersSupportPreload(Bun.version))
+    return;
+  const holder = globalThis;
+  if (typeof holder.Worker === "function")
+    holder.Worker = subclass(holder.Worker);
+  state.hooks.workers = true;
+}
+function hookWorkerThreads(state, Module) {
+  if (!workersSupportPreload(Bun.version))
+    return;
+  const original = Module.prototype.require;
+  let patched = false;
+  Module.prototype.require = function(id) {
+    const exports = original.call(this, id);
+    if (!patched && (id === "worker_threads" || id === "node:worker_threads")) {
+      patched = true;
+      const threads = exports;
+      threads.Worker = subclass(threads.Worker);
+      state.hooks.workers = true;
+    }
+    return exports;
+  };
+}
+
 // src/plugin.ts
-var Module = import.meta.require("node:module");
-var requireHere = Module.createRequire(import.meta.url);
+var Module;
+var requireHere;
 function isEsm(file) {
   if (file.endsWith(".mjs"))
     return true;
@@ -1213,6 +1252,13 @@ function registerPlugin(state) {
   const jsGuard = supportsJsEntryGuard(Bun.version);
   const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
   const log = debugLog(state);
+  if (entries.length === 0) {
+    log("no guarded package installed", { from: fromDir });
+    return;
+  }
+  Module = import.meta.require("node:module");
+  requireHere = Module.createRequire(import.meta.url);
+  hookWorkerThreads(state, Module);
   const compiled = new Map;
   const loadCommonJs = (file, parent) => {
     const cached = compiled.get(file);
@@ -1301,44 +1347,6 @@ function registerPlugin(state) {
   state.hooks.plugin = true;
 }
 
-// src/workers.ts
-var PRELOAD_ENTRY = join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "index.js");
-function withPreload(options, entry) {
-  const given = options?.preload;
-  const list = given === undefined ? [] : Array.isArray(given) ? given.map(String) : [String(given)];
-  return { ...options, preload: list.includes(entry) ? list : [entry, ...list] };
-}
-function subclass(Base) {
-  return class GuardedWorker extends Base {
-    constructor(url, options) {
-      super(url, withPreload(options, PRELOAD_ENTRY));
-    }
-  };
-}
-function workersSupportPreload(bunVersion) {
-  return atLeast(bunVersion, BUN_1_1);
-}
-function hookWorkers(state) {
-  if (state.hooks.workers || !workersSupportPreload(Bun.version))
-    return;
-  const holder = globalThis;
-  if (typeof holder.Worker === "function")
-    holder.Worker = subclass(holder.Worker);
-  const Module = import.meta.require("node:module");
-  const original = Module.prototype.require;
-  let patched = false;
-  Module.prototype.require = function(id) {
-    const exports = original.call(this, id);
-    if (!patched && (id === "worker_threads" || id === "node:worker_threads")) {
-      patched = true;
-      const threads = exports;
-      threads.Worker = subclass(threads.Worker);
-    }
-    return exports;
-  };
-  state.hooks.workers = true;
-}
-
 // src/install.ts
 function install(options = {}) {
   const state = processState();
@@ -1369,7 +1377,7 @@ function install(options = {}) {
       if (config.mechanism === "restore")
         ensureWarmup(state, "preload (eager, restore mechanism)");
       else
-        startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
+        startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
     } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
     }
@@ -1400,5 +1408,5 @@ try {
   exitOnStartFailure(error);
 }
 
-//# debugId=614D6D6CA77B986E64756E2164756E21
+//# debugId=41667DBA14EB7EC664756E2164756E21
 //# sourceMappingURL=index.js.map

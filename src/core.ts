@@ -105,6 +105,8 @@ export interface Core {
   restoreFlags(signal: number): CoreResult;
   restoreDisposition(signal: number): CoreResult;
   waitGoRuntime(path: string): "go" | "none" | CoreResult;
+  /** Waits until every Go runtime in the process has initialised; how many there are. */
+  waitAllGoRuntimes(): number;
   handlerOwner(signal: number, which: 0 | 1): string;
   registerThread(): CoreResult;
   wrapSuspendHandler(signal: number): CoreResult;
@@ -112,8 +114,12 @@ export interface Core {
   wrapStats(): WrapStats;
   setRepairPlan(restoreFlags: readonly number[], restoreDispositions: readonly number[]): void;
   repairNow(): number[];
-  /** Starts verify → map → call on the core's own thread, once per process. */
-  warmupStart(path: string): CoreResult;
+  /**
+   * Starts verify → map → call on the core's own thread, once per process,
+   * after up to graceMs in which nobody asked for it; 0 also ends a grace
+   * period in progress.
+   */
+  warmupStart(path: string, graceMs: number): CoreResult;
   warmupInfo(wait: boolean): WarmupReport;
   /** "" when the file and its folder are safe to load from, else why not. */
   checkPathSafe(path: string): string;

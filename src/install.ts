@@ -6,7 +6,7 @@
 import { needsCollectAfterInstall } from "./bun-version.ts";
 import { readConfig, warnUnknownVariables } from "./config.ts";
 import { describeError, toPreloadError } from "./errors.ts";
-import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, warmsUpAtStart } from "./lifecycle.ts";
+import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, WARMUP_GRACE_MS, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { hookWorkers } from "./workers.ts";
@@ -52,7 +52,7 @@ export function install(options: InstallOptions = {}): PreloadState {
       // waits for it. The flag-restore mechanism leaves JSC's handler
       // unprotected until the restore, so it waits now instead.
       if (config.mechanism === "restore") ensureWarmup(state, "preload (eager, restore mechanism)");
-      else startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)");
+      else startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
     } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
     }

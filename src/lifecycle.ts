@@ -40,14 +40,17 @@ export function warmsUpAtStart(config: Config): boolean {
   return config.warmup === "eager" || (config.warmup === "lazy" && !supportsLazyWarmup(Bun.version));
 }
 
-function unavailable(state: PreloadState, reason: string): undefined {
+const NO_CORE_ADVICE =
+  "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.";
+
+function unavailable(state: PreloadState, reason: string, next: string = NO_CORE_ADVICE): undefined {
   state.native = {
     reason,
     error: new PreloadError({
       code: "UNSUPPORTED_PLATFORM",
       what: `there is no native core here, so Go-based modules cannot be protected: ${reason}`,
       where: `${process.platform}-${process.arch}, Bun ${Bun.version}`,
-      next: "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.",
+      next,
     }),
   };
   recordEvent(state, "native-unavailable", reason);
@@ -68,7 +71,8 @@ export function ensureCore(state: PreloadState): Core | undefined {
   if (override === undefined && insideCompiledBinary()) {
     return unavailable(
       state,
-      "this is a `bun build --compile` binary, which does not embed the prebuilt libraries: ship node_modules/asherah-bun-preload/prebuilds/<platform>-<arch>/ next to it and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.",
+      "this is a `bun build --compile` binary, which does not embed the prebuilt libraries",
+      `Ship node_modules/asherah-bun-preload/prebuilds/${process.platform}-${process.arch}/ next to the binary and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to its absolute path.`,
     );
   }
   const location = (state.location ??= locatePrebuilds(currentPlatform(), PREBUILDS_DIR, override));
@@ -220,17 +224,26 @@ export function syncWarmup(state: PreloadState, core: Core, wait: boolean): void
 }
 
 /**
+ * How long the warmup thread started at process start lets the application
+ * start first (go/core/abp_warmup.c wait_grace): a process that loads no Go
+ * module in that time — `bun -e`, scripts, most test files — pays nothing on
+ * its JavaScript thread; a guarded load ends the grace at once and waits.
+ * Measured in docs/performance.md.
+ */
+export const WARMUP_GRACE_MS = 20;
+
+/**
  * Starts the Go warmup on the core's thread, once per process: verify the
  * library's bytes against the hash compiled into the core, map exactly those
  * bytes, call WarmupGoRuntime, repair. Returns at once.
  */
-export function startWarmup(state: PreloadState, reason: string): void {
+export function startWarmup(state: PreloadState, reason: string, graceMs = 0): void {
   const config = state.config;
   if (config === undefined || config.warmup === "off") return;
   const core = ensureCore(state);
   if (core === undefined || state.location?.status !== "native") return;
   protectSignals(state, core);
-  if (core.warmupStart(state.location.warmup) === "done") {
+  if (core.warmupStart(state.location.warmup, graceMs) === "done") {
     recordEvent(state, "warmup-start", reason);
     // A process that never loads a guarded module never asks how the warmup
     // went: say it at exit instead, once, if it failed and nobody was told.
@@ -318,13 +331,7 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
   const core = ensureCore(state);
   if (core === undefined) {
     if (guarded !== undefined && state.native !== undefined && process.platform !== "darwin") {
-      throw new PreloadError({
-        code: "UNSUPPORTED_PLATFORM",
-        what: `refusing to load ${guarded}`,
-        where: { module: guarded, path: file },
-        next: "Use asherah 4.x (no Go runtime, no preload needed), or set ASHERAH_BUN_PRELOAD_DISABLE=1 to load it unprotected.",
-        cause: state.native.error,
-      });
+      throw new PreloadError({ code: "UNSUPPORTED_PLATFORM", what: `refusing to load ${guarded}`, where: { module: guarded, path: file }, next: "", cause: state.native.error });
     }
     recordEvent(state, "native-load-start", file);
     return guarded;
@@ -342,11 +349,11 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
         cause: error,
       });
     }
-  } else if (state.warmup.status === "running") {
-    // Two Go runtimes initialising at once is a case Go does not support
-    // (golang/go#18976): let the warmup finish first.
-    syncWarmup(state, core, true);
   }
+  // An unguarded load does not wait for the warmup: two Go runtimes that
+  // initialise at the same time each keep a forwarding chain to the
+  // handlers before them, which can only end in Bun's (no cycle is
+  // possible), and the repair below runs after both.
   recordEvent(state, "native-load-start", file);
   return guarded;
 }
@@ -365,14 +372,20 @@ export function afterNativeLoad(
   failed: boolean,
 ): void {
   const core = state.core;
-  const go = core === undefined ? "none" : core.waitGoRuntime(file);
+  let go: string = core === undefined ? "none" : core.waitGoRuntime(file);
+  // The loader knows the file under another name (a compiled binary's
+  // extracted copy, a name found through the library path) or not at all (a
+  // load that failed after the object's constructors ran): wait for every Go
+  // runtime in the process instead; those done already return at once.
+  if (core !== undefined && go !== "go" && go !== "none") go = core.waitAllGoRuntimes() > 0 ? "go (any)" : "none";
   recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
-  // Even when the loader no longer knows the path (a failed load), the plan
-  // is cheap to apply and puts back whatever changed.
+  // The plan is a few sigaction calls: applied after every native load, it
+  // puts back whatever changed, also when the load threw.
   if (core !== undefined) repairAfter(state, core, file);
   if (guarded !== undefined && !failed) {
     const loadMicros = nowMicros() - startedMicros;
-    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime: go === "go", loadMicros });
-    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: go === "go", us: loadMicros });
+    const goRuntime = go.startsWith("go");
+    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
+    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
   }
 }

@@ -23,6 +23,7 @@ import { debugLog, ensureWarmup } from "./lifecycle.ts";
 import { dirname, join } from "./paths.ts";
 import { readManifest, resolvePackageEntry } from "./resolve.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
+import { hookWorkerThreads } from "./workers.ts";
 
 interface CjsModule {
   exports: unknown;
@@ -42,10 +43,13 @@ interface RequireFunction {
   (id: string): unknown;
   resolve: ((id: string, options?: { paths?: readonly string[] }) => string) & { paths?: unknown };
 }
-const Module = import.meta.require("node:module") as ModuleClass;
+// node:module costs ~0.5 ms to load (Bun 1.4.5, docs/performance.md): it is
+// loaded only once a guarded package is installed, never in a process that
+// has none to guard.
+let Module: ModuleClass;
 // A require() of this file's own: Bun 1.0.36 hung `bun test` when the
 // virtual module below loaded the addon with import.meta.require instead.
-const requireHere = Module.createRequire(import.meta.url);
+let requireHere: RequireFunction;
 
 export interface GuardedEntry {
   readonly name: string;
@@ -165,6 +169,16 @@ export function registerPlugin(state: PreloadState): void {
   const jsGuard = supportsJsEntryGuard(Bun.version);
   const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
   const log = debugLog(state);
+  // Nothing to serve or intercept: no plugin, no node:module. A guarded
+  // package's native code still passes through the process.dlopen guard
+  // wherever it is installed (hooks.ts).
+  if (entries.length === 0) {
+    log("no guarded package installed", { from: fromDir });
+    return;
+  }
+  Module = import.meta.require("node:module") as ModuleClass;
+  requireHere = Module.createRequire(import.meta.url);
+  hookWorkerThreads(state, Module);
   const compiled = new Map<string, CjsModule>();
 
   // Runs a guarded CommonJS file with real CommonJS semantics, once per path.

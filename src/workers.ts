@@ -35,20 +35,27 @@ export function workersSupportPreload(bunVersion: string): boolean {
 
 type RequireFn = (this: unknown, id: string) => unknown;
 
-/**
- * The global Worker is patched at once. node:worker_threads costs ~3.6 ms to
- * load, which every process would pay; it is patched when the application
- * first require()s it instead (Module.prototype.require, which every CommonJS
- * require and createRequire goes through). A Worker from an ESM
- * `import { Worker } from "node:worker_threads"` runs without the preload; the
- * process-wide suspend-handler wrapper still protects it from the hang
- * (docs/how-it-works.md).
- */
+/** The global Worker gets the preload at once (a property assignment: free). */
 export function hookWorkers(state: PreloadState): void {
   if (state.hooks.workers || !workersSupportPreload(Bun.version)) return;
   const holder = globalThis as unknown as { Worker?: WorkerCtor };
   if (typeof holder.Worker === "function") holder.Worker = subclass(holder.Worker);
-  const Module = import.meta.require("node:module") as { prototype: { require: RequireFn } };
+  state.hooks.workers = true;
+}
+
+/**
+ * node:worker_threads costs ~8 ms to load, which every process would pay, and
+ * hooking its require() needs node:module (~0.5 ms): its Worker is patched on
+ * the application's first require() of it (Module.prototype.require, which
+ * every CommonJS require and createRequire goes through), and only in a
+ * process where node:module is loaded anyway — one with a guarded package
+ * installed (plugin.ts). Elsewhere, and for an ESM `import { Worker } from
+ * "node:worker_threads"`, a Worker runs without the preload; the
+ * process-wide suspend-handler wrapper still protects it from the hang
+ * (docs/how-it-works.md).
+ */
+export function hookWorkerThreads(state: PreloadState, Module: { prototype: { require: RequireFn } }): void {
+  if (!workersSupportPreload(Bun.version)) return;
   const original = Module.prototype.require;
   let patched = false;
   Module.prototype.require = function (this: unknown, id: string) {
@@ -57,8 +64,8 @@ export function hookWorkers(state: PreloadState): void {
       patched = true;
       const threads = exports as { Worker: WorkerCtor };
       threads.Worker = subclass(threads.Worker);
+      state.hooks.workers = true;
     }
     return exports;
   };
-  state.hooks.workers = true;
 }

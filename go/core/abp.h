@@ -103,6 +103,8 @@ int32_t abp_restore_disposition(int32_t sig);
 // 1 Go runtime initialised, 0 none in that object, ABP_E_NOT_LOADED.
 int32_t abp_wait_go_runtime(const char *path);
 int32_t abp_go_runtime_count(void);
+// Waits until every Go runtime in the process has initialised; how many.
+int32_t abp_wait_all_go_runtimes(void);
 int32_t abp_handler_owner(int32_t sig, int32_t which, char *buf, int32_t len);
 int32_t abp_wrap_supported(void);
 // Registers the calling thread's native stack for the wrapper; DONE when new.
@@ -132,8 +134,10 @@ struct abp_warmup_info {
 	uint64_t repaired_before[64][2]; // their handler and flags just before
 };
 // Starts the warmup on a thread of its own, once per process; later calls
-// return at once. Returns ABP_DONE when this call started it.
-int32_t abp_warmup_start(const char *path);
+// return at once (one with grace_ms 0 ends a grace period in progress). The
+// thread first waits up to grace_ms unless someone needs the warmup sooner.
+// Returns ABP_DONE when this call started it.
+int32_t abp_warmup_start(const char *path, int32_t grace_ms);
 // Copies the current state; with wait != 0 blocks until done or failed.
 void abp_warmup_info(struct abp_warmup_info *out, int wait);
 // The sha256 of the warmup library this core was built with (64 hex digits).

@@ -183,6 +183,11 @@ static napi_value js_wait_go_runtime(napi_env env, napi_callback_info cb) {
 	return string(env, code == 1 ? "go" : code == 0 ? "none" : result_name(code));
 }
 
+static napi_value js_wait_all_go_runtimes(napi_env env, napi_callback_info cb) {
+	(void)cb;
+	return number(env, abp_wait_all_go_runtimes());
+}
+
 static napi_value js_handler_owner(napi_env env, napi_callback_info cb) {
 	napi_value argv[2];
 	int32_t sig, which;
@@ -243,11 +248,13 @@ static napi_value js_repair_now(napi_env env, napi_callback_info cb) {
 
 // ---- warmup ----------------------------------------------------------------------
 
+// warmupStart(path, graceMs)
 static napi_value js_warmup_start(napi_env env, napi_callback_info cb) {
-	napi_value argv[1];
+	napi_value argv[2];
 	char path[PATH_MAX];
-	if (!args(env, cb, 1, argv) || !arg_string(env, argv[0], path, sizeof path)) return NULL;
-	return result(env, abp_warmup_start(path));
+	int32_t grace;
+	if (!args(env, cb, 2, argv) || !arg_string(env, argv[0], path, sizeof path) || !arg_int(env, argv[1], &grace)) return NULL;
+	return result(env, abp_warmup_start(path, grace));
 }
 
 // warmupInfo(wait: boolean) → {state, error, message, sha256, verifyMicros, dlopenMicros, callMicros, repaired}
@@ -407,6 +414,7 @@ NAPI_MODULE_INIT() {
 		FN("restoreFlags", js_restore_flags),
 		FN("restoreDisposition", js_restore_disposition),
 		FN("waitGoRuntime", js_wait_go_runtime),
+		FN("waitAllGoRuntimes", js_wait_all_go_runtimes),
 		FN("handlerOwner", js_handler_owner),
 		FN("registerThread", js_register_thread),
 		FN("wrapSuspendHandler", js_wrap_suspend_handler),

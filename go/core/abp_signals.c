@@ -179,6 +179,31 @@ static int count_go_runtime(struct dl_phdr_info *info, size_t size, void *data) 
 	return 0;
 }
 
+static int wait_go_runtime(struct dl_phdr_info *info, size_t size, void *data) {
+	(void)size;
+	if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0') return 0;
+	void *handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	if (handle == NULL) return 0;
+	uintptr_t (*wait_done)(void) = (uintptr_t(*)(void))dlsym(handle, "_cgo_wait_runtime_init_done");
+	Dl_info where;
+	if (wait_done != NULL && dladdr((void *)wait_done, &where) != 0 && where.dli_fbase == (void *)info->dlpi_addr) {
+		wait_done();
+		(*(int32_t *)data)++;
+	}
+	dlclose(handle);
+	return 0;
+}
+
+// Waits until every Go runtime in the process has initialised; returns how
+// many there are. For a load whose path the loader knows under another name:
+// a `bun build --compile` binary loads an extracted copy of the addon, and a
+// failed load leaves no path to look up (test/e2e/failed-load.test.ts).
+int32_t abp_wait_all_go_runtimes(void) {
+	int32_t count = 0;
+	dl_iterate_phdr(wait_go_runtime, &count);
+	return count;
+}
+
 // Counts the loaded objects that carry their own Go runtime. Used to tell
 // whether a snapshot can still be trusted (0 before our first load) and for
 // the doctor's report.

@@ -387,13 +387,15 @@ setTimeout(() => { console.log("no signal arrived"); process.exit(0); }, 5000);
     }, 60_000);
   }
 
+  // The warmup runs on the core's thread, off the JavaScript thread: the
+  // application's handler runs whenever Bun next runs JavaScript handlers,
+  // the warmup thread carries on or ends with the process.
   test("Bun 1.2.19: SIGTERM during the warmup with a handler installed by an earlier preload: the preload completes, then the handler runs", async () => {
     const dir = appDir({ "handler.js": handlerPreload, "app.js": waitingApp });
     const result = await signalDuringWarmup(dir, "./handler.js", "SIGTERM");
     expect(result.exitCode, describeRun(result)).toBe(42);
     expect(result.stdout).toContain("GOT SIGTERM");
     expect(result.stdout).not.toContain("no signal arrived");
-    expect(result.stderr).toContain("] warmup loaded ");
     expect(result.stderr).toContain("] installed ");
   }, 30_000);
 });
