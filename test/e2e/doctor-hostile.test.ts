@@ -10,6 +10,7 @@ import type { DoctorReport } from "../../src/doctor/index.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { buildShared, craftedElf, markerSource } from "../support/doctor-fixtures.ts";
+import { codes, report } from "../support/doctor-report.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
@@ -39,16 +40,6 @@ async function doctor(options: { version?: string; cwd: string; args?: string[];
   });
 }
 
-function report(result: RunResult): DoctorReport {
-  expect(result.outcome === "ok" || result.outcome === "fail", describeRun(result)).toBe(true);
-  try {
-    return JSON.parse(result.stdout) as DoctorReport;
-  } catch {
-    throw new Error(`doctor did not print JSON:\n${describeRun(result)}`);
-  }
-}
-
-const codes = (r: DoctorReport, level?: string) => r.findings.filter((f) => level === undefined || f.level === level).map((f) => f.code);
 
 /** An app folder whose node_modules/asherah has `package.json` and, optionally, a main file made by `make`. */
 function appWithPackage(main: string, make: (path: string) => void): string {

@@ -9,6 +9,7 @@ import type { DoctorReport } from "../../src/doctor/index.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { buildShared, GO_MARKS, UNIQUE_CXX } from "../support/doctor-fixtures.ts";
+import { codes, report } from "../support/doctor-report.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
@@ -50,16 +51,6 @@ async function doctor(version: string, cwd: string, args: string[] = ["--json"],
   return runProcess([bunBinary(version), cli, "doctor", ...args], { cwd, env: cleanEnv(env), timeoutMs: TIMEOUT_MS });
 }
 
-function report(result: RunResult): DoctorReport {
-  expect(result.outcome === "ok" || result.outcome === "fail", describeRun(result)).toBe(true);
-  try {
-    return JSON.parse(result.stdout) as DoctorReport;
-  } catch {
-    throw new Error(`doctor did not print JSON:\n${describeRun(result)}`);
-  }
-}
-
-const codes = (r: DoctorReport, level?: string) => r.findings.filter((f) => level === undefined || f.level === level).map((f) => f.code);
 
 describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
   test("no preload configured: exit 1, names the fix; libraries, Go runtime, NODELETE and Bun's own signal state reported", async () => {
