@@ -638,6 +638,70 @@ function recordEvent(state, event, detail = "") {
   appendBounded(state, state.events, { seq: state.events.length + state.dropped + 1, event, detail, atMicros: nowMicros() });
 }
 
+// src/files.ts
+function nodeFs() {
+  return import.meta.require("node:fs");
+}
+var MAX_TEXT_BYTES = 1 << 20;
+
+class FileReadError extends Error {
+  name = "FileReadError";
+}
+function unreadable(path, stat, maxBytes) {
+  if (stat.isDirectory())
+    return `${path} is a folder, not a regular file`;
+  if (!stat.isFile())
+    return `${path} is not a regular file (a FIFO, socket or device)`;
+  if (stat.size > maxBytes)
+    return `${path} is ${stat.size} bytes, more than the ${maxBytes} allowed`;
+  return;
+}
+function readWithNodeFs(path, maxBytes) {
+  const fs = nodeFs();
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const why = unreadable(path, fs.fstatSync(fd), maxBytes);
+    if (why !== undefined)
+      throw new FileReadError(why);
+    return fs.readFileSync(fd, "utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+function readTextFile(path, maxBytes = MAX_TEXT_BYTES) {
+  let core;
+  try {
+    core = ensureCore(processState());
+  } catch {
+    core = undefined;
+  }
+  if (core === undefined)
+    return readWithNodeFs(path, maxBytes);
+  try {
+    return core.readText(path, maxBytes);
+  } catch (error) {
+    throw new FileReadError(error instanceof Error ? error.message : String(error));
+  }
+}
+function fileContains(path, needle, maxBytes = 64 << 20) {
+  const fs = nodeFs();
+  try {
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile())
+        return false;
+      const buffer = Buffer.alloc(Math.min(stat.size, maxBytes));
+      fs.readSync(fd, buffer, 0, buffer.length, 0);
+      return buffer.includes(needle);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
 // src/lifecycle.ts
 var PREBUILDS_DIR = join(import.meta.dir, "..", "prebuilds");
 function debugLog(state) {
@@ -863,6 +927,15 @@ function ensureWarmup(state, reason) {
     });
   }
 }
+function warnUnprotectedGo(state, file) {
+  if (state.native === undefined || state.warned.includes("unprotected-go") || !isAffected(Bun.version, process.platform))
+    return;
+  if (!fileContains(file, "_cgo_wait_runtime_init_done"))
+    return;
+  warnOnce(state, "unprotected-go", `asherah-bun-preload: warning: ${file} carries a Go runtime, and Bun ${Bun.version} can hang with one loaded: it runs unprotected here because ${state.native.reason}
+` + `  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc (bun x asherah-bun-preload doctor).
+`);
+}
 function beforeNativeLoad(state, file, via) {
   const config = state.config;
   if (config === undefined)
@@ -903,6 +976,8 @@ function beforeNativeLoad(state, file, via) {
 }
 function afterNativeLoad(state, file, via, guarded, startedMicros, failed) {
   const core = state.core;
+  if (core === undefined)
+    warnUnprotectedGo(state, file);
   let go = core === undefined ? "none" : core.waitGoRuntime(file);
   if (core !== undefined && go !== "go" && go !== "none")
     go = core.waitAllGoRuntimes() > 0 ? "go (any)" : "none";
@@ -993,52 +1068,6 @@ function hookFfiDlopen(state) {
     return guardedLoad(state, path, "bun:ffi", () => original.call(this, path, symbols));
   };
   state.hooks.ffiDlopen = true;
-}
-
-// src/files.ts
-function nodeFs() {
-  return import.meta.require("node:fs");
-}
-var MAX_TEXT_BYTES = 1 << 20;
-
-class FileReadError extends Error {
-  name = "FileReadError";
-}
-function unreadable(path, stat, maxBytes) {
-  if (stat.isDirectory())
-    return `${path} is a folder, not a regular file`;
-  if (!stat.isFile())
-    return `${path} is not a regular file (a FIFO, socket or device)`;
-  if (stat.size > maxBytes)
-    return `${path} is ${stat.size} bytes, more than the ${maxBytes} allowed`;
-  return;
-}
-function readWithNodeFs(path, maxBytes) {
-  const fs = nodeFs();
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  try {
-    const why = unreadable(path, fs.fstatSync(fd), maxBytes);
-    if (why !== undefined)
-      throw new FileReadError(why);
-    return fs.readFileSync(fd, "utf8");
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-function readTextFile(path, maxBytes = MAX_TEXT_BYTES) {
-  let core;
-  try {
-    core = ensureCore(processState());
-  } catch {
-    core = undefined;
-  }
-  if (core === undefined)
-    return readWithNodeFs(path, maxBytes);
-  try {
-    return core.readText(path, maxBytes);
-  } catch (error) {
-    throw new FileReadError(error instanceof Error ? error.message : String(error));
-  }
 }
 
 // src/resolve.ts
@@ -1452,5 +1481,5 @@ export {
   warmup
 };
 
-//# debugId=8DD038FA00789D5164756E2164756E21
+//# debugId=84467B6AA95B2BB064756E2164756E21
 //# sourceMappingURL=api.js.map

@@ -13,7 +13,8 @@ import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./pla
 import { SHIPPED } from "./shipped.ts";
 import { planRepairs, signalName, type SignalPlan } from "./signals.ts";
 import { appendBounded, nowMicros, recordEvent, type PreloadState } from "./state.ts";
-import { supportsLazyWarmup } from "./bun-version.ts";
+import { isAffected, supportsLazyWarmup } from "./bun-version.ts";
+import { fileContains } from "./files.ts";
 import type { Config } from "./config.ts";
 
 export { guardedPackageOf };
@@ -312,6 +313,23 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
   }
 }
 
+/**
+ * Without a core (a platform without prebuilds), a Go runtime loaded on an
+ * affected Bun is unprotected: say so once, naming the file. Every cgo-built
+ * object carries the name of _cgo_wait_runtime_init_done; reading the file
+ * (node:fs) happens only here, after a native load on such a platform.
+ */
+function warnUnprotectedGo(state: PreloadState, file: string): void {
+  if (state.native === undefined || state.warned.includes("unprotected-go") || !isAffected(Bun.version, process.platform)) return;
+  if (!fileContains(file, "_cgo_wait_runtime_init_done")) return;
+  warnOnce(
+    state,
+    "unprotected-go",
+    `asherah-bun-preload: warning: ${file} carries a Go runtime, and Bun ${Bun.version} can hang with one loaded: it runs unprotected here because ${state.native.reason}\n` +
+      "  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc (bun x asherah-bun-preload doctor).\n",
+  );
+}
+
 /** Before a native load: the warmup for guarded modules, the snapshot for all. */
 export function beforeNativeLoad(state: PreloadState, file: string, via: string): string | undefined {
   const config = state.config;
@@ -372,6 +390,7 @@ export function afterNativeLoad(
   failed: boolean,
 ): void {
   const core = state.core;
+  if (core === undefined) warnUnprotectedGo(state, file);
   let go: string = core === undefined ? "none" : core.waitGoRuntime(file);
   // The loader knows the file under another name (a compiled binary's
   // extracted copy, a name found through the library path) or not at all (a

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pinnedBun, REPO_ROOT } from "../support/bun-versions.ts";
+import { bunBinary, pinnedBun, REPO_ROOT } from "../support/bun-versions.ts";
 import { PRELOAD_ENTRY, prepareApps, scenarioEnv } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
@@ -155,6 +155,26 @@ describe("a platform without prebuilds (made to look like linux-ppc64 by a prelo
     expect(result.outcome, describeRun(result)).toBe("ok");
     expect(result.stderr).toContain("1 pass");
   }, 30_000);
+  for (const [version, warns] of [["1.2.19", true], ["pinned", false]] as const) {
+    test(`Bun ${version}: a Go library loaded there ${warns ? "gets one warning line (an affected Bun)" : "gets no warning (a fixed Bun)"}`, async () => {
+      const lib = join(REPO_ROOT, "test", "fixtures", "build", "node_modules", "libasherah-ffi", "libasherah.so");
+      const app = `const { dlopen } = require("bun:ffi"); for (let i = 0; i < 2; i++) dlopen(${JSON.stringify(lib)}, { IsSetUp: { args: [], returns: "i32" } }).close(); console.log("APP RAN");`;
+      const result = await runProcess([bunBinary(version), "--preload", fakeArch(), "--preload", PRELOAD_ENTRY, "-e", app], {
+        cwd: appsDir,
+        env: scenarioEnv({ bun: "", scenario: "plain", path: "ffi", mode: "preload", timeoutMs: 0, appsDir, env: {} }),
+        timeoutMs: 20_000,
+      });
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      expect(result.stdout).toContain("APP RAN");
+      const lines = result.stderr.split("\n").filter((line) => line.startsWith("asherah-bun-preload: warning:"));
+      if (warns) {
+        expect(lines).toEqual([expect.stringContaining(`${lib} carries a Go runtime`)]);
+        expect(result.stderr).toContain("linux-ppc64");
+      } else {
+        expect(lines).toEqual([]);
+      }
+    }, 30_000);
+  }
   test("a guarded package is refused at its load, naming the platform", async () => {
     const result = await start({}, PRELOAD_ENTRY, ["--preload", fakeArch()]);
     expectRefused(result, "refusing to load asherah because there is no native core here", "linux-ppc64", "asherah 4.x", "(code UNSUPPORTED_PLATFORM");
