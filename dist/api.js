@@ -26,6 +26,9 @@ function supportsJsEntryGuard(bunVersion) {
 function supportsLazyWarmup(bunVersion) {
   return atLeast(bunVersion, BUN_1_1);
 }
+function supportsBackgroundWarmup(bunVersion) {
+  return atLeast(bunVersion, BUN_1_1);
+}
 function needsCollectAfterInstall(bunVersion) {
   return !atLeast(bunVersion, BUN_1_1);
 }
@@ -1403,8 +1406,8 @@ function install(options = {}) {
         protectSignals(state, core);
     }
     if (warmsUpAtStart(config)) {
-      if (config.mechanism === "restore")
-        ensureWarmup(state, "preload (eager, restore mechanism)");
+      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version))
+        ensureWarmup(state, `preload (eager, waited for on Bun ${Bun.version}, ${config.mechanism})`);
       else
         startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
     } else if (config.warmup === "off") {
@@ -1481,5 +1484,5 @@ export {
   warmup
 };
 
-//# debugId=84467B6AA95B2BB064756E2164756E21
+//# debugId=F7499AB7F0078C9864756E2164756E21
 //# sourceMappingURL=api.js.map

@@ -206,6 +206,9 @@ function supportsJsEntryGuard(bunVersion) {
 function supportsLazyWarmup(bunVersion) {
   return atLeast(bunVersion, BUN_1_1);
 }
+function supportsBackgroundWarmup(bunVersion) {
+  return atLeast(bunVersion, BUN_1_1);
+}
 function needsCollectAfterInstall(bunVersion) {
   return !atLeast(bunVersion, BUN_1_1);
 }
@@ -1403,8 +1406,8 @@ function install(options = {}) {
         protectSignals(state, core);
     }
     if (warmsUpAtStart(config)) {
-      if (config.mechanism === "restore")
-        ensureWarmup(state, "preload (eager, restore mechanism)");
+      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version))
+        ensureWarmup(state, `preload (eager, waited for on Bun ${Bun.version}, ${config.mechanism})`);
       else
         startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
     } else if (config.warmup === "off") {
@@ -1437,5 +1440,5 @@ try {
   exitOnStartFailure(error);
 }
 
-//# debugId=1C905527BBB44AC964756E2164756E21
+//# debugId=CD7C5E81891C133F64756E2164756E21
 //# sourceMappingURL=index.js.map

@@ -61,6 +61,18 @@ export function supportsLazyWarmup(bunVersion: string): boolean {
   return atLeast(bunVersion, BUN_1_1);
 }
 
+/**
+ * Whether the warmup may run on the core's thread while the application
+ * starts. On Bun 1.0.x it may not: a Go runtime starting while the
+ * application compiles bun:ffi trampolines and collects garbage ended in
+ * Bun 1.0.x's fault loop (matrix 1.0.36 gc/ffi: 9 of 20 runs hung, 0 of 20
+ * with the warmup waited for at start); there the preload waits for it,
+ * as before, and collects after it (needsCollectAfterInstall).
+ */
+export function supportsBackgroundWarmup(bunVersion: string): boolean {
+  return atLeast(bunVersion, BUN_1_1);
+}
+
 /** Bun 1.0.x: a full collection right after install() (see install.ts). */
 export function needsCollectAfterInstall(bunVersion: string): boolean {
   return !atLeast(bunVersion, BUN_1_1);

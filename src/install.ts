@@ -3,7 +3,7 @@
 // times from any number of copies of this package; the work happens once per
 // JavaScript environment, and what is process-wide once per process (in the
 // core).
-import { needsCollectAfterInstall } from "./bun-version.ts";
+import { needsCollectAfterInstall, supportsBackgroundWarmup } from "./bun-version.ts";
 import { readConfig, warnUnknownVariables } from "./config.ts";
 import { describeError, toPreloadError } from "./errors.ts";
 import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, WARMUP_GRACE_MS, warmsUpAtStart } from "./lifecycle.ts";
@@ -50,8 +50,10 @@ export function install(options: InstallOptions = {}): PreloadState {
     if (warmsUpAtStart(config)) {
       // The warmup runs on the core's own thread; the first guarded load
       // waits for it. The flag-restore mechanism leaves JSC's handler
-      // unprotected until the restore, so it waits now instead.
-      if (config.mechanism === "restore") ensureWarmup(state, "preload (eager, restore mechanism)");
+      // unprotected until the restore, and Bun 1.0.x cannot have a Go
+      // runtime start under a running application (bun-version.ts
+      // supportsBackgroundWarmup): both wait now instead.
+      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version)) ensureWarmup(state, `preload (eager, waited for on Bun ${Bun.version}, ${config.mechanism})`);
       else startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
     } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
