@@ -178,6 +178,11 @@ export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen:
   // intact and the process then dies of SIGBUS (test/e2e/error-output.test.ts,
   // "a corrupt (truncated) library"). node:fs is loaded for this only.
   if (shipped === undefined) {
+    // A folder of one's own is checked for other users' write access before
+    // the load too (its constructors would run before the core could refuse
+    // itself): node:fs is loaded for the ELF check anyway.
+    const unsafe = unsafePathOf(path);
+    if (unsafe !== undefined) throw unsafeError(unsafe);
     const problem = elfProblemOf(path);
     if (problem !== undefined) {
       throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${problem}`, dlopenAdvice(problem), { where: { path } });
@@ -209,14 +214,37 @@ export function loadCore(path: string, shipped: ShippedFile | undefined, dlopen:
     }
   }
   const unsafe = core.checkPathSafe(path);
-  if (unsafe !== "") {
-    throw new PreloadError(
-      "LIBRARY_UNSAFE",
-      `refusing the native core because ${unsafe}.`,
-      "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
-    );
-  }
+  if (unsafe !== "") throw unsafeError(unsafe);
   return core;
+}
+
+function unsafeError(why: string): PreloadError {
+  return new PreloadError(
+    "LIBRARY_UNSAFE",
+    `refusing the native core because ${why}.`,
+    "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
+  );
+}
+
+/**
+ * The core's own check (go/core/abp_files.c abp_check_path_safe) before it
+ * is loaded: the real path's file and folder must not be writable by every
+ * user. Only for a library folder of one's own (node:fs).
+ */
+function unsafePathOf(path: string): string | undefined {
+  const fs = import.meta.require("node:fs") as typeof import("node:fs");
+  let real: string;
+  try {
+    real = fs.realpathSync(path);
+  } catch {
+    return undefined; // missing: the load reports it
+  }
+  const worldWritable = (target: string) => (fs.statSync(target).mode & 0o002) !== 0;
+  const mode = (target: string) => (fs.statSync(target).mode & 0o7777).toString(8).padStart(3, "0");
+  if (worldWritable(real)) return `${real} is writable by every user (mode ${mode(real)})`;
+  const folder = real.slice(0, real.lastIndexOf("/")) || "/";
+  if (worldWritable(folder)) return `its folder ${folder} is writable by every user (mode ${mode(folder)})`;
+  return undefined;
 }
 
 /**

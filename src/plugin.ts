@@ -18,7 +18,7 @@
 //   through), so both forms share one instance on every version.
 import { supportsJsEntryGuard } from "./bun-version.ts";
 import { readTextFile as readFileText } from "./files.ts";
-import { throwingSource } from "./errors.ts";
+import { PreloadError, throwingSource } from "./errors.ts";
 import { debugLog, ensureWarmup } from "./lifecycle.ts";
 import { dirname, join } from "./paths.ts";
 import { readManifest, resolvePackageEntry } from "./resolve.ts";
@@ -54,7 +54,9 @@ let requireHere: RequireFunction;
 export interface GuardedEntry {
   readonly name: string;
   readonly entry: string;
-  readonly kind: "native" | "commonjs" | "esm";
+  readonly kind: "native" | "commonjs" | "esm" | "refused";
+  /** Why a "refused" entry is not loaded. */
+  readonly error?: PreloadError;
 }
 
 function isEsm(file: string): boolean {
@@ -79,6 +81,18 @@ function isEsm(file: string): boolean {
 export function guardedEntry(name: string, fromDir: string): GuardedEntry | undefined {
   const found = resolvePackageEntry(name, fromDir);
   if (found === undefined) return undefined;
+  // An entry that is (or links to) a FIFO or a device: Bun would read it as
+  // JavaScript and block on the FIFO, or load /dev/zero as an empty module.
+  // Bun.file().size follows the link: Infinity for both (integrity.test.ts).
+  if (!Number.isFinite(Bun.file(found.entry).size)) {
+    const error = new PreloadError({
+      code: "LIBRARY_INVALID",
+      what: `refusing to load ${name}: its entry is a FIFO or a device, not a file (reading it would block or never end)`,
+      where: { module: name, path: found.entry },
+      next: `Reinstall ${name}: its package entry must be a regular file.`,
+    });
+    return { name, entry: found.entry, kind: "refused", error };
+  }
   const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
   return { name, entry: found.entry, kind };
 }
@@ -167,7 +181,7 @@ export function registerPlugin(state: PreloadState): void {
   if (config === undefined) return;
   const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
   const jsGuard = supportsJsEntryGuard(Bun.version);
-  const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
+  const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || e.kind === "refused" || jsGuard);
   const log = debugLog(state);
   // Nothing to serve or intercept: no plugin, no node:module. A guarded
   // package's native code still passes through the process.dlopen guard
@@ -208,12 +222,16 @@ export function registerPlugin(state: PreloadState): void {
   // (test/e2e/error-output.test.ts).
   const failingModule = (error: unknown) => ({ contents: throwingSource(error), loader: "js" as const });
 
-  const jsPackages = entries.filter((e) => e.kind !== "native").map((e) => e.name);
+  const jsPackages = entries.filter((e) => e.kind === "commonjs" || e.kind === "esm").map((e) => e.name);
   Bun.plugin({
     name: "asherah-bun-preload",
     setup(build) {
-      for (const { name, entry, kind } of entries) {
+      for (const { name, entry, kind, error } of entries) {
         if (kind === "esm") continue; // Bun imports ESM itself; onLoad below runs the guard first
+        if (kind === "refused") {
+          build.module(name, () => failingModule(error));
+          continue;
+        }
         // The bare name is served whole: onLoad's object modules lose their
         // named exports on Bun 1.0.x, build.module's do not.
         build.module(name, () => {
@@ -265,7 +283,7 @@ export function registerPlugin(state: PreloadState): void {
       let found = byFolder.get(key);
       if (found === undefined) {
         const entry = guardedEntry(name, dir);
-        found = entry !== undefined && (entry.kind === "native" || jsGuard) ? entry : null;
+        found = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || jsGuard) ? entry : null;
         byFolder.set(key, found);
       }
       return found ?? undefined;
@@ -276,6 +294,7 @@ export function registerPlugin(state: PreloadState): void {
       const guarded = entryFrom(id, typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir);
       // Not installed where the caller looks (or refused): Bun answers, as it would without us.
       if (guarded === undefined || guarded.kind === "esm") return original.call(this, id);
+      if (guarded.kind === "refused") throw guarded.error;
       return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this ?? null);
     };
     hookCreateRequireResolve(bareNames);
