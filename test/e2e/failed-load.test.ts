@@ -75,6 +75,7 @@ function appDir(): string {
 
 const MODES: [string, Record<string, string>][] = [
   ["default (eager warmup, wrapper)", {}],
+  ["lazy warmup, wrapper", { ASHERAH_BUN_PRELOAD_WARMUP: "lazy" }],
   ["flag restore", { ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: "restore" }],
   ["flag restore, lazy warmup", { ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: "restore", ASHERAH_BUN_PRELOAD_WARMUP: "lazy" }],
 ];

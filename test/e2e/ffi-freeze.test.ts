@@ -17,6 +17,7 @@ import { tempDirs } from "../support/temp.ts";
 
 const tempDir = tempDirs();
 const PRELOAD = join(REPO_ROOT, "dist", "index.js");
+const API = join(REPO_ROOT, "dist", "api.js");
 
 beforeAll(() => {
   if (!existsSync(PRELOAD)) throw new Error(`${PRELOAD} is missing: run \`npm run build\``);
@@ -30,7 +31,11 @@ const first = libc.symbols.getpid();
 const again = dlopen("libc.so.6", { getppid: { args: [], returns: "i32" }, getpid: { args: [], returns: "i32" } });
 const second = again.symbols.getpid();
 const parent = again.symbols.getppid();
-console.log("OK ffi " + (first === process.pid && second === process.pid && parent === process.ppid));
+// The preload's hook ran around both loads, after its Go warmup (whose
+// forwarding SIGSEGV handler turned the old fault into an endless loop).
+const s = require(process.env.ABP_API).status();
+const hooked = s.hooks.ffiDlopen && s.warmup.status === "done" && s.events.filter((e) => e.event === "native-load-done" && e.detail.startsWith("libc.so.6 ")).length === 2;
+console.log("OK ffi " + (first === process.pid && second === process.pid && parent === process.ppid) + " hooked " + hooked);
 `;
 
 const EXTRA_VARIABLES = [0, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -46,9 +51,9 @@ test(`Bun 1.0.36: the application's own bun:ffi dlopen + getpid completes with 0
     for (const length of PADDING) {
       const extra: Record<string, string> = {};
       for (let i = 0; i < count; i++) extra[`ABP_PAD_${i}`] = "x".repeat(length);
-      const result: RunResult = await runProcess([bun, "--preload", PRELOAD, "app.ts"], { cwd: dir, env: cleanEnv(extra), timeoutMs: 8_000 });
+      const result: RunResult = await runProcess([bun, "--preload", PRELOAD, "app.ts"], { cwd: dir, env: cleanEnv({ ...extra, ABP_API: API }), timeoutMs: 8_000 });
       slowest = Math.max(slowest, result.wallMs);
-      if (result.outcome !== "ok" || !result.stdout.includes("OK ffi true")) failures.push(`${count} extra × ${length} bytes: ${describeRun(result)}`);
+      if (result.outcome !== "ok" || !result.stdout.includes("OK ffi true hooked true")) failures.push(`${count} extra × ${length} bytes: ${describeRun(result)}`);
     }
   }
   console.log(`${EXTRA_VARIABLES.length * PADDING.length} runs on Bun 1.0.36, slowest ${Math.round(slowest)} ms`);
