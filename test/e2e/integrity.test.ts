@@ -286,6 +286,35 @@ describe("permissions of what the preload maps", () => {
     }, 20_000);
   }
 
+  // Refusing a core after it was mapped is too late: dlopen has run its ELF
+  // constructors. A file planted where other users can write must never be
+  // mapped (issue 13: "never run or map what the package did not ship").
+  for (const how of ["in a world-writable LIBRARY_DIR", "reached through a symlink into a world-writable folder"] as const) {
+    test(`a planted core ${how} is refused before it is mapped: its constructor never runs`, async () => {
+      const lib = libraryDir(false);
+      copyFileSync(join(X64, WARMUP), join(lib, WARMUP));
+      const work = tempDir("abp-integrity-plant-");
+      const marker = join(work, "PLANTED-CORE-RAN");
+      writeFileSync(
+        join(work, "core.c"),
+        `#include <fcntl.h>\n#include <unistd.h>\n__attribute__((constructor)) static void mark(void) { int fd = open(${JSON.stringify(marker)}, O_WRONLY | O_CREAT, 0644); if (fd >= 0) close(fd); }\n`,
+      );
+      if (how === "in a world-writable LIBRARY_DIR") {
+        buildSharedLibrary(join(work, "core.c"), join(lib, CORE));
+        chmodSync(lib, 0o777);
+      } else {
+        const ww = worldWritable(true);
+        buildSharedLibrary(join(work, "core.c"), join(ww, CORE));
+        symlinkSync(join(ww, CORE), join(lib, CORE));
+      }
+      const result = await start(lib);
+      expect(result.outcome, describeRun(result)).toBe("fail");
+      expect(result.stdout).not.toContain("RESULT");
+      expect(existsSync(marker)).toBe(false);
+      expect(result.stderr).toContain("(code LIBRARY_UNSAFE");
+    }, 20_000);
+  }
+
   test("the warmup library reached through a symlink into a world-writable folder is refused: warmup() and the guarded load throw LIBRARY_UNSAFE", async () => {
     const lib = libraryDir(false);
     const ww = worldWritable(true);
