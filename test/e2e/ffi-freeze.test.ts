@@ -23,18 +23,22 @@ beforeAll(() => {
   if (!existsSync(PRELOAD)) throw new Error(`${PRELOAD} is missing: run \`npm run build\``);
 });
 
-// Two dlopens, each with a call: the second compiles a trampoline after the
-// first one's, which is what moved the page protections.
+// The app first waits for the preload's Go warmup (it runs on the core's own
+// thread): with a Go runtime up, as the pre-rewrite preload had it at this
+// point, a fault in a trampoline loops in Go's forwarding handler instead of
+// crashing. Then two dlopens, each with a call: the second compiles a
+// trampoline after the first one's, which is what moved the page protections.
 const APP = `import { dlopen } from "bun:ffi";
+const api = require(process.env.ABP_API);
+if (api.warmup().warmup.status !== "done") throw new Error("the warmup did not complete");
 const libc = dlopen("libc.so.6", { getpid: { args: [], returns: "i32" } });
 const first = libc.symbols.getpid();
 const again = dlopen("libc.so.6", { getppid: { args: [], returns: "i32" }, getpid: { args: [], returns: "i32" } });
 const second = again.symbols.getpid();
 const parent = again.symbols.getppid();
-// The preload's hook ran around both loads, after its Go warmup (whose
-// forwarding SIGSEGV handler turned the old fault into an endless loop).
-const s = require(process.env.ABP_API).status();
-const hooked = s.hooks.ffiDlopen && s.warmup.status === "done" && s.events.filter((e) => e.event === "native-load-done" && e.detail.startsWith("libc.so.6 ")).length === 2;
+// The preload's hook ran around both loads.
+const s = api.status();
+const hooked = s.hooks.ffiDlopen && s.events.filter((e) => e.event === "native-load-done" && e.detail.startsWith("libc.so.6 ")).length === 2;
 console.log("OK ffi " + (first === process.pid && second === process.pid && parent === process.ppid) + " hooked " + hooked);
 `;
 
