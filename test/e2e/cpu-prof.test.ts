@@ -1,0 +1,117 @@
+// `--cpu-prof` on Bun 1.3.14 with a Go library that keeps the JS thread
+// inside Go for long calls (issue 11, "must not regress"). The sampling
+// profiler suspends the JS thread with SIGPWR every 200 µs, so suspensions
+// land while the thread runs Go code on a goroutine stack. The wrapper hands
+// those to JavaScriptCore on the alternate stack (it backs off and retries);
+// flag restore runs JSC's handler there without SA_ONSTACK and the process
+// hangs (docs/how-it-works.md, "Evidence": 10/10 hung; the control below).
+import { beforeAll, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanEnv, jsonLine } from "../support/app-run.ts";
+import { bunBinary, REPO_ROOT } from "../support/bun-versions.ts";
+import { describeRun, runProcess } from "../support/spawn.ts";
+import { tempDirs } from "../support/temp.ts";
+
+const tempDir = tempDirs();
+const PRELOAD = join(REPO_ROOT, "dist", "index.js");
+const API = join(REPO_ROOT, "dist", "api.js");
+const RUNS = 6;
+
+// A stdlib-only Go c-shared library: SpinMs keeps the calling thread busy in
+// Go, SleepMs parks it in Go (both return their argument).
+const GO_SOURCE = `package main
+
+import "C"
+
+import "time"
+
+func main() {}
+
+//export SpinMs
+func SpinMs(ms C.int) C.int {
+	end := time.Now().Add(time.Duration(ms) * time.Millisecond)
+	for time.Now().Before(end) {
+	}
+	return ms
+}
+
+//export SleepMs
+func SleepMs(ms C.int) C.int {
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+	return ms
+}
+`;
+
+// 30 calls of 50 ms (1.5 s inside Go) with allocation in between, so the
+// profiler samples JavaScript and Go and the collector runs.
+const APP = `const { dlopen } = require("bun:ffi");
+const lib = dlopen(require("path").join(__dirname, "node_modules", "go-spin", "spin.so"), {
+  SpinMs: { args: ["i32"], returns: "i32" },
+  SleepMs: { args: ["i32"], returns: "i32" },
+});
+let junk = [];
+for (let i = 0; i < 30; i++) {
+  if (lib.symbols[i % 3 === 2 ? "SleepMs" : "SpinMs"](50) !== 50) throw new Error("go-spin: wrong answer");
+  for (let j = 0; j < 2000; j++) junk.push({ j, s: "x" + j });
+  if (junk.length > 20000) junk = [];
+}
+const s = require(${JSON.stringify(API)}).status();
+console.log("RESULT " + JSON.stringify({ mechanism: s.signals.mechanism, wrapStats: s.signals.wrapStats || null, guarded: s.guarded.map((g) => g.packageName) }));
+`;
+
+let appDir = "";
+
+beforeAll(() => {
+  if (!existsSync(PRELOAD)) throw new Error(`${PRELOAD} is missing: run \`npm run build\``);
+  appDir = tempDir("abp-cpu-prof-");
+  const source = join(appDir, "go-src");
+  mkdirSync(source);
+  writeFileSync(join(source, "main.go"), GO_SOURCE);
+  writeFileSync(join(source, "go.mod"), "module abp/spin\n\ngo 1.21\n");
+  const pkg = join(appDir, "node_modules", "go-spin");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, "package.json"), '{"name":"go-spin","version":"1.0.0"}\n');
+  execFileSync("go", ["build", "-buildmode=c-shared", "-trimpath", "-o", join(pkg, "spin.so"), "."], {
+    cwd: source,
+    env: { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "1" },
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 120_000,
+  });
+  writeFileSync(join(appDir, "app.js"), APP);
+}, 150_000);
+
+function run(env: Record<string, string>, profileDir: string, timeoutMs: number) {
+  return runProcess([bunBinary("1.3.14"), "--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${profileDir}`, "--preload", PRELOAD, "app.js"], {
+    cwd: appDir,
+    env: cleanEnv({ ASHERAH_BUN_PRELOAD_PACKAGES: "go-spin", ...env }),
+    timeoutMs,
+  });
+}
+
+describe("Bun 1.3.14 --cpu-prof (200 µs) with 1.5 s of long Go calls", () => {
+  test(`with the preload (wrapper): ${RUNS} of ${RUNS} runs complete and write a profile`, async () => {
+    let offNative = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const profiles = tempDir("abp-cpu-prof-out-");
+      const result = await run({}, profiles, 10_000);
+      expect(result.outcome, `run ${i + 1}: ${describeRun(result)}`).toBe("ok");
+      const r = jsonLine<{ mechanism: string; wrapStats: { calls: number; offNative: number } | null; guarded: string[] }>(result.stdout, "RESULT");
+      expect(r.mechanism).toBe("wrap");
+      expect(r.guarded).toEqual(["go-spin"]);
+      expect(r.wrapStats!.calls).toBeGreaterThan(100); // the profiler's suspensions went through the wrapper
+      offNative += r.wrapStats!.offNative;
+      expect(readdirSync(profiles).filter((f) => f.endsWith(".cpuprofile"))).toHaveLength(1);
+    }
+    // Suspensions that landed while the thread ran Go: what flag restore mishandles.
+    console.log(`--cpu-prof: ${RUNS} runs ok; ${offNative} suspensions landed inside Go (handled on the alternate stack)`);
+    expect(offNative).toBeGreaterThan(0);
+  }, RUNS * 10_000 + 20_000);
+
+  test("control: with flag restore instead of the wrapper the run hangs", async () => {
+    const result = await run({ ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: "restore" }, tempDir("abp-cpu-prof-out-"), 6_000);
+    expect(result.outcome, describeRun(result)).toBe("hang");
+    expect(result.stdout).not.toContain("RESULT");
+  }, 30_000);
+});
