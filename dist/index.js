@@ -414,6 +414,9 @@ function loadCore(path, shipped, dlopen) {
     throw new PreloadError(size === 0 ? "LIBRARY_MISSING" : "LIBRARY_INVALID", `the native core ${path} is ${found}${expectedSize === undefined ? "" : `; the package shipped ${expectedSize} bytes`}.`, size === 0 ? "Reinstall asherah-bun-preload (npm/bun install) so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR." : "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.");
   }
   if (shipped === undefined) {
+    const unsafe = unsafePathOf(path);
+    if (unsafe !== undefined)
+      throw unsafeError(unsafe);
     const problem = elfProblemOf(path);
     if (problem !== undefined) {
       throw new PreloadError("LIBRARY_INVALID", `the native core ${path} could not be loaded: ${problem}`, dlopenAdvice(problem), { where: { path } });
@@ -437,10 +440,29 @@ function loadCore(path, shipped, dlopen) {
     }
   }
   const unsafe = core.checkPathSafe(path);
-  if (unsafe !== "") {
-    throw new PreloadError("LIBRARY_UNSAFE", `refusing the native core because ${unsafe}.`, "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.");
-  }
+  if (unsafe !== "")
+    throw unsafeError(unsafe);
   return core;
+}
+function unsafeError(why) {
+  return new PreloadError("LIBRARY_UNSAFE", `refusing the native core because ${why}.`, "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.");
+}
+function unsafePathOf(path) {
+  const fs = import.meta.require("node:fs");
+  let real;
+  try {
+    real = fs.realpathSync(path);
+  } catch {
+    return;
+  }
+  const worldWritable = (target) => (fs.statSync(target).mode & 2) !== 0;
+  const mode = (target) => (fs.statSync(target).mode & 4095).toString(8).padStart(3, "0");
+  if (worldWritable(real))
+    return `${real} is writable by every user (mode ${mode(real)})`;
+  const folder = real.slice(0, real.lastIndexOf("/")) || "/";
+  if (worldWritable(folder))
+    return `its folder ${folder} is writable by every user (mode ${mode(folder)})`;
+  return;
 }
 function elfProblemOf(path) {
   try {
@@ -1217,6 +1239,15 @@ function guardedEntry(name, fromDir) {
   const found = resolvePackageEntry(name, fromDir);
   if (found === undefined)
     return;
+  if (!Number.isFinite(Bun.file(found.entry).size)) {
+    const error = new PreloadError({
+      code: "LIBRARY_INVALID",
+      what: `refusing to load ${name}: its entry is a FIFO or a device, not a file (reading it would block or never end)`,
+      where: { module: name, path: found.entry },
+      next: `Reinstall ${name}: its package entry must be a regular file.`
+    });
+    return { name, entry: found.entry, kind: "refused", error };
+  }
   const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
   return { name, entry: found.entry, kind };
 }
@@ -1282,7 +1313,7 @@ function registerPlugin(state) {
     return;
   const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
   const jsGuard = supportsJsEntryGuard(Bun.version);
-  const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || jsGuard);
+  const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || e.kind === "refused" || jsGuard);
   const log = debugLog(state);
   if (entries.length === 0) {
     log("no guarded package installed", { from: fromDir });
@@ -1312,13 +1343,17 @@ function registerPlugin(state) {
     return module.exports;
   };
   const failingModule = (error) => ({ contents: throwingSource(error), loader: "js" });
-  const jsPackages = entries.filter((e) => e.kind !== "native").map((e) => e.name);
+  const jsPackages = entries.filter((e) => e.kind === "commonjs" || e.kind === "esm").map((e) => e.name);
   Bun.plugin({
     name: "asherah-bun-preload",
     setup(build) {
-      for (const { name, entry, kind } of entries) {
+      for (const { name, entry, kind, error } of entries) {
         if (kind === "esm")
           continue;
+        if (kind === "refused") {
+          build.module(name, () => failingModule(error));
+          continue;
+        }
         build.module(name, () => {
           if (kind === "commonjs") {
             try {
@@ -1360,7 +1395,7 @@ function registerPlugin(state) {
       let found = byFolder.get(key);
       if (found === undefined) {
         const entry = guardedEntry(name, dir);
-        found = entry !== undefined && (entry.kind === "native" || jsGuard) ? entry : null;
+        found = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || jsGuard) ? entry : null;
         byFolder.set(key, found);
       }
       return found ?? undefined;
@@ -1372,6 +1407,8 @@ function registerPlugin(state) {
       const guarded = entryFrom(id, typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir);
       if (guarded === undefined || guarded.kind === "esm")
         return original.call(this, id);
+      if (guarded.kind === "refused")
+        throw guarded.error;
       return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this ?? null);
     };
     hookCreateRequireResolve(bareNames);
@@ -1440,5 +1477,5 @@ try {
   exitOnStartFailure(error);
 }
 
-//# debugId=CD7C5E81891C133F64756E2164756E21
+//# debugId=FC915EE334129E2E64756E2164756E21
 //# sourceMappingURL=index.js.map
