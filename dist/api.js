@@ -958,7 +958,7 @@ function warnUnprotectedGo(state, file) {
   if (!fileContains(file, "_cgo_wait_runtime_init_done"))
     return;
   warnOnce(state, "unprotected-go", `asherah-bun-preload: warning: ${file} carries a Go runtime, and Bun ${Bun.version} can hang with one loaded: it runs unprotected here because ${state.native.reason}
-` + `  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc (bun x asherah-bun-preload doctor).
+` + `  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc.
 `);
 }
 function beforeNativeLoad(state, file, via) {
@@ -1443,10 +1443,16 @@ function install(options = {}) {
         protectSignals(state, core);
     }
     if (warmsUpAtStart(config)) {
-      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version))
-        ensureWarmup(state, `preload (eager, waited for on Bun ${Bun.version}, ${config.mechanism})`);
-      else
-        startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
+      const reason = config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)";
+      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version)) {
+        try {
+          ensureWarmup(state, `${reason}, waited for`);
+        } catch {
+          state.warned = state.warned.filter((key) => key !== "warmup");
+        }
+      } else {
+        startWarmup(state, reason, WARMUP_GRACE_MS);
+      }
     } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
     }
@@ -1521,5 +1527,5 @@ export {
   warmup
 };
 
-//# debugId=32B2244F9177465B64756E2164756E21
+//# debugId=54EB9722F5577F0D64756E2164756E21
 //# sourceMappingURL=api.js.map

@@ -53,8 +53,18 @@ export function install(options: InstallOptions = {}): PreloadState {
       // unprotected until the restore, and Bun 1.0.x cannot have a Go
       // runtime start under a running application (bun-version.ts
       // supportsBackgroundWarmup): both wait now instead.
-      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version)) ensureWarmup(state, `preload (eager, waited for on Bun ${Bun.version}, ${config.mechanism})`);
-      else startWarmup(state, config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)", WARMUP_GRACE_MS);
+      const reason = config.warmup === "lazy" ? `preload (lazy is eager on Bun ${Bun.version})` : "preload (eager)";
+      if (config.mechanism === "restore" || !supportsBackgroundWarmup(Bun.version)) {
+        try {
+          ensureWarmup(state, `${reason}, waited for`);
+        } catch {
+          // Recorded: a guarded load gets the error, and a process that
+          // loads none gets one warning at exit; it does not stop here.
+          state.warned = state.warned.filter((key) => key !== "warmup");
+        }
+      } else {
+        startWarmup(state, reason, WARMUP_GRACE_MS);
+      }
     } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
     }

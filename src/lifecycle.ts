@@ -326,7 +326,7 @@ function warnUnprotectedGo(state: PreloadState, file: string): void {
     state,
     "unprotected-go",
     `asherah-bun-preload: warning: ${file} carries a Go runtime, and Bun ${Bun.version} can hang with one loaded: it runs unprotected here because ${state.native.reason}\n` +
-      "  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc (bun x asherah-bun-preload doctor).\n",
+      "  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc.\n",
   );
 }
 

@@ -11,7 +11,7 @@
 //   symlinks into it, still works.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSharedLibrary, cleanEnv, jsonLine } from "../support/app-run.ts";
 import { bunBinary, pinnedBun, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
@@ -307,6 +307,7 @@ describe("permissions of what the preload maps", () => {
       } else {
         const ww = worldWritable(true);
         buildSharedLibrary(join(work, "core.c"), join(ww, CORE));
+        rmSync(join(lib, CORE));
         symlinkSync(join(ww, CORE), join(lib, CORE));
       }
       const result = await start(lib);
