@@ -620,6 +620,7 @@ function signalName(signal) {
 
 // src/state.ts
 var KEY = Symbol.for("asherah-bun-preload.state");
+var OWN_KEY = Symbol.for("asherah-bun-preload.state.v2");
 var LOG_LIMIT = 256;
 function fresh() {
   return {
@@ -641,11 +642,19 @@ function fresh() {
 }
 function processState() {
   const holder = globalThis;
-  let state = holder[KEY];
-  if (state === undefined || state.stateVersion !== 2) {
-    state = fresh();
-    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
+  const existing = holder[KEY];
+  if (existing?.stateVersion === 2)
+    return existing;
+  if (existing !== undefined) {
+    let own = holder[OWN_KEY];
+    if (own === undefined) {
+      own = { ...fresh(), foreignVersion: String(existing.stateVersion) };
+      Object.defineProperty(globalThis, OWN_KEY, { value: own, enumerable: false, configurable: false, writable: false });
+    }
+    return own;
   }
+  const state = fresh();
+  Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
   return state;
 }
 function nowMicros() {
@@ -1422,6 +1431,17 @@ function install(options = {}) {
   state.installedBy.push(options.by ?? "api");
   if (state.phase !== "not-installed")
     return state;
+  if (state.foreignVersion !== undefined) {
+    state.phase = "disabled";
+    state.warmup.status = "skipped";
+    recordEvent(state, "disabled", `another version (state ${state.foreignVersion}) is installed`);
+    if (Bun.isMainThread) {
+      process.stderr.write(`asherah-bun-preload: warning: another version of asherah-bun-preload was loaded first in this process; this copy (${import.meta.dir}) does nothing.
+` + `  Keep one version in the project (npm ls asherah-bun-preload), so the preload that runs is the one you expect.
+`);
+    }
+    return state;
+  }
   const start = nowMicros();
   try {
     const config = readConfig(options.env ?? process.env);
@@ -1483,5 +1503,5 @@ try {
   exitOnStartFailure(error);
 }
 
-//# debugId=4742D34187E6B81B64756E2164756E21
+//# debugId=8B165969270160E064756E2164756E21
 //# sourceMappingURL=index.js.map

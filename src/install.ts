@@ -23,6 +23,20 @@ export function install(options: InstallOptions = {}): PreloadState {
   const state = processState();
   state.installedBy.push(options.by ?? "api");
   if (state.phase !== "not-installed") return state;
+  if (state.foreignVersion !== undefined) {
+    // Two versions would wrap the same loads and signals twice; the first
+    // one protects the process.
+    state.phase = "disabled";
+    state.warmup.status = "skipped";
+    recordEvent(state, "disabled", `another version (state ${state.foreignVersion}) is installed`);
+    if (Bun.isMainThread) {
+      process.stderr.write(
+        `asherah-bun-preload: warning: another version of asherah-bun-preload was loaded first in this process; this copy (${import.meta.dir}) does nothing.\n` +
+          "  Keep one version in the project (npm ls asherah-bun-preload), so the preload that runs is the one you expect.\n",
+      );
+    }
+    return state;
+  }
   const start = nowMicros();
   try {
     const config = readConfig(options.env ?? process.env);

@@ -83,9 +83,14 @@ export interface PreloadState {
   watchdog: { unavailable?: string };
   /** Warnings already printed, so each is printed once. */
   warned: string[];
+  /** Set when another version of the package (its state version) was installed first. */
+  foreignVersion?: string;
 }
 
 const KEY = Symbol.for("asherah-bun-preload.state");
+// Where this version keeps its state when another version of the package
+// (an older copy nested in a dependency, say) already owns KEY.
+const OWN_KEY = Symbol.for("asherah-bun-preload.state.v2");
 
 /**
  * How many records each log keeps: 100,000 native loads must not grow the
@@ -114,12 +119,22 @@ function fresh(): PreloadState {
 }
 
 export function processState(): PreloadState {
-  const holder = globalThis as unknown as Record<symbol, PreloadState | undefined>;
-  let state = holder[KEY];
-  if (state === undefined || state.stateVersion !== 2) {
-    state = fresh();
-    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
+  const holder = globalThis as unknown as Record<symbol, { stateVersion?: unknown } | undefined>;
+  const existing = holder[KEY];
+  if (existing?.stateVersion === 2) return existing as PreloadState;
+  if (existing !== undefined) {
+    // Another version of this package installed itself first (its key is not
+    // configurable): this copy keeps its own state and stands aside
+    // (install.ts), instead of failing to redefine the key.
+    let own = holder[OWN_KEY] as PreloadState | undefined;
+    if (own === undefined) {
+      own = { ...fresh(), foreignVersion: String(existing.stateVersion) };
+      Object.defineProperty(globalThis, OWN_KEY, { value: own, enumerable: false, configurable: false, writable: false });
+    }
+    return own;
   }
+  const state = fresh();
+  Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: false, writable: false });
   return state;
 }
 

@@ -123,6 +123,19 @@ console.log("STATUS " + JSON.stringify({ installedBy: s.installedBy, events: s.e
   }
 });
 
+// An older copy of the package (state version 1, its key not configurable)
+// installed itself first: redefining the key used to throw at start.
+test(`Bun ${PINNED}: another version installed first: this copy warns once, stands aside, the app runs`, async () => {
+  const dir = appDir({
+    "old.js": 'Object.defineProperty(globalThis, Symbol.for("asherah-bun-preload.state"), { value: { stateVersion: 1, phase: "installed" }, enumerable: false, configurable: false, writable: false });\n',
+    "app.js": `console.log("PHASE " + require(${JSON.stringify(API)}).status().phase);\n`,
+  });
+  const result = await runProcess([bunBinary(PINNED), "--preload", "./old.js", "--preload", PRELOAD, "app.js"], { cwd: dir, env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+  expect(result.outcome, describeRun(result)).toBe("ok");
+  expect(result.stdout).toContain("PHASE disabled");
+  expect(result.stderr.split("\n").filter((l) => l.startsWith("asherah-bun-preload: warning: another version"))).toHaveLength(1);
+}, 30_000);
+
 describe("the preload without asherah installed", () => {
   for (const version of ["1.2.19", PINNED]) {
     test(`Bun ${version}: the app runs; require/import of asherah fail with Bun's own error; nothing guarded`, async () => {
