@@ -1106,8 +1106,9 @@ function hookFfiDlopen(state) {
 
 // src/resolve.ts
 var CONDITIONS = ["bun", "node-addons", "node", "require", "import", "default"];
-function exportTarget(exportsField, conditions = CONDITIONS) {
-  if (exportsField === null || exportsField === undefined)
+var MAX_CONDITION_DEPTH = 32;
+function exportTarget(exportsField, conditions = CONDITIONS, depth = 0) {
+  if (exportsField === null || exportsField === undefined || depth > MAX_CONDITION_DEPTH)
     return;
   if (typeof exportsField === "string")
     return exportsField;
@@ -1118,7 +1119,7 @@ function exportTarget(exportsField, conditions = CONDITIONS) {
     return dot;
   for (const condition of conditions) {
     if (condition in dot) {
-      const target = exportTarget(dot[condition], conditions);
+      const target = exportTarget(dot[condition], conditions, depth + 1);
       if (target !== undefined)
         return target;
     }
@@ -1503,5 +1504,5 @@ try {
   exitOnStartFailure(error);
 }
 
-//# debugId=8B165969270160E064756E2164756E21
+//# debugId=A86737D746D4B65464756E2164756E21
 //# sourceMappingURL=index.js.map

@@ -17,16 +17,23 @@ type ExportsField = string | { [condition: string]: ExportsField } | null | unde
 // "node-addons" is the only condition asherah 3.x declares ({"node-addons": "./dist/asherah.node"}).
 const CONDITIONS = ["bun", "node-addons", "node", "require", "import", "default"];
 
+/**
+ * How deep conditions may nest. Real packages use two or three levels; a
+ * planted manifest nested 80,000 deep overflowed the stack and stopped every
+ * process at start (test/unit/small.test.ts "exportTarget").
+ */
+const MAX_CONDITION_DEPTH = 32;
+
 /** Picks the target of the "." export for require()/import under Bun. Pure. */
-export function exportTarget(exportsField: ExportsField, conditions: readonly string[] = CONDITIONS): string | undefined {
-  if (exportsField === null || exportsField === undefined) return undefined;
+export function exportTarget(exportsField: ExportsField, conditions: readonly string[] = CONDITIONS, depth = 0): string | undefined {
+  if (exportsField === null || exportsField === undefined || depth > MAX_CONDITION_DEPTH) return undefined;
   if (typeof exportsField === "string") return exportsField;
   const dot = "." in exportsField ? exportsField["."] : Object.keys(exportsField).some((k) => k.startsWith(".")) ? undefined : exportsField;
   if (dot === undefined || dot === null) return undefined;
   if (typeof dot === "string") return dot;
   for (const condition of conditions) {
     if (condition in dot) {
-      const target = exportTarget(dot[condition], conditions);
+      const target = exportTarget(dot[condition], conditions, depth + 1);
       if (target !== undefined) return target;
     }
   }

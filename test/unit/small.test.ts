@@ -61,6 +61,13 @@ describe("resolve", () => {
     expect(exportTarget({ import: "./m.mjs", default: "./c.js" })).toBe("./m.mjs");
     expect(exportTarget({ "./sub": "./s.js" })).toBeUndefined();
     expect(exportTarget(undefined)).toBeUndefined();
+    // A planted manifest nested far deeper than any real one ends the walk, not the stack.
+    let deep: Record<string, unknown> | string = "./x.node";
+    for (let i = 0; i < 80_000; i++) deep = { default: deep };
+    expect(exportTarget(deep as Parameters<typeof exportTarget>[0])).toBeUndefined();
+    let shallow: Record<string, unknown> | string = "./y.node";
+    for (let i = 0; i < 5; i++) shallow = { default: shallow };
+    expect(exportTarget(shallow as Parameters<typeof exportTarget>[0])).toBe("./y.node");
   });
   test("resolvePackageEntry walks up node_modules folders", () => {
     const root = mkdtempSync(join(tmpdir(), "abp-resolve-"));
