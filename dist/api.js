@@ -950,7 +950,8 @@ function ensureWarmup(state, reason) {
       syncWarmup(state, core, true);
   }
   if (state.warmup.status === "failed") {
-    state.warned.push("warmup");
+    if (!state.warned.includes("warmup"))
+      state.warned.push("warmup");
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
     throw new PreloadError({
@@ -1548,5 +1549,5 @@ export {
   warmup
 };
 
-//# debugId=FA0520C55232F9E564756E2164756E21
+//# debugId=E84476E7C05CCDFF64756E2164756E21
 //# sourceMappingURL=api.js.map

@@ -950,7 +950,8 @@ function ensureWarmup(state, reason) {
       syncWarmup(state, core, true);
   }
   if (state.warmup.status === "failed") {
-    state.warned.push("warmup");
+    if (!state.warned.includes("warmup"))
+      state.warned.push("warmup");
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
     throw new PreloadError({
@@ -1504,5 +1505,5 @@ try {
   exitOnStartFailure(error);
 }
 
-//# debugId=A86737D746D4B65464756E2164756E21
+//# debugId=E3E402341E24412A64756E2164756E21
 //# sourceMappingURL=index.js.map

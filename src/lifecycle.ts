@@ -301,7 +301,7 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
     if (core !== undefined) syncWarmup(state, core, true);
   }
   if (state.warmup.status === "failed") {
-    state.warned.push("warmup"); // this error reports it; no warning at exit
+    if (!state.warned.includes("warmup")) state.warned.push("warmup"); // this error reports it; no warning at exit
     const report = state.core?.warmupInfo(false);
     const kind = report?.error ?? "";
     throw new PreloadError({
