@@ -1,5 +1,5 @@
 // The folder every measured process starts in: no bunfig.toml (so the only
-// preload is the one a variant passes with --preload), the asherah fixture
+// preload is the one a variant passes with --preload, `bun test` included), the asherah fixture
 // installed as node_modules/asherah like an application would have it, the
 // probes next to it, and 2,000 generated ESM and CJS modules.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -102,7 +102,7 @@ export function createWorkdir(options: { probesDir: string; asherahFixture: stri
   const dir = mkdtempSync(join(tmpdir(), "abp-bench-"));
   mkdirSync(join(dir, "node_modules"));
   symlinkSync(options.asherahFixture, join(dir, "node_modules", "asherah"), "dir");
-  for (const file of ["inproc.ts", "modules.ts", "steps.ts", "throughput.cjs"]) cpSync(join(options.probesDir, file), join(dir, file));
+  for (const file of ["inproc.ts", "modules.ts", "steps.ts", "throughput.cjs", "worker.ts", "worker-child.js", "one.test.ts"]) cpSync(join(options.probesDir, file), join(dir, file));
   cpSync(join(options.probesDir, "app"), join(dir, "app"), { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "abp-bench-workdir", private: true }) + "\n");
   const esmDir = join(dir, "mods-esm");

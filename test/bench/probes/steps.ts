@@ -1,135 +1,117 @@
 // Where the preload's eager start-up goes, step by step, without editing src/.
-// Run WITHOUT the preload. It
-//   1. loads the builtins src/ uses (found by reading its import graph), one at a time;
-//   2. imports every module of src/install.ts's graph, leaves first, one at a time;
-//   3. calls the functions install() calls in eager mode, one at a time.
-// Each is timed with Bun.nanoseconds(). Steps whose function no longer
-// exists in src/ are reported as missing rather than failing. Prints one JSON line.
-//   ABP_SRC  folder of the src/ to measure (default: this repository's src/)
+// Run WITHOUT the preload. It loads the builtins the start path needs (first
+// use in the process), imports src/ (transpiled here; users run the dist/
+// bundle, whose load the layers section measures), then calls the functions
+// install() calls in eager mode one at a time, each timed with
+// Bun.nanoseconds(). The warmup runs on the core's own thread as in the
+// preload; its wait is measured last, apart from the steps. Prints one JSON line.
+//   ABP_SRC  absolute path of the src/ folder to measure
 // No node: import here: the builtins are part of what is measured.
+export {};
 const entryMicros = Bun.nanoseconds() / 1e3;
-const join = (...parts: string[]) => parts.join("/").replace(/\/+/g, "/");
-const src = process.env.ABP_SRC ?? `${import.meta.dir}/../../../src`;
+const src = process.env.ABP_SRC;
+if (src === undefined || !src.startsWith("/")) throw new Error("set ABP_SRC to the absolute path of src/");
 const marks: [string, number][] = [];
-const missing: string[] = [];
 let last = Bun.nanoseconds();
 const mark = (name: string) => {
   const now = Bun.nanoseconds();
   marks.push([name, (now - last) / 1e3]);
   last = now;
 };
-const req = require;
+const since = (t: number) => (Bun.nanoseconds() - t) / 1e3;
 
-// The module graph of install.ts, leaves first, and the builtins it names.
-const order: string[] = [];
-const builtins: string[] = [];
-const texts: Record<string, string> = {};
-const visit = async (name: string, seen = new Set<string>()) => {
-  if (order.includes(name) || seen.has(name)) return;
-  seen.add(name);
-  const text = (texts[name] ??= await Bun.file(join(src, name)).text());
-  // Comments and type-only imports (`typeof import("node:fs")`) load nothing.
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").replace(/typeof import\([^)]*\)/g, "");
-  for (const m of code.matchAll(/(?:from|import|require\w*\()\s*["']([^"']+)["']/g)) {
-    const spec = m[1] as string;
-    if (/^(node|bun):/.test(spec)) {
-      if (!builtins.includes(spec)) builtins.push(spec);
-    } else if (spec.startsWith("./")) {
-      // Type-only imports vanish when transpiled, but loading them anyway costs little and keeps this simple.
-      await visit(spec.slice(2), seen);
-    }
-  }
-  order.push(name);
-};
-await visit("install.ts");
-mark("(read src/ import graph)");
+// Builtins first, so that the src/ imports and the hooks below do not hide their first use.
+require("bun:ffi");
+mark("builtin bun:ffi (first use; for the wrapper of its dlopen)");
+require("node:module");
+mark("builtin node:module (first use; plugin.ts, workers.ts)");
 
-for (const name of builtins) {
-  req(name);
-  mark(`builtin ${name}`);
-}
-const mods: Record<string, Record<string, any>> = {};
-for (const name of order) {
-  mods[name] = await import(join(src, name));
-  mark(`module ${name}`);
-}
-const find = (fn: string): ((...args: any[]) => any) | undefined => {
-  for (const m of Object.values(mods)) if (typeof m[fn] === "function") return m[fn];
-  return undefined;
+type Fn = (...args: any[]) => any;
+const names = ["state", "config", "lifecycle", "core", "shipped", "platform", "hooks", "plugin", "workers"] as const;
+const mods = {} as Record<(typeof names)[number], Record<string, unknown>>;
+for (const name of names) mods[name] = (await import(`${src}/${name}.ts`)) as Record<string, unknown>;
+mark("(import src/*.ts: transpiled; not on the users' path)");
+const need = (mod: (typeof names)[number], fn: string): Fn => {
+  const f = mods[mod][fn];
+  if (typeof f !== "function") throw new Error(`src/${mod}.ts no longer exports ${fn}(); update test/bench/probes/steps.ts`);
+  return f as Fn;
 };
-const need = (fn: string) => {
-  const f = find(fn);
-  if (f === undefined) throw new Error(`src/ no longer exports ${fn}; update test/bench/probes/steps.ts`);
-  return f;
-};
-const PREBUILDS_DIR = Object.values(mods).find((m) => typeof m.PREBUILDS_DIR === "string")?.PREBUILDS_DIR as string;
-const originalDlopen = req("bun:ffi").dlopen;
-mark("(between)");
 
-const state = need("processState")();
-const config = need("readConfig")(process.env);
+const state = need("state", "processState")();
+const config = need("config", "readConfig")(process.env);
 state.config = config;
-need("recordEvent")(state, "install-start");
-mark("readConfig + recordEvent");
-const platform = need("currentPlatform")();
-mark("currentPlatform (detectLibc: process.report)");
-const location = need("locatePrebuilds")(platform, PREBUILDS_DIR, undefined);
-mark("locatePrebuilds");
-need("verifyShipped")(location.signals, PREBUILDS_DIR, "signal helper library");
-mark("verify signals .so (SHA256SUMS + sha256)");
-const lib = need("openSignalLibrary")(location.signals);
-mark("dlopen signals .so (1 symbol) + abi + flag values");
-lib.snapshot();
-mark("snapshot (sigaction for every signal)");
-lib.goRuntimeCount();
-mark("goRuntimeCount (dl_iterate_phdr)");
-need("verifyShipped")(location.warmup, PREBUILDS_DIR, "Go warmup library");
-mark("verify warmup .so (SHA256SUMS + sha256 1.3 MB)");
-const warm = need("openWarmupLibrary")(location.warmup);
-mark("dlopen warmup .so (1 symbol)");
-warm.call();
-mark("WarmupGoRuntime() (Go runtime init)");
-need("repairSignals")(lib, need("planRepairs")(config.signals, Bun.version, process.platform), "warmup");
-mark("repair (plan + query/restore)");
-state.signalLibrary = lib;
-state.warmup = { status: "done" };
-const hookNames = ["hookProcessDlopen", "hookFfiDlopen", "registerPlugin", "hookWorkers"];
-for (const m of Object.values(mods)) for (const [k, v] of Object.entries(m)) if (/^(hook|register)[A-Z]/.test(k) && typeof v === "function" && !hookNames.includes(k)) hookNames.push(k);
-for (const name of hookNames) {
-  const fn = find(name);
-  if (fn === undefined) {
-    missing.push(name);
-    continue;
-  }
-  fn(state);
-  mark(name);
+need("state", "recordEvent")(state, "install-start");
+state.originalDlopen = process.dlopen;
+mark("processState + readConfig + recordEvent");
+
+const prebuildsDir = mods.lifecycle.PREBUILDS_DIR as string;
+const location = need("platform", "locatePrebuilds")(need("platform", "currentPlatform")(), prebuildsDir, undefined);
+if (location.status !== "native") throw new Error(`no native core on this platform: ${location.reason}`);
+const folderSize = Bun.file(location.dir).size;
+state.location = location;
+mark("locatePrebuilds + stat of the prebuilds folder");
+
+// loadCore with the original process.dlopen, its dlopen timed apart.
+const shipped = (mods.shipped.SHIPPED as Record<string, unknown>)[`${location.id}/asherah-bun-core.node`];
+let dlopenMicros = 0;
+const original = process.dlopen as unknown as Fn;
+const t = Bun.nanoseconds();
+const core = need("core", "loadCore")(location.core, shipped, (module: unknown, filename: string) => {
+  const d = Bun.nanoseconds();
+  original.call(process, module, filename);
+  dlopenMicros = since(d);
+});
+const loadMicros = since(t);
+state.core = core;
+state.corePath = location.core;
+marks.push(["core: process.dlopen (map + Node-API module init)", dlopenMicros]);
+marks.push(["core: checks (size stat, ABI, self sha256, path safety)", loadMicros - dlopenMicros]);
+last = Bun.nanoseconds();
+
+need("lifecycle", "protectSignals")(state, core);
+mark("protectSignals (snapshot; wrapper on affected Bun; repair plan)");
+need("lifecycle", "startWarmup")(state, "steps probe");
+mark("startWarmup (JS side: starts the core's warmup thread)");
+for (const [mod, fn] of [
+  ["hooks", "hookProcessDlopen"],
+  ["hooks", "hookFfiDlopen"],
+  ["plugin", "registerPlugin"],
+  ["workers", "hookWorkers"],
+] as const) {
+  need(mod, fn)(state);
+  mark(`${fn}`);
 }
 
-// Side experiments, after the steps so they do not disturb them; the original
-// (unhooked) dlopen so the preload's own hook does not run.
-const extra: Record<string, number> = {};
-const t = () => Bun.nanoseconds() / 1e3;
-let a = t();
-originalDlopen(location.signals, { abp_abi_version: { args: [], returns: "i32" } });
-extra["dlopen again, 1 symbol"] = t() - a;
-const ten: Record<string, unknown> = {};
-for (const name of ["abp_abi_version", "abp_snapshot", "abp_snapshot_taken", "abp_go_runtime_count"]) ten[name] = { args: [], returns: "i32" };
-for (const name of ["abp_restore_flags", "abp_restore_disposition"]) ten[name] = { args: ["i32"], returns: "i32" };
-ten.abp_flag_value = { args: ["i32"], returns: "u64" };
-ten.abp_query = { args: ["i32", "i32", "ptr"], returns: "i32" };
-ten.abp_wait_go_runtime = { args: ["ptr"], returns: "i32" };
-ten.abp_handler_owner = { args: ["i32", "i32", "ptr", "i32"], returns: "i32" };
-a = t();
-originalDlopen(location.signals, ten);
-extra["dlopen again, 10 symbols"] = t() - a;
-a = t();
-need("sha256File")(location.warmup);
-extra["sha256 of warmup .so again (sha256File: read in pieces)"] = t() - a;
-a = t();
-new Bun.CryptoHasher("sha256").update(Bun.mmap(location.warmup)).digest("hex");
-extra["sha256 of warmup .so (Bun.mmap, needs write access: not used)"] = t() - a;
-a = t();
-req("node:fs").readFileSync(location.warmup);
-extra["readFileSync of warmup .so"] = t() - a;
+// Apart from the steps: what is left of the warmup when the hooks are in
+// place, and what the core's thread measured for itself.
+const w = Bun.nanoseconds();
+const report = core.warmupInfo(true) as { state: string; message: string; verifyMicros: number; dlopenMicros: number; callMicros: number };
+const warmupWaitMicros = since(w);
+if (report.state !== "done") throw new Error(`the warmup ended in state ${report.state}: ${report.message}`);
 
-console.log(JSON.stringify({ bun: Bun.version, entryMicros, builtins, modules: order, missing, marks, extra }));
+// Side experiments, after the warmup: the core's checks once more, one at a time.
+const extra: Record<string, number> = {};
+let s = Bun.nanoseconds();
+const size = Bun.file(location.core).size;
+extra["Bun.file(core).size again"] = since(s);
+s = Bun.nanoseconds();
+core.selfSha256();
+extra["core.selfSha256() again"] = since(s);
+s = Bun.nanoseconds();
+core.checkPathSafe(location.core);
+extra["core.checkPathSafe() again"] = since(s);
+s = Bun.nanoseconds();
+need("plugin", "guardedEntries")(config.packages, process.cwd());
+extra["guardedEntries() again (registerPlugin's resolve of asherah: manifests through the core)"] = since(s);
+if (!(size > 0 && folderSize > 0)) throw new Error("the core or its folder reads as empty");
+
+console.log(
+  JSON.stringify({
+    bun: Bun.version,
+    entryMicros,
+    marks,
+    warmup: { waitAfterStepsMicros: warmupWaitMicros, verifyMicros: report.verifyMicros, dlopenMicros: report.dlopenMicros, callMicros: report.callMicros },
+    extra,
+  }),
+);
+process.exit(0);
