@@ -489,7 +489,7 @@ function sectionWorker(): void {
       return [`  ${v.label}`, spread(c.value), v === BARE ? "" : signed(c.vsBare?.median), v === BARE ? "" : times(c.ratioBare), v.preload ? signed(c.vsEmpty?.median) : ""];
     });
     print(table([label, "median [p10–p90]", "Δ bare", "× bare", "Δ empty"], rows));
-    out[key] = Object.fromEntries(variants.map((v) => [v.key, { ...compare(s, v.key), samples: s[v.key] }]));
+    out[key] = Object.fromEntries(variants.map((v) => [v.key, { label: v.label, ...compare(s, v.key), samples: s[v.key] }]));
   }
   const inWorker = (v: Variant) => summarize(results[v.key]!.flatMap((r) => (r?.first.reply.installMicros == null ? [] : [r.first.reply.installMicros / 1000])));
   const preloaded = variants.filter((v) => v.preload);
