@@ -28,6 +28,7 @@ interface Comparison {
 interface StartJson {
   rounds: number;
   workloads: Record<string, { label: string; variants: Record<string, { label: string; wall: Comparison; cpu: Comparison }> }>;
+  rssKiB?: Record<string, Comparison>;
 }
 interface Result {
   meta: { bunVersion: string; date: string; gitRevision?: string; loadBefore: number[]; loadAfter: number[]; seconds: number; cpus: number; cpuModel?: string };
@@ -173,11 +174,16 @@ metricTable(
         present.map((r) => r.layers!.workloads["bun-e-0"]!.variants[key]?.label).find((l) => l !== undefined) ?? key,
         ...present.flatMap((r) => {
           const v = r.layers!.workloads["bun-e-0"]!.variants[key];
-          if (v === undefined) return ["", "", ""];
-          return [s(v.wall.vsBare?.median), key === "empty" ? "" : s(v.wall.vsEmpty?.median), key === "empty" ? s(v.cpu.vsBare?.median) : s(v.cpu.vsEmpty?.median)];
+          if (v === undefined) return ["", "", "", ""];
+          const empty = key === "empty";
+          const c = r.layers!.rssKiB?.[key];
+          const rss = empty ? c?.vsBare?.median : c?.vsEmpty?.median;
+          return [s(v.wall.vsBare?.median), empty ? "" : s(v.wall.vsEmpty?.median), empty ? s(v.cpu.vsBare?.median) : s(v.cpu.vsEmpty?.median), s(rss === undefined ? undefined : rss / 1024)];
         }),
       ]);
-    out(md(["", ...present.flatMap((r) => [`${r.meta.bunVersion} Δ bare wall ms`, "Δ empty wall ms", "Δ empty CPU ms"])], rows));
+    out(md(["", ...present.flatMap((r) => [`${r.meta.bunVersion} Δ bare wall ms`, "Δ empty wall ms", "Δ empty CPU ms", "Δ empty RSS MiB"])], rows));
+    out("");
+    out("(For the empty preload itself, the CPU and RSS columns are against bare Bun.)");
   }
 }
 

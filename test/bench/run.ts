@@ -271,8 +271,8 @@ interface Workload {
 
 interface StartRun {
   readonly rounds: number;
-  /** workload → measure ("wall", "cpu") → variant → per-round samples. */
-  readonly samples: Record<string, { wall: Samples; cpu: Samples }>;
+  /** workload → measure → variant → per-round samples (ms; `value`: what the workload prints, if it prints a number). */
+  readonly samples: Record<string, { wall: Samples; cpu: Samples; value: Samples }>;
   readonly failures: Record<string, number>;
 }
 
@@ -285,9 +285,11 @@ interface StartRun {
 function measureStarts(name: string, workloads: readonly Workload[], variants: readonly Variant[], budget: { rounds: number; budget: number }, seed: number, tolerate = false): StartRun {
   const wall: Record<string, Record<string, (number | undefined)[]>> = {};
   const cpu: Record<string, Record<string, (number | undefined)[]>> = {};
+  const value: Record<string, Record<string, (number | undefined)[]>> = {};
   for (const w of workloads) {
     wall[w.key] = Object.fromEntries(variants.map((v) => [v.key, []]));
     cpu[w.key] = Object.fromEntries(variants.map((v) => [v.key, []]));
+    value[w.key] = Object.fromEntries(variants.map((v) => [v.key, []]));
   }
   const failures: Record<string, number> = Object.fromEntries(variants.map((v) => [v.key, 0]));
   const timeoutMs = tolerate ? 5_000 : TIMEOUT;
@@ -307,13 +309,14 @@ function measureStarts(name: string, workloads: readonly Workload[], variants: r
       }
       wall[w.key]![v.key]!.push(wrong === undefined ? result.wallMs : undefined);
       cpu[w.key]![v.key]!.push(wrong === undefined ? result.cpuMs : undefined);
+      value[w.key]![v.key]!.push(wrong === undefined ? Number(result.stdout.trim()) : undefined);
     }
     rounds++;
     progress(`${name}: round ${rounds}/${budget.rounds}`);
   }
   progressDone(`${name}: ${rounds} rounds in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const samples: StartRun["samples"] = {};
-  for (const w of workloads) samples[w.key] = { wall: wall[w.key]!, cpu: cpu[w.key]! };
+  for (const w of workloads) samples[w.key] = { wall: wall[w.key]!, cpu: cpu[w.key]!, value: value[w.key]! };
   return { rounds, samples, failures };
 }
 
@@ -362,7 +365,12 @@ function startJson(run: StartRun, workloads: readonly Workload[], variants: read
         {
           label: w.label,
           args: w.args,
-          variants: Object.fromEntries(variants.map((v) => [v.key, { label: v.label, ...figures[w.key]![v.key]!, samples: { wallMs: run.samples[w.key]!.wall[v.key], cpuMs: run.samples[w.key]!.cpu[v.key] } }])),
+          variants: Object.fromEntries(
+            variants.map((v) => [
+              v.key,
+              { label: v.label, ...figures[w.key]![v.key]!, samples: { wallMs: run.samples[w.key]!.wall[v.key], cpuMs: run.samples[w.key]!.cpu[v.key] } },
+            ]),
+          ),
         },
       ]),
     ),
@@ -443,11 +451,25 @@ function sectionLayers(): void {
     ...(options.variants.has("disabled") ? [DISABLED] : []),
     ...chosen(LAZY, EAGER),
   ];
-  const run = measureStarts("layers", [BUN_E_0], variants, plan.layers, 17, true);
+  // RSS from a second, otherwise empty script (node:fs's own pages are alike in every variant).
+  const rssScript = 'console.log(/^VmRSS:\\s+(\\d+)/m.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"))[1])';
+  const RSS: Workload = { key: "rss", label: "bun -e <print VmRSS>", args: ["-e", rssScript], verify: (r) => (/^\d+$/.test(r.stdout.trim()) ? undefined : `no RSS figure in ${JSON.stringify(r.stdout.slice(0, 200))}`) };
+  const run = measureStarts("layers", [BUN_E_0, RSS], variants, plan.layers, 17, true);
   print("");
   print(`Layers: the start path's pieces as preload files on \`bun -e 0\` (${run.rounds} interleaved rounds; test/bench/layers/; "Δ empty" = the piece's own cost)`);
   const figures = printStarts(run, [BUN_E_0], variants);
-  json.layers = startJson(run, [BUN_E_0], variants, figures);
+  const rss = run.samples[RSS.key]!.value;
+  const rssFigures = Object.fromEntries(variants.map((v) => [v.key, compare(rss, v.key)]));
+  print(
+    table(
+      ["RSS at the end of a script that prints it (MiB)", "median [p10–p90]", "Δ bare", "Δ empty"],
+      variants.map((v) => {
+        const c = rssFigures[v.key]!;
+        return [`  ${v.label}`, spread(c.value, 2, 1 / 1024), v === BARE ? "" : signed((c.vsBare?.median ?? NaN) / 1024), v === BARE || v === EMPTY ? "" : signed((c.vsEmpty?.median ?? NaN) / 1024)];
+      }),
+    ),
+  );
+  json.layers = { ...(startJson(run, [BUN_E_0], variants, figures) as object), rssKiB: Object.fromEntries(variants.map((v) => [v.key, { label: v.label, ...rssFigures[v.key]!, samples: rss[v.key] }])) };
 }
 
 // ---------------------------------------------------------------- Worker start-up

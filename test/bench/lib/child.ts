@@ -1,7 +1,9 @@
 // One measured child process: wall time seen by the parent and CPU time
 // (user + system) of the child from wait4()'s rusage, which Bun exposes as
 // resourceUsage. Linux splits user/system by tick sampling, but their sum is
-// the scheduler's exact runtime, so only the sum is reported.
+// the scheduler's exact runtime, so only the sum is reported. (Its maxRSS is
+// not the child's own peak: the same value for every child of a run, so RSS
+// is read by the probes from /proc/self/status instead.)
 
 export interface ChildResult {
   readonly ok: boolean;
@@ -10,7 +12,6 @@ export interface ChildResult {
   readonly signal: string | null;
   readonly wallMs: number;
   readonly cpuMs: number;
-  readonly maxRssKiB: number;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -56,7 +57,6 @@ export function runChild(cmd: readonly string[], options: ChildOptions): ChildRe
     signal: result.signalCode == null ? null : String(result.signalCode),
     wallMs,
     cpuMs,
-    maxRssKiB: usage === undefined ? Number.NaN : usage.maxRSS / 1024,
     stdout: result.stdout ? decoder.decode(result.stdout) : "",
     stderr: result.stderr ? decoder.decode(result.stderr) : "",
   };
