@@ -705,7 +705,7 @@ function sectionInproc(): void {
       target: "eager warmup over lazy, on the JS thread (install() time): ≤ +0.5 ms",
       figure: `${dci(d, 2, 1 / 1000, " ms")}; first line of the entry ${signed(ms(entry.median))} ms later`,
       met: d.median <= 500,
-      note: "per-round difference of status().timings.installMicros, eager − lazy (in lazy mode on a fixed Bun the core is not loaded at start; on an affected one it is, in every mode)",
+      note: "per-round difference of status().timings.installMicros, eager − lazy. With asherah installed, lazy loads the core at start too (the plugin reads asherah's package.json through it); eager adds protectSignals, starting the warmup thread, and that thread's competition for the CPU while the hooks install",
     });
     const lazyRss = compare(rss, LAZY.key).vsBare!;
     const eagerRss = compare(rssBeforeGo, EAGER.key).vsBare!;
