@@ -11,10 +11,13 @@
 export {};
 const entryMicros = Bun.nanoseconds() / 1e3;
 
-function proc(): { rssKiB: number; threads: number } {
+// RSS split as the kernel counts it: anonymous (heaps, stacks), file-backed
+// (code and data pages of Bun and of mapped libraries, shared with other
+// processes that map the same files) and shared memory (e.g. a memfd).
+function proc(): { rssKiB: number; anonKiB: number; fileKiB: number; shmemKiB: number; threads: number } {
   const text = require("node:fs").readFileSync("/proc/self/status", "utf8") as string;
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? Number.NaN);
-  return { rssKiB: field("VmRSS"), threads: field("Threads") };
+  return { rssKiB: field("VmRSS"), anonKiB: field("RssAnon"), fileKiB: field("RssFile"), shmemKiB: field("RssShmem"), threads: field("Threads") };
 }
 // Read /proc before anything else allocates; node:fs is loaded for it in every variant alike.
 const atEntry = proc();
