@@ -36,6 +36,7 @@ interface Result {
   start?: StartJson;
   test?: StartJson;
   layers?: StartJson;
+  grace?: StartJson;
   worker?: { rounds: number; metrics: Record<string, Record<string, Comparison>>; installInWorkerMs: Record<string, Summary> };
   inproc?: { rounds: number; hangs: Record<string, number>; metrics: Record<string, Record<string, Comparison>> };
   steps?: { runs: number; steps: { name: string; micros: Summary }[]; warmupThread: Record<string, Summary>; extras: { name: string; micros: Summary }[] };
@@ -82,9 +83,9 @@ for (const r of results) {
 // In short: the figures the page leads with, one column per version.
 {
   current = "short";
-  const start = (r: Result, key: string) => r.start?.workloads["bun-e-0"]?.variants[key];
-  const startCell = (r: Result, key: string) => {
-    const v = start(r, key);
+  const start = (r: Result, key: string, workload = "bun-e-0") => r.start?.workloads[workload]?.variants[key];
+  const startCell = (r: Result, key: string, workload = "bun-e-0") => {
+    const v = start(r, key, workload);
     if (v === undefined) return "–";
     if (key === "bare") return `${f(v.wall.value.median)} ms wall, ${f(v.cpu.value.median)} ms CPU`;
     const vsEmpty = key === "empty" ? "" : `; ${s(v.wall.vsEmpty?.median)} ms, ${x(v.wall.ratioEmpty)} vs empty`;
@@ -100,6 +101,15 @@ for (const r of results) {
     ["`lazy`", ...results.map((r) => startCell(r, "lazy"))],
     ["`off`", ...results.map((r) => startCell(r, "off"))],
     ["`ASHERAH_BUN_PRELOAD_DISABLE=1` (the bundle alone)", ...results.map((r) => startCell(r, "disabled"))],
+    ["default (`eager`), `bun -e 0` where nothing is installed", ...results.map((r) => startCell(r, "eager", "bun-e-0-plain"))],
+    [
+      "a 50 ms process, eager (the warmup runs after its grace period)",
+      ...results.map((r) => {
+        const v = r.grace?.workloads["idle-50"]?.variants.eager;
+        const rss = r.grace?.rssKiB?.eager?.vsBare?.median;
+        return v === undefined ? "–" : `${s(v.wall.vsBare?.median)} ms wall, ${s(v.cpu.vsBare?.median)} ms CPU, ${s(rss === undefined ? undefined : rss / 1024)} MiB`;
+      }),
+    ],
     ["`bun test` on one test file, eager", ...results.map((r) => delta(test(r, "eager")?.wall, 1, 2, "ms"))],
     ["a Worker's start, eager (1st Worker)", ...results.map((r) => delta(r.worker?.metrics.firstWorkerMs?.eager, 1, 2, "ms"))],
     ["RSS at the entry's first line, lazy", ...results.map((r) => delta(r.inproc?.metrics.rssKiBAtEntry?.lazy, 1 / 1024, 2, "MiB"))],
@@ -135,9 +145,17 @@ function startTable(title: string, pick: (r: Result) => StartJson | undefined, w
   out(md(headers, rows));
 }
 
-startTable("`bun -e 0`", (r) => r.start, "bun-e-0");
+startTable("`bun -e 0`, asherah installed (the measured folder)", (r) => r.start, "bun-e-0");
+startTable("`bun -e 0`, nothing installed (a folder without node_modules)", (r) => r.start, "bun-e-0-plain");
 startTable("A small app (4 modules, `node:fs`, `node:path`)", (r) => r.start, "app");
 startTable("`bun test ./one.test.ts` (one test, no bunfig)", (r) => r.test, "bun-test");
+startTable("A 50 ms process that loads no Go (past the warmup's 20 ms grace period)", (r) => r.grace, "idle-50");
+metricTable(
+  "RSS at the end of that 50 ms process",
+  [{ label: "RSS", metric: "rssKiB", scale: 1 / 1024, digits: 2, unit: "MiB" }],
+  (r) => (r.grace?.rssKiB === undefined ? undefined : { rssKiB: r.grace.rssKiB }),
+  ["bare", "empty", "eager", "lazy"],
+);
 
 /** In-process measures: per version, the median and Δ against both baselines. */
 function metricTable(title: string, rowsSpec: readonly { label: string; metric: string; scale: number; digits: number; unit: string }[], pick: (r: Result) => Record<string, Record<string, Comparison>> | undefined, keys: readonly string[]): void {

@@ -18,7 +18,9 @@
 //   --scale <x>    multiply every round count and time budget by x
 //   --out <file>   JSON destination (default test/bench/results/latest.json)
 //
-// Sections: start (process start: `bun -e 0`, a small app), test (`bun test`
+// Sections: start (process start: `bun -e 0` with and without asherah
+// installed, a small app), grace (a 50 ms process: past the warmup's grace
+// period), test (`bun test`
 // on a one-test file), worker (Worker start-up, in-process), inproc (inside
 // the process: the preload's own timings, RSS, threads, warmup() wait,
 // loading the Go module), layers (the start path's pieces as preload files,
@@ -40,7 +42,7 @@ import { createWorkdir, type Workdir } from "./lib/workdir.ts";
 
 // ---------------------------------------------------------------- options
 
-const SECTIONS = ["start", "test", "worker", "inproc", "layers", "steps", "modules", "throughput"] as const;
+const SECTIONS = ["start", "grace", "test", "worker", "inproc", "layers", "steps", "modules", "throughput"] as const;
 type Section = (typeof SECTIONS)[number];
 const MODES = ["eager", "lazy", "off", "disabled"] as const;
 
@@ -149,6 +151,7 @@ const LAYERS = join(import.meta.dir, "layers");
 const q = options.quick;
 const plan = {
   start: { rounds: q ? 40 : 200, budget: q ? 8 : 60 },
+  grace: { rounds: q ? 8 : 40, budget: q ? 4 : 20 },
   test: { rounds: q ? 10 : 60, budget: q ? 5 : 35 },
   worker: { rounds: q ? 10 : 60, budget: q ? 4 : 30 },
   inproc: { rounds: q ? 10 : 60, budget: q ? 5 : 40 },
@@ -265,6 +268,8 @@ interface Workload {
   readonly key: string;
   readonly label: string;
   readonly args: readonly string[];
+  /** Where it runs (default: the bench folder, where asherah is installed). */
+  readonly cwd?: string;
   /** Checks a run's output; returns what is wrong, or undefined. */
   readonly verify: (result: ChildResult) => string | undefined;
 }
@@ -293,7 +298,7 @@ function measureStarts(name: string, workloads: readonly Workload[], variants: r
   }
   const failures: Record<string, number> = Object.fromEntries(variants.map((v) => [v.key, 0]));
   const timeoutMs = tolerate ? 5_000 : TIMEOUT;
-  const run = (w: Workload, v: Variant) => runChild(command(v, w.args), { cwd: workdir.dir, env: cleanEnv(v.env), timeoutMs });
+  const run = (w: Workload, v: Variant) => runChild(command(v, w.args), { cwd: w.cwd ?? workdir.dir, env: cleanEnv(v.env), timeoutMs });
   const random = rng(seed);
   const started = Date.now();
   // One untimed pass: page cache, transpiler cache, first-run effects.
@@ -378,10 +383,17 @@ function startJson(run: StartRun, workloads: readonly Workload[], variants: read
 }
 
 const silent = (expected: string) => (result: ChildResult) => (result.stdout.trim() === expected ? undefined : `unexpected output ${JSON.stringify(result.stdout.slice(0, 200))}`);
-const BUN_E_0: Workload = { key: "bun-e-0", label: "bun -e 0", args: ["-e", "0"], verify: silent("") };
+const BUN_E_0: Workload = { key: "bun-e-0", label: "bun -e 0 (asherah installed)", args: ["-e", "0"], verify: silent("") };
+/** Reads VmRSS at the end (node:fs is alike in every variant). */
+const PRINT_RSS = 'console.log(/^VmRSS:\\s+(\\d+)/m.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"))[1])';
+const printsNumber = (r: ChildResult) => (/^\d+$/.test(r.stdout.trim()) ? undefined : `no number in ${JSON.stringify(r.stdout.slice(0, 200))}`);
 
 function sectionStart(): void {
-  const workloads: Workload[] = [BUN_E_0, { key: "app", label: "small app (4 modules, node:fs, node:path)", args: ["app/main.ts"], verify: silent("hello from bench-app 10") }];
+  const workloads: Workload[] = [
+    BUN_E_0,
+    { key: "bun-e-0-plain", label: "bun -e 0 (nothing installed)", args: ["-e", "0"], cwd: workdir.plainDir, verify: silent("") },
+    { key: "app", label: "small app (4 modules, node:fs, node:path)", args: ["app/main.ts"], verify: silent("hello from bench-app 10") },
+  ];
   const variants = [...BASELINES, ...chosen(EAGER, LAZY, OFF, DISABLED), ...CANDIDATES];
   const run = measureStarts("start", workloads, variants, plan.start, 11);
   print("");
@@ -414,6 +426,41 @@ function sectionStart(): void {
       met: d.median <= 0.5,
       note: "per-round difference eager − lazy; includes the warmup thread's exit with the process and its CPU on a 2-core machine",
     });
+  }
+}
+
+/**
+ * A process that lives past the warmup's grace period (20 ms after the
+ * preload starts it, src/lifecycle.ts WARMUP_GRACE_MS) without loading Go:
+ * in eager mode the Go warmup then runs, on its own thread, while the
+ * process idles. What that costs in CPU and memory, and whether the wall
+ * time notices.
+ */
+function sectionGrace(): void {
+  const waitMs = 50;
+  const workloads: Workload[] = [
+    { key: "idle-50", label: `a ${waitMs} ms process (setTimeout, then prints VmRSS)`, args: ["-e", `setTimeout(() => { ${PRINT_RSS} }, ${waitMs})`], verify: printsNumber },
+  ];
+  const variants = [...BASELINES, ...chosen(EAGER, LAZY), ...CANDIDATES];
+  const run = measureStarts("grace", workloads, variants, plan.grace, 29);
+  print("");
+  print(`A process that lives past the warmup's grace period and loads no Go (${run.rounds} interleaved rounds)`);
+  const figures = printStarts(run, workloads, variants);
+  const rss = run.samples["idle-50"]!.value;
+  const rssFigures = Object.fromEntries(variants.map((v) => [v.key, compare(rss, v.key)]));
+  print(
+    table(
+      ["RSS at its end (MiB)", "median [p10–p90]", "Δ bare", "Δ empty"],
+      variants.map((v) => {
+        const c = rssFigures[v.key]!;
+        return [`  ${v.label}`, spread(c.value, 2, 1 / 1024), v === BARE ? "" : signed((c.vsBare?.median ?? NaN) / 1024), v.preload ? signed((c.vsEmpty?.median ?? NaN) / 1024) : ""];
+      }),
+    ),
+  );
+  json.grace = { ...(startJson(run, workloads, variants, figures) as object), rssKiB: Object.fromEntries(variants.map((v) => [v.key, { label: v.label, ...rssFigures[v.key]!, samples: rss[v.key] }])) };
+  for (const v of variants.filter((v) => v.preload)) {
+    const f = figures["idle-50"]![v.key]!;
+    report.summarize(v.label, `${waitMs} ms process: Δ wall / CPU ms`, `${signed(f.wall.vsBare?.median)} / ${signed(f.cpu.vsBare?.median)}`);
   }
 }
 
@@ -452,8 +499,7 @@ function sectionLayers(): void {
     ...chosen(LAZY, EAGER),
   ];
   // RSS from a second, otherwise empty script (node:fs's own pages are alike in every variant).
-  const rssScript = 'console.log(/^VmRSS:\\s+(\\d+)/m.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"))[1])';
-  const RSS: Workload = { key: "rss", label: "bun -e <print VmRSS>", args: ["-e", rssScript], verify: (r) => (/^\d+$/.test(r.stdout.trim()) ? undefined : `no RSS figure in ${JSON.stringify(r.stdout.slice(0, 200))}`) };
+  const RSS: Workload = { key: "rss", label: "bun -e <print VmRSS>", args: ["-e", PRINT_RSS], verify: printsNumber };
   const run = measureStarts("layers", [BUN_E_0, RSS], variants, plan.layers, 17, true);
   print("");
   print(`Layers: the start path's pieces as preload files on \`bun -e 0\` (${run.rounds} interleaved rounds; test/bench/layers/; "Δ empty" = the piece's own cost)`);
@@ -782,7 +828,7 @@ function sectionSteps(): void {
   rows.push(["  sum of the steps on the start path (no parentheses)", fmt(onPath.reduce((a, s) => a + s.micros.median, 0), 0), ""]);
   const w = (pick: (r: StepsResult) => number) => summarize(runs.map(pick));
   const thread: [string, Summary][] = [
-    ["  still to wait for after the steps (warmupInfo(true))", w((r) => r.warmup.waitAfterStepsMicros)],
+    ["  asked for after the steps and waited for (warmupInfo(true) ends the grace period)", w((r) => r.warmup.waitAfterStepsMicros)],
     ["  on the core's thread: verify (read + sha256 of the warmup library)", w((r) => r.warmup.verifyMicros)],
     ["  on the core's thread: map it (dlopen from the verified descriptor)", w((r) => r.warmup.dlopenMicros)],
     ["  on the core's thread: WarmupGoRuntime() (the Go runtime starts)", w((r) => r.warmup.callMicros)],
@@ -927,6 +973,7 @@ function sectionThroughput(): void {
 
 const sections: [Section, () => void][] = [
   ["start", sectionStart],
+  ["grace", sectionGrace],
   ["test", sectionTest],
   ["worker", sectionWorker],
   ["inproc", sectionInproc],

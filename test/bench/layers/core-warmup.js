@@ -1,6 +1,8 @@
 // Layer: the core (as in core.js), its signal snapshot, and the Go warmup
-// started on the core's own thread, not waited for: the eager warmup's
-// native part without the package's JavaScript.
+// thread started as the preload starts it (with its 20 ms grace period,
+// src/lifecycle.ts WARMUP_GRACE_MS), not waited for: the eager warmup's
+// native part without the package's JavaScript. ABP_LAYER_WAIT=1: no grace,
+// and wait for the warmup (the Go runtime's start on the JS thread).
 const arch = process.arch === "arm64" ? "arm64" : "x64";
 const dir = `${import.meta.dir}/../../../prebuilds/linux-${arch}`;
 const module = { exports: {} };
@@ -9,10 +11,10 @@ process.dlopen(module, `${dir}/asherah-bun-core.node`);
 const core = module.exports;
 core.selfSha256();
 core.snapshot();
-const started = core.warmupStart(`${dir}/asherah-bun-warmup.so`);
+const wait = process.env.ABP_LAYER_WAIT === "1";
+const started = core.warmupStart(`${dir}/asherah-bun-warmup.so`, wait ? 0 : 20);
 if (started !== "done") throw new Error(`warmupStart: ${started}`);
-if (process.env.ABP_LAYER_WAIT === "1") {
-  // core-warmup-wait: the Go runtime's start on the JS thread's critical path.
+if (wait) {
   const report = core.warmupInfo(true);
   if (report.state !== "done") throw new Error(`warmup: ${report.state} ${report.message}`);
 }

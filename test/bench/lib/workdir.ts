@@ -8,6 +8,8 @@ import { join } from "node:path";
 
 export interface Workdir {
   readonly dir: string;
+  /** A second folder with nothing installed (no node_modules up to /): a project without asherah. */
+  readonly plainDir: string;
   readonly esmDir: string;
   readonly cjsDir: string;
   readonly moduleCount: number;
@@ -100,6 +102,7 @@ function generate(esmDir: string, cjsDir: string, count: number): number {
 
 export function createWorkdir(options: { probesDir: string; asherahFixture: string; moduleCount: number }): Workdir {
   const dir = mkdtempSync(join(tmpdir(), "abp-bench-"));
+  const plainDir = mkdtempSync(join(tmpdir(), "abp-bench-plain-"));
   mkdirSync(join(dir, "node_modules"));
   symlinkSync(options.asherahFixture, join(dir, "node_modules", "asherah"), "dir");
   for (const file of ["inproc.ts", "modules.ts", "steps.ts", "throughput.cjs", "worker.ts", "worker-child.js", "one.test.ts"]) cpSync(join(options.probesDir, file), join(dir, file));
@@ -110,10 +113,14 @@ export function createWorkdir(options: { probesDir: string; asherahFixture: stri
   const expectedChecksum = generate(esmDir, cjsDir, options.moduleCount);
   return {
     dir,
+    plainDir,
     esmDir,
     cjsDir,
     moduleCount: options.moduleCount,
     expectedChecksum,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(plainDir, { recursive: true, force: true });
+    },
   };
 }
