@@ -762,7 +762,7 @@ function sectionInproc(): void {
     json.eagerMinusLazyInproc = { installMicros: d, entryMicros: entry };
     report.target({
       target: "eager warmup over lazy, on the JS thread (install() time): ≤ +0.5 ms",
-      figure: `${dci(d, 2, 1 / 1000, " ms")}; first line of the entry ${signed(ms(entry.median))} ms later`,
+      figure: `${dci(d, 2, 1 / 1000, " ms")}; the entry's first line runs ${signed(ms(entry.median))} ms later`,
       met: d.median <= 500,
       note: "per-round difference of status().timings.installMicros, eager − lazy. With asherah installed, lazy loads the core at start too (the plugin reads asherah's package.json through it); eager adds protectSignals, starting the warmup thread, and that thread's competition for the CPU while the hooks install",
     });
@@ -781,7 +781,7 @@ function sectionInproc(): void {
     });
     report.target({
       target: "RSS added before any Go module loads, eager (after warmup() returned: includes the Go warmup runtime): ≤ 1.5 MiB",
-      figure: `${dci(eagerRss, 2, 1 / 1024, " MiB")} vs bare (${split(EAGER.key, (r) => r.beforeGo)}); at the first line (warmup still running) ${signed(eagerRssEntry.median / 1024)} MiB`,
+      figure: `${dci(eagerRss, 2, 1 / 1024, " MiB")} vs bare (${split(EAGER.key, (r) => r.beforeGo)}); at the entry's first line (the warmup still in its grace period) ${signed(eagerRssEntry.median / 1024)} MiB`,
       met: eagerRss.median <= lim,
       note: "eager includes the Go runtime the warmup starts (its heap, its threads' stacks); the warmup is the preload's own Go runtime, not the application's",
     });
