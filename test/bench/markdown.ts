@@ -183,7 +183,7 @@ function metricTable(title: string, rowsSpec: readonly { label: string; metric: 
   out(md(headers, rows));
 }
 
-const workerKeys = ["bare", "empty", "eager", "lazy"];
+const workerKeys = ["bare", "empty", "eager", "lazy", "eager-warm"];
 metricTable(
   `**Worker start-up**: \`new Worker(file)\` until its first message, measured inside the process (${results.map((r) => r.worker?.rounds ?? "–").join(" / ")} rounds)`,
   [

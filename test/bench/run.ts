@@ -526,7 +526,10 @@ interface WorkerResult {
 }
 
 function sectionWorker(): void {
-  const variants = [...BASELINES, ...chosen(EAGER, LAZY), ...CANDIDATES];
+  // Eager once more, with the Workers started after warmup() returned: the
+  // Worker's own cost without the Go runtime's start competing for the CPU.
+  const warm: Variant = { ...EAGER, key: "eager-warm", label: "preload, eager, Workers after warmup()", env: { ...EAGER.env, ABP_WARMUP: "1", ABP_API: API_ENTRY } };
+  const variants = [...BASELINES, ...chosen(EAGER, LAZY), ...(options.variants.has("eager") ? [warm] : []), ...CANDIDATES];
   const results: Record<string, (WorkerResult | undefined)[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   const run = (v: Variant) => runChild(command(v, ["worker.ts"]), { cwd: workdir.dir, env: cleanEnv(v.env), timeoutMs: TIMEOUT });
   const random = rng(19);

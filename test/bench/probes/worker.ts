@@ -3,8 +3,15 @@
 // clock. With the preload (Bun >= 1.1) each Worker runs the preload's entry
 // first (src/workers.ts adds it to the Worker's options). The Worker reports
 // what its own copy of the preload recorded. Prints one JSON line, then exits.
+//   ABP_WARMUP=1 + ABP_API (absolute path of dist/api.js): wait for the Go
+//   warmup first, so that its start does not compete with the Workers'.
 export {};
 const file = `${import.meta.dir}/worker-child.js`;
+if (process.env.ABP_WARMUP === "1") {
+  const api = process.env.ABP_API;
+  if (api === undefined || !api.startsWith("/")) throw new Error("ABP_WARMUP=1 needs ABP_API, the absolute path of dist/api.js");
+  (require(api) as { warmup(): unknown }).warmup();
+}
 
 type Reply = { phase: string | null; installMicros: number | null; coreMicros: number | null };
 
