@@ -87,7 +87,7 @@ console.log(
     requireMicros: (t1 - t0) / 1e3,
     setupMicros,
     firstRoundTripMicros,
-    preload: atStart === undefined ? null : { ...atStart, guarded: copy(state!.guarded) },
+    preload: atStart === undefined ? null : { ...atStart, guarded: copy(state!.guarded), eventsAfter: copy(state!.events) },
   }),
 );
 // Exit at once: on an affected Bun without the preload a later thread
