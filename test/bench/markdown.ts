@@ -247,7 +247,7 @@ metricTable(
       ]);
     out(md(["", ...present.flatMap((r) => [`${r.meta.bunVersion} Δ bare wall ms`, "Δ empty wall ms", "Δ empty CPU ms", "Δ empty RSS MiB"])], rows));
     out("");
-    out("(For the empty preload itself, the CPU and RSS columns are against bare Bun.)");
+    out("(For the empty preload itself, the CPU and RSS columns are against bare Bun. RSS comes from a script that loads `node:fs` to print it, so the `node:fs` layer's RSS is not its cost.)");
   }
 }
 

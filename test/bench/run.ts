@@ -189,7 +189,7 @@ const BASELINES = [BARE, EMPTY];
 const withWarmup = (v: Variant) => v === EAGER || v === LAZY || CANDIDATES.includes(v);
 
 const layer = (file: string, label: string, env: Record<string, string> = {}): Variant => ({
-  key: `layer:${file}${env.ABP_LAYER_WAIT ? "+wait" : ""}`,
+  key: `layer:${file}${env.ABP_LAYER_WAIT ? "+wait" : ""}${env.ABP_LAYER_BUILTIN ? `:${env.ABP_LAYER_BUILTIN}` : ""}`,
   label,
   entry: join(LAYERS, `${file}.js`),
   env,
@@ -495,6 +495,8 @@ function sectionLayers(): void {
     layer("module", "layer module.js: node:module loaded, require wrapped"),
     layer("plugin", "layer plugin.js: Bun.plugin with one build.module"),
     layer("ffi-warmup", "layer ffi-warmup.js: Go warmup via bun:ffi on the JS thread"),
+    layer("builtin", "layer builtin.js: node:fs (avoided on the start path)", { ABP_LAYER_BUILTIN: "node:fs" }),
+    layer("builtin", "layer builtin.js: node:path (avoided on the start path)", { ABP_LAYER_BUILTIN: "node:path" }),
     ...(options.variants.has("disabled") ? [DISABLED] : []),
     ...chosen(LAZY, EAGER),
   ];
@@ -515,6 +517,7 @@ function sectionLayers(): void {
       }),
     ),
   );
+  print("   (the RSS script loads node:fs itself: the node:fs layer's RSS difference is not what node:fs costs)");
   json.layers = { ...(startJson(run, [BUN_E_0], variants, figures) as object), rssKiB: Object.fromEntries(variants.map((v) => [v.key, { label: v.label, ...rssFigures[v.key]!, samples: rss[v.key] }])) };
 }
 
