@@ -28,7 +28,7 @@
 // (2,000 generated modules), throughput (encrypt/decrypt).
 // Targets are printed as met / not met, never asserted.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { isAffected } from "../../src/bun-version.ts";
@@ -485,7 +485,36 @@ function sectionTest(): void {
   }
 }
 
+/**
+ * Two copies of the bundle that stop early, written into the bench folder:
+ * its modules evaluated without the entry's install() call, and the same
+ * code wrapped in a function that never runs (parsed only). Undefined when
+ * the bundle no longer has the "// src/index.ts" section this relies on.
+ */
+function bundleStages(): { evaluated: string; parsed: string } | undefined {
+  const text = readFileSync(PRELOAD_ENTRY, "utf8");
+  const at = text.lastIndexOf("\n// src/index.ts\n");
+  if (at < 0) return undefined;
+  const modules = text.slice(0, at);
+  const dir = join(workdir.dir, "bundle-stages");
+  mkdirSync(dir, { recursive: true });
+  const evaluated = join(dir, "evaluated.js");
+  const parsed = join(dir, "parsed.js");
+  writeFileSync(evaluated, `// dist/index.js without its install() call\n${modules}\n`);
+  writeFileSync(parsed, `// dist/index.js's modules, parsed and never run\nfunction neverCalled() {\n${modules.replaceAll("import.meta", "({})")}\n}\n`);
+  return { evaluated, parsed };
+}
+
 function sectionLayers(): void {
+  const stages = bundleStages();
+  if (stages === undefined) print("   (dist/index.js has no \"// src/index.ts\" section: the bundle-stage layers are left out)");
+  const stageVariants: Variant[] =
+    stages === undefined
+      ? []
+      : [
+          { key: "layer:bundle-parsed", label: "bundle copy: its modules parsed, never run", entry: stages.parsed, env: {}, preload: false },
+          { key: "layer:bundle-evaluated", label: "bundle copy: its modules evaluated, no install()", entry: stages.evaluated, env: {}, preload: false },
+        ];
   const variants: Variant[] = [
     ...BASELINES,
     layer("core", "layer core.js: process.dlopen of the core + its self-check"),
@@ -497,6 +526,7 @@ function sectionLayers(): void {
     layer("ffi-warmup", "layer ffi-warmup.js: Go warmup via bun:ffi on the JS thread"),
     layer("builtin", "layer builtin.js: node:fs (avoided on the start path)", { ABP_LAYER_BUILTIN: "node:fs" }),
     layer("builtin", "layer builtin.js: node:path (avoided on the start path)", { ABP_LAYER_BUILTIN: "node:path" }),
+    ...stageVariants,
     ...(options.variants.has("disabled") ? [DISABLED] : []),
     ...chosen(LAZY, EAGER),
   ];
