@@ -257,7 +257,8 @@ print(
     `${nodeVersion ? `Node ${nodeVersion}, ` : ""}${process.platform}-${process.arch}, ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(2)).join(" ")}` +
     `${options.quick ? ", --quick" : ""}`,
 );
-print(`Native files: ${libraries.map((l) => `${l.name} ${l.bytes.toLocaleString("en-US")} B`).join(", ")}`);
+const bundleBytes = statSync(PRELOAD_ENTRY).size;
+print(`Native files: ${libraries.map((l) => `${l.name} ${l.bytes.toLocaleString("en-US")} B`).join(", ")}; the preload bundle dist/index.js ${bundleBytes.toLocaleString("en-US")} B`);
 if (gitRevision !== undefined) print(`Measured tree: ${gitRevision}`);
 print("Figures: median [p10–p90] over interleaved rounds in shuffled order. Δ = median of per-round differences against a baseline of the same");
 print("round; × = ratio of medians. Baselines: bare Bun, and an empty preload file (test/bench/layers/empty.js).");
@@ -1067,6 +1068,7 @@ writeFileSync(
         quick: options.quick,
         scale: options.scale,
         preloadEntry: PRELOAD_ENTRY,
+        bundleBytes,
         candidates: options.candidates,
         plan,
         libraries,
