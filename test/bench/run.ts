@@ -489,12 +489,15 @@ function sectionTest(): void {
 /**
  * Two copies of the bundle that stop early, written into the bench folder:
  * its modules evaluated without the entry's install() call, and the same
- * code wrapped in a function that never runs (parsed only). Undefined when
- * the bundle no longer has the "// src/index.ts" section this relies on.
+ * code wrapped in a function that never runs (parsed only). The entry's
+ * code is the last `try{install({by:"preload"})}` (src/index.ts), minified
+ * or not; undefined when the bundle no longer has it.
  */
 function bundleStages(): { evaluated: string; parsed: string } | undefined {
   const text = readFileSync(PRELOAD_ENTRY, "utf8");
-  const at = text.lastIndexOf("\n// src/index.ts\n");
+  const call = /try\s*\{\s*install\(\{\s*by:\s*"preload"\s*\}\)/g;
+  let at = -1;
+  for (const m of text.matchAll(call)) at = m.index ?? -1;
   if (at < 0) return undefined;
   const modules = text.slice(0, at);
   const dir = join(workdir.dir, "bundle-stages");
@@ -508,7 +511,7 @@ function bundleStages(): { evaluated: string; parsed: string } | undefined {
 
 function sectionLayers(): void {
   const stages = bundleStages();
-  if (stages === undefined) print("   (dist/index.js has no \"// src/index.ts\" section: the bundle-stage layers are left out)");
+  if (stages === undefined) print('   (dist/index.js has no try{install({by:"preload"})} entry code: the bundle-copy layers are left out)');
   const stageVariants: Variant[] =
     stages === undefined
       ? []
