@@ -1,4 +1,4 @@
-// POSIX path helpers for the start-up path. node:path costs ~1 ms on its
+// POSIX path helpers for the start-up path. node:path costs ~1.5 ms on its
 // first use in a process (Bun 1.4.5, measured in docs/performance.md) and the
 // preload runs in every process. Every platform with prebuilds (Linux, macOS)
 // separates paths with "/"; Windows is unsupported (platform.ts).
