@@ -4,7 +4,7 @@
 // must never appear; hostile files are refused within a second.
 import { describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/doctor/index.ts";
 import { SHIPPED } from "../../src/shipped.ts";
@@ -116,6 +116,59 @@ describe("planted code is never run", () => {
     }, 60_000);
   }
 });
+
+// Issue 13, "the doctor's swap window": the original doctor dlopened the
+// package's own signal library after hashing it, so a file swapped in between
+// ran its constructor and was still reported as matching. The doctor now maps
+// nothing: a swapped-in library is reported and never runs.
+test("the package's own prebuilds swapped for a library with a constructor: reported as a mismatch, never run", async () => {
+  const work = tempDir("abp-swapped-");
+  const marker = join(work, "MARKER");
+  const pkg = join(work, "pkg");
+  for (const part of ["src", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
+  const built = buildShared(work, join(work, "marker.so"), markerSource(marker));
+  const names = Object.keys(SHIPPED).filter((k) => k.startsWith(`${ID}/`)).map((k) => k.split("/")[1]!);
+  expect(names.length).toBeGreaterThan(0);
+  for (const name of names) copyFileSync(built, join(pkg, "prebuilds", ID, name));
+  const app = tempDir("abp-swapped-app-");
+  const result = await runProcess([bunBinary(PINNED), join(pkg, "src", "cli.ts"), "doctor", "--json"], { cwd: app, env: cleanEnv(), timeoutMs: 20_000, diagnose: false });
+  const r = report(result);
+  expect(existsSync(marker), describeRun(result)).toBe(false);
+  expect(r.libraries.map((l) => l.integrity)).toEqual(names.map(() => "mismatch"));
+  expect(result.exitCode).toBe(1);
+}, 60_000);
+
+// The race itself: a library renamed over the shipped one and back in a
+// tight loop while the doctor runs. The original doctor's constructor ran in
+// 1 of 5 such runs here (the issue saw 5 of 5); this one maps nothing.
+test("a library swapped in and out of prebuilds/ while the doctor runs (5 runs): never run", async () => {
+  const work = tempDir("abp-swap-race-");
+  const marker = join(work, "MARKER");
+  const stop = join(work, "STOP");
+  const pkg = join(work, "pkg");
+  for (const part of ["src", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
+  const dir = join(pkg, "prebuilds", ID);
+  buildShared(work, join(dir, "other.so"), markerSource(marker));
+  const target = Object.keys(SHIPPED).find((k) => k.startsWith(`${ID}/`))!.split("/")[1]!;
+  copyFileSync(join(dir, target), join(dir, "real.so"));
+  writeFileSync(
+    join(work, "swap.c"),
+    `#include <unistd.h>\n#include <stdio.h>\nint main(int c, char **v) { if (chdir(v[1])) return 2; for (unsigned long i = 0; access(v[3], F_OK) != 0; i++) { unlink("tmp-a"); if (link((i & 1) ? "other.so" : "real.so", "tmp-a") || rename("tmp-a", v[2])) return 3; } return 0; }\n`,
+  );
+  execFileSync(process.env.CC ?? "gcc", ["-O2", "-o", join(work, "swap"), join(work, "swap.c")]);
+  const swapper = runProcess([join(work, "swap"), dir, target, stop], { timeoutMs: 60_000, diagnose: false });
+  const app = tempDir("abp-swap-race-app-");
+  try {
+    for (let i = 0; i < 5; i++) {
+      const result = await runProcess([bunBinary(PINNED), join(pkg, "src", "cli.ts"), "doctor", "--json"], { cwd: app, env: cleanEnv(), timeoutMs: 20_000, diagnose: false });
+      report(result);
+      expect(existsSync(marker), `run ${i + 1}: ${describeRun(result)}`).toBe(false);
+    }
+  } finally {
+    writeFileSync(stop, "");
+  }
+  expect((await swapper).outcome).toBe("ok");
+}, 90_000);
 
 describe("hostile files as a package's .node entry are refused within a second", () => {
   const cases: [string, string, (path: string) => void, RegExp][] = [
