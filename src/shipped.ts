@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "abce56942741c2643c4cf3fd8a9a14fda22dda7cd92a845ed61ea0a13f5c5520", size: 67328 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "a771fbbbf42959738528c64bae73e10c73e308f035e80449dcf699df610de9bb", size: 67328 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "03cb15d4a9085ee6998adf45b5fd039c806b49ffb0ee15cd8a7568f6d1742efe", size: 59224 },
+  "linux-x64/asherah-bun-core.node": { sha256: "bb8b64897f3414888899078f57ac77456b167ce18d3e8bf93477433c5a581379", size: 59224 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -158,6 +158,11 @@ char *abp_read_text(const char *path, uint32_t max, size_t *length, char *why, i
 // The sha256 of the core's own file; 0, or -1 with why filled in.
 int abp_self_sha256(char out[65], char *why, int32_t len);
 
+// ---- abp_thread.c -------------------------------------------------------------
+// Starts fn on a detached thread with every signal blocked; creator_mask (if
+// not NULL) receives the caller's mask. Returns 0 or pthread_create's error.
+int abp_start_thread(void *(*fn)(void *), sigset_t *creator_mask);
+
 // ---- abp_sha256.c ------------------------------------------------------------
 struct abp_sha256 {
 	uint32_t h[8];

@@ -160,18 +160,20 @@ static napi_value js_query(napi_env env, napi_callback_info cb) {
 	return object;
 }
 
-static napi_value js_restore_flags(napi_env env, napi_callback_info cb) {
+// The one argument of the functions that take a signal number.
+static int signal_arg(napi_env env, napi_callback_info cb, int32_t *sig) {
 	napi_value argv[1];
+	return args(env, cb, 1, argv) && arg_int(env, argv[0], sig);
+}
+
+static napi_value js_restore_flags(napi_env env, napi_callback_info cb) {
 	int32_t sig;
-	if (!args(env, cb, 1, argv) || !arg_int(env, argv[0], &sig)) return NULL;
-	return result(env, abp_restore_flags(sig));
+	return signal_arg(env, cb, &sig) ? result(env, abp_restore_flags(sig)) : NULL;
 }
 
 static napi_value js_restore_disposition(napi_env env, napi_callback_info cb) {
-	napi_value argv[1];
 	int32_t sig;
-	if (!args(env, cb, 1, argv) || !arg_int(env, argv[0], &sig)) return NULL;
-	return result(env, abp_restore_disposition(sig));
+	return signal_arg(env, cb, &sig) ? result(env, abp_restore_disposition(sig)) : NULL;
 }
 
 // waitGoRuntime(path) → "go" | "none" | "not-loaded"
@@ -203,17 +205,13 @@ static napi_value js_register_thread(napi_env env, napi_callback_info cb) {
 }
 
 static napi_value js_wrap_suspend_handler(napi_env env, napi_callback_info cb) {
-	napi_value argv[1];
 	int32_t sig;
-	if (!args(env, cb, 1, argv) || !arg_int(env, argv[0], &sig)) return NULL;
-	return result(env, abp_wrap_suspend_handler(sig));
+	return signal_arg(env, cb, &sig) ? result(env, abp_wrap_suspend_handler(sig)) : NULL;
 }
 
 static napi_value js_is_wrapped(napi_env env, napi_callback_info cb) {
-	napi_value argv[1];
 	int32_t sig;
-	if (!args(env, cb, 1, argv) || !arg_int(env, argv[0], &sig)) return NULL;
-	return boolean(env, abp_wrap_query(sig) == 1);
+	return signal_arg(env, cb, &sig) ? boolean(env, abp_wrap_query(sig) == 1) : NULL;
 }
 
 static napi_value js_wrap_stats(napi_env env, napi_callback_info cb) {

@@ -236,20 +236,9 @@ int32_t abp_warmup_start(const char *path, int32_t grace) {
 	grace_ms = grace;
 	info.state = ABP_WS_RUNNING;
 	// The thread starts with every signal blocked (it must not take the
-	// application's signals while it reads) and restores this mask before it
-	// loads Go (see run()).
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &creator_mask);
-	pthread_attr_t attr;
-	pthread_t thread;
-	int rc = pthread_attr_init(&attr);
-	if (rc == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		rc = pthread_create(&thread, &attr, run, NULL);
-		pthread_attr_destroy(&attr);
-	}
-	pthread_sigmask(SIG_SETMASK, &creator_mask, NULL);
+	// application's signals while it reads) and restores the creator's mask
+	// before it loads Go (see run()).
+	int rc = abp_start_thread(run, &creator_mask);
 	pthread_mutex_unlock(&mu);
 	if (rc != 0) finish(ABP_WU_THREAD, "the warmup thread could not start: %s", strerror(rc));
 	return ABP_DONE;

@@ -488,22 +488,7 @@ static void *watch(void *unused) {
 static int start_thread(void) {
 	pthread_once(&wd_once, wd_init);
 	if (!wd_cv_ok) return -1;
-	sigset_t all, old;
-	sigfillset(&all);
-	// The new thread inherits this mask: it must never take the application's signals.
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t attr;
-	pthread_t thread;
-	int rc = pthread_attr_init(&attr);
-	if (rc == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		// No smaller stack: glibc refuses (EINVAL) a stack that cannot hold the
-		// process's static TLS, and Bun 1.2.19 has more than 256 KiB of it.
-		rc = pthread_create(&thread, &attr, watch, NULL);
-		pthread_attr_destroy(&attr);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc == 0 ? 0 : -1;
+	return abp_start_thread(watch, NULL) == 0 ? 0 : -1;
 }
 
 // Starts watching a load on the calling thread: unless abp_watchdog_disarm(id)
