@@ -34,17 +34,26 @@ export function unreadable(path: string, stat: { isFile(): boolean; isDirectory(
   return undefined;
 }
 
-function readWithNodeFs(path: string, maxBytes: number): string {
+/**
+ * Runs `use` on a descriptor of `path` that is a regular file of at most
+ * `maxBytes` (throws FileReadError otherwise), and closes it. O_NONBLOCK:
+ * opening a FIFO for reading must not wait for a writer.
+ */
+function withRegularFile<T>(path: string, maxBytes: number, use: (fs: NodeFs, fd: number, size: number) => T): T {
   const fs = nodeFs();
-  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const why = unreadable(path, fs.fstatSync(fd), maxBytes);
+    const stat = fs.fstatSync(fd);
+    const why = unreadable(path, stat, maxBytes);
     if (why !== undefined) throw new FileReadError(why);
-    return fs.readFileSync(fd, "utf8");
+    return use(fs, fd, stat.size);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readWithNodeFs(path: string, maxBytes: number): string {
+  return withRegularFile(path, maxBytes, (fs, fd) => fs.readFileSync(fd, "utf8"));
 }
 
 /**
@@ -79,18 +88,12 @@ export function existsNonEmpty(path: string): boolean {
  * only; node:fs is fine off the start path).
  */
 export function fileContains(path: string, needle: string, maxBytes = 64 << 20): boolean {
-  const fs = nodeFs();
   try {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    try {
-      const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) return false;
-      const buffer = Buffer.alloc(Math.min(stat.size, maxBytes));
+    return withRegularFile(path, Number.POSITIVE_INFINITY, (fs, fd, size) => {
+      const buffer = Buffer.alloc(Math.min(size, maxBytes));
       fs.readSync(fd, buffer, 0, buffer.length, 0);
       return buffer.includes(needle);
-    } finally {
-      fs.closeSync(fd);
-    }
+    });
   } catch {
     return false;
   }
