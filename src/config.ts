@@ -7,42 +7,9 @@
 import { PreloadError } from "./errors.ts";
 import { isAbsolute } from "./paths.ts";
 
-export const ENV_PREFIX = "ASHERAH_BUN_PRELOAD_";
+export { DEFAULT_CONFIG, DEFAULT_PACKAGES, ENV_PREFIX, KNOWN, KNOWN_VARIABLES, type Config, type Known, type SignalMechanism, type SignalMode, type WarmupMode } from "./config-defaults.ts";
+import { DEFAULT_PACKAGES, ENV_PREFIX, KNOWN, type Config, type Known } from "./config-defaults.ts";
 
-export type WarmupMode = "eager" | "lazy" | "off";
-export type SignalMode = "auto" | "force" | "off";
-export type SignalMechanism = "wrap" | "restore";
-
-export interface Config {
-  /** ASHERAH_BUN_PRELOAD_DISABLE: the preload does nothing at all. */
-  readonly disabled: boolean;
-  /** ASHERAH_BUN_PRELOAD_WARMUP: when the Go warmup library is loaded. */
-  readonly warmup: WarmupMode;
-  /** ASHERAH_BUN_PRELOAD_SIGNALS: whether JSC's suspend handler is repaired. */
-  readonly signals: SignalMode;
-  /** ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM: how JSC's suspend handler is protected (docs/how-it-works.md). */
-  readonly mechanism: SignalMechanism;
-  /** `asherah` plus ASHERAH_BUN_PRELOAD_PACKAGES (comma-separated). */
-  readonly packages: readonly string[];
-  /** ASHERAH_BUN_PRELOAD_DEBUG: one line per event on stderr. */
-  readonly debug: boolean;
-  /** ASHERAH_BUN_PRELOAD_LIBRARY_DIR: absolute folder holding both native libraries. */
-  readonly libraryDir: string | undefined;
-  /** ASHERAH_BUN_PRELOAD_WATCHDOG_MS: abort a guarded load that takes longer (0 = off). */
-  readonly watchdogMs: number;
-  /** Names with the prefix that this version does not know, sorted; the caller warns (warnUnknownVariables). */
-  readonly unknownVariables: readonly string[];
-}
-
-export const DEFAULT_PACKAGES: readonly string[] = ["asherah"];
-
-const KNOWN = ["DISABLE", "WARMUP", "SIGNALS", "SIGNAL_MECHANISM", "PACKAGES", "DEBUG", "LIBRARY_DIR", "WATCHDOG_MS"] as const;
-type Known = (typeof KNOWN)[number];
-
-/** Every variable this version reads, full names; test/unit/docs.test.ts checks that the docs name exactly these. */
-export const KNOWN_VARIABLES: readonly string[] = KNOWN.map((name) => ENV_PREFIX + name);
-
-// npm's rules for package names, scoped or not (validate-npm-package-name, simplified to what can appear in a path).
 const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 
 function shown(text: string, max: number): string {

@@ -10,6 +10,7 @@ import { nowMicros, type PreloadState } from "./state.ts";
 import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
+type FfiDlopen = (path: unknown, symbols: unknown) => unknown;
 
 function pathOf(target: unknown): string {
   // file: URLs only; node:url would cost a module load at every start.
@@ -41,14 +42,24 @@ function guardedLoad<T>(state: PreloadState, target: unknown, via: "process.dlop
   }
 }
 
+/** process.dlopen, guarded; the body of the wrapper hookProcessDlopen and start.ts install. */
+export function guardedDlopen(state: PreloadState, original: Dlopen, self: unknown, module: { exports: unknown }, filename: string, flags: number | undefined): void {
+  return guardedLoad(state, filename, "process.dlopen", () =>
+    flags === undefined ? original.call(self, module, filename) : original.call(self, module, filename, flags),
+  );
+}
+
+/** bun:ffi's dlopen, guarded. */
+export function guardedFfiDlopen(state: PreloadState, original: FfiDlopen, self: unknown, path: unknown, symbols: unknown): unknown {
+  return guardedLoad(state, path, "bun:ffi", () => original.call(self, path, symbols));
+}
+
 export function hookProcessDlopen(state: PreloadState): void {
   if (state.hooks.processDlopen) return;
   const original = process.dlopen as unknown as Dlopen;
   state.originalDlopen ??= original;
   const wrapped: Dlopen = function (this: unknown, module, filename, flags) {
-    return guardedLoad(state, filename, "process.dlopen", () =>
-      flags === undefined ? original.call(this, module, filename) : original.call(this, module, filename, flags),
-    );
+    return guardedDlopen(state, original, this, module, filename, flags);
   };
   (process as unknown as { dlopen: Dlopen }).dlopen = wrapped;
   state.hooks.processDlopen = true;
@@ -58,10 +69,10 @@ export function hookFfiDlopen(state: PreloadState): void {
   if (state.hooks.ffiDlopen) return;
   // bun:ffi is taken with require(), never with an ESM import: an ESM import
   // would fix the module's namespace before the export is replaced.
-  const ffi = import.meta.require("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
+  const ffi = import.meta.require("bun:ffi") as { dlopen: FfiDlopen };
   const original = ffi.dlopen;
   ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {
-    return guardedLoad(state, path, "bun:ffi", () => original.call(this, path, symbols));
+    return guardedFfiDlopen(state, original, this, path, symbols);
   };
   state.hooks.ffiDlopen = true;
 }

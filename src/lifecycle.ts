@@ -4,20 +4,23 @@
 // the eager path (at preload time) and the lazy path (inside a load hook) are
 // the same code. Process-wide work is idempotent in the core itself: a
 // Worker's copy of the preload finds it done.
-import { CORE_FILE, describeFlags, loadCore, type Core, type Disposition } from "./core.ts";
+import { CORE_FILE, describeFlags, type Core, type Disposition } from "./core.ts";
+import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
 import { guardedPackageOf } from "./guarded.ts";
+import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
 import { SHIPPED } from "./shipped.ts";
-import { planRepairs, signalName, type SignalPlan } from "./signals.ts";
+import { planRepairs, signalName } from "./signals.ts";
+import { protectSignals, repairPlan } from "./protect.ts";
 import { appendBounded, nowMicros, recordEvent, type PreloadState } from "./state.ts";
 import { isAffected, supportsLazyWarmup } from "./bun-version.ts";
 import { fileContains } from "./files.ts";
 import type { Config } from "./config.ts";
 
-export { guardedPackageOf };
+export { guardedPackageOf, protectSignals, WARMUP_GRACE_MS };
 
 export const PREBUILDS_DIR = join(import.meta.dir, "..", "prebuilds");
 
@@ -107,61 +110,29 @@ function shippedCore(id: string) {
   return shipped;
 }
 
-function plan(state: PreloadState): SignalPlan {
-  return planRepairs(state.config!.signals, Bun.version, process.platform);
+/** A failure of protect.ts protectSignals, built here (the cold half). */
+export function signalsFailed(step: "register" | "wrap", result: string, signal?: string): PreloadError {
+  return step === "register"
+    ? new PreloadError(
+        "SIGNALS_FAILED",
+        `the thread could not be registered for the suspend-handler wrapper (${result}).`,
+        "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead, and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
+      )
+    : new PreloadError(
+        "SIGNALS_FAILED",
+        `the suspend handler of ${signal} could not be wrapped (${result}).`,
+        "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.",
+      );
 }
 
-/**
- * Takes the snapshot and wraps the suspend handlers (process-wide, once),
- * registers this thread, and hands the core the repair plan. Must run before
- * the first Go runtime this process loads.
- */
-export function protectSignals(state: PreloadState, core: Core): void {
-  if (state.timings.signalsMicros !== undefined) return;
-  const config = state.config!;
-  const start = nowMicros();
-  const signals = plan(state);
-  // The first snapshot of the process wins; a Worker's copy finds it taken.
-  const tookSnapshot = core.snapshot() === "done";
-  const goAlready = tookSnapshot ? core.goRuntimeCount() : 0;
-  state.snapshotTainted = goAlready > 0;
-  const wrap = config.mechanism === "wrap" && core.wrapSupported && signals.suspend.length > 0;
-  if (wrap) {
-    const registered = core.registerThread();
-    if (registered !== "done" && registered !== "unchanged") {
-      throw new PreloadError(
-        "SIGNALS_FAILED",
-        `the thread could not be registered for the suspend-handler wrapper (${registered}).`,
-        "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead, and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
-      );
-    }
-    state.wrapped = [];
-    for (const signal of signals.suspend) {
-      const result = core.wrapSuspendHandler(signal);
-      if (result === "done" || result === "unchanged") state.wrapped.push(signalName(signal));
-      else if (result !== "no-handler") {
-        throw new PreloadError(
-          "SIGNALS_FAILED",
-          `the suspend handler of ${signalName(signal)} could not be wrapped (${result}).`,
-          "Set ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM=restore to use the flag-restore repair instead.",
-        );
-      }
-    }
-  }
-  // Flags are restored for suspend handlers the wrapper does not cover (the
-  // core skips wrapped ones); dispositions (SIGPIPE) always.
-  core.setRepairPlan(signals.suspend, signals.dispositions);
-  state.timings.signalsMicros = nowMicros() - start;
-  recordEvent(state, "signals-protected", `${state.wrapped.join(",") || "no wrapper"}; snapshot ${tookSnapshot ? "taken" : "existed"}`);
-  debugLog(state)("signals protected", { wrapped: state.wrapped.join(",") || "none", snapshot: tookSnapshot ? "taken" : "existed", us: state.timings.signalsMicros, goRuntimesAlreadyLoaded: goAlready });
-  if (state.snapshotTainted) {
-    warnOnce(
-      state,
-      "tainted",
-      `asherah-bun-preload: warning: ${goAlready} Go runtime(s) were loaded before the preload ran, so their signal changes cannot be undone.\n` +
-        "  Load asherah-bun-preload first: bunfig.toml preload, `bun --preload asherah-bun-preload`, or import it first in the entry file.\n",
-    );
-  }
+/** Go runtimes that loaded before the preload ran: their changes are in the snapshot. */
+export function warnTainted(state: PreloadState, goAlready: number): void {
+  warnOnce(
+    state,
+    "tainted",
+    `asherah-bun-preload: warning: ${goAlready} Go runtime(s) were loaded before the preload ran, so their signal changes cannot be undone.\n` +
+      "  Load asherah-bun-preload first: bunfig.toml preload, `bun --preload asherah-bun-preload`, or import it first in the entry file.\n",
+  );
 }
 
 export function warnOnce(state: PreloadState, key: string, text: string): void {
@@ -187,7 +158,7 @@ function recordRepairs(state: PreloadState, core: Core, changed: readonly number
 
 /** After a load that may have brought a Go runtime: applies the repair plan. */
 export function repairAfter(state: PreloadState, core: Core, trigger: string): void {
-  const signals = plan(state);
+  const signals = repairPlan(state);
   const watched = [...signals.suspend, ...signals.dispositions];
   const before = new Map(watched.map((signal) => [signal, describeDisposition(core, core.query(signal, 0))]));
   recordRepairs(state, core, core.repairNow(), before, trigger);
@@ -224,14 +195,6 @@ export function syncWarmup(state: PreloadState, core: Core, wait: boolean): void
   }
 }
 
-/**
- * How long the warmup thread started at process start lets the application
- * start first (go/core/abp_warmup.c wait_grace): a process that loads no Go
- * module in that time — `bun -e`, scripts, most test files — pays nothing on
- * its JavaScript thread; a guarded load ends the grace at once and waits.
- * Measured in docs/performance.md.
- */
-export const WARMUP_GRACE_MS = 20;
 
 /**
  * Starts the Go warmup on the core's thread, once per process: verify the
@@ -255,7 +218,7 @@ export function startWarmup(state: PreloadState, reason: string, graceMs = 0): v
   syncWarmup(state, core, false);
 }
 
-function warnUnreportedWarmupFailure(state: PreloadState, core: Core): void {
+export function warnUnreportedWarmupFailure(state: PreloadState, core: Core): void {
   syncWarmup(state, core, false);
   if (state.warmup.status !== "failed") return;
   warnOnce(

@@ -70,7 +70,10 @@ describe("npm pack --dry-run: the file list", () => {
   const ALLOWED: [string, (path: string) => boolean][] = [
     ["package.json, README.md, LICENSE, bunfig.example.toml", (p) => ["package.json", "README.md", "LICENSE", "bunfig.example.toml"].includes(p)],
     ["src/*.ts, src/doctor/*.ts", (p) => /^src\/(doctor\/)?[^/]+\.ts$/.test(p)],
-    ["dist/index.js, dist/api.js (the bundles the exports point at) and their source maps", (p) => /^dist\/(index|api)\.js(\.map)?$/.test(p)],
+    [
+      "dist/index.js, dist/api.js (the bundles the exports point at), dist/cold.js and the chunk it shares with api.js (src/cold-link.ts), and their source maps",
+      (p) => /^dist\/(index|api|cold|api-[a-z0-9]+)\.js(\.map)?$/.test(p),
+    ],
     ["prebuilds/<platform>-<arch>/*.so|*.node", (p) => /^prebuilds\/[a-z]+-[a-z0-9]+\/[^/]+\.(so|node)$/.test(p)],
     ["go/go.mod, go/go.sum, go/build.sh", (p) => ["go/go.mod", "go/go.sum", "go/build.sh"].includes(p)],
     ["go/warmup/*.go", (p) => /^go\/warmup\/[^/]+\.go$/.test(p)],

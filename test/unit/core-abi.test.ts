@@ -6,7 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CORE_ABI, loadCore, RESULT_NAMES, STAT_NAMES, WARMUP_ERROR_NAMES, WARMUP_STATE_NAMES, type Core } from "../../src/core.ts";
+import { CORE_ABI, RESULT_NAMES, STAT_NAMES, WARMUP_ERROR_NAMES, WARMUP_STATE_NAMES, type Core } from "../../src/core.ts";
+import { loadCore } from "../../src/core-load.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");

@@ -1,0 +1,134 @@
+// The preload's start path: what every Bun process of a project runs before
+// its first line, with the default settings on Linux x64/arm64.
+//
+// Start-up time is the product here (issue 11: ≤ 1.30× bare `bun -e 0`),
+// and on a 6 ms process every function that runs costs its parse and first
+// compilation (docs/performance.md, "Where the time goes"). So this module
+// does the default case only — locate, verify and load the core, protect
+// signals, start the warmup, put the hooks in place — and the general
+// install() (install.ts: any ASHERAH_BUN_PRELOAD_* variable, Bun 1.0.x,
+// macOS and other platforms, a compiled binary, a damaged install) lives in
+// the cold half (cold-link.ts), as do the hooks' bodies, which run on the
+// first native load. Both leave the same state behind (status(); e2e
+// tests run both).
+//
+// Nothing here changes the state until the core is verified, so handing
+// over to the general path at any check before that starts from scratch.
+import { atLeast, BUN_1_1 } from "./bun-version.ts";
+import { cold } from "./cold-link.ts";
+import { DEFAULT_CONFIG, ENV_PREFIX } from "./config-defaults.ts";
+import { CORE_ABI, type Core } from "./core.ts";
+import { dirname, join, resolve } from "./paths.ts";
+import { protectSignals } from "./protect.ts";
+import { SHIPPED } from "./shipped.ts";
+import { nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
+import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
+import { hookWorkers } from "./workers.ts";
+
+type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
+
+/** The preload entry (index.ts). Exits with the error block on a failure. */
+export function start(): void {
+  const state = processState();
+  const core = state.phase === "not-installed" && state.foreignVersion === undefined ? defaultCore() : undefined;
+  if (core === undefined) {
+    cold().startGeneral();
+    return;
+  }
+  try {
+    installDefault(state, core);
+  } catch (error) {
+    cold().failStart(state, error);
+  }
+}
+
+/**
+ * The shipped core, loaded and verified, when the default path applies;
+ * undefined (and nothing changed) when the general path must decide.
+ */
+function defaultCore(): { core: Core; dir: string; path: string; id: string } | undefined {
+  if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) return undefined;
+  // Any setting, a typo included, goes through the general path, which
+  // validates it and warns about unknown names (config.ts).
+  for (const name in process.env) if (name.startsWith(ENV_PREFIX)) return undefined;
+  // Bun 1.0.x waits for the warmup at start (install.ts); a compiled binary
+  // needs ASHERAH_BUN_PRELOAD_LIBRARY_DIR.
+  if (!atLeast(Bun.version, BUN_1_1) || import.meta.dir.startsWith("/$bunfs/")) return undefined;
+  const id = `linux-${process.arch}`;
+  const dir = `${import.meta.dir.slice(0, import.meta.dir.lastIndexOf("/"))}/prebuilds/${id}`;
+  const path = `${dir}/asherah-bun-core.node`;
+  const shipped = SHIPPED[`${id}/asherah-bun-core.node`];
+  // One stat (~40 µs, no node:fs); a FIFO or device reads as Infinity. A
+  // missing folder, another size or a failed load: the general path retries
+  // and says which (core.ts loadCore).
+  if (shipped === undefined || Bun.file(path).size !== shipped.size) return undefined;
+  const module = { exports: {} as Core };
+  try {
+    process.dlopen(module, path);
+  } catch {
+    return undefined;
+  }
+  const core = module.exports;
+  // Checked before any other function of the core is used (core.ts
+  // loadCore); a mismatch stops the process with loadCore's error.
+  if (core.abi !== CORE_ABI || core.selfSha256() !== shipped.sha256 || core.checkPathSafe(path) !== "") {
+    cold().failStart(processState(), cold().loadedCoreProblem(core, path, shipped));
+  }
+  return { core, dir, path, id };
+}
+
+function installDefault(state: PreloadState, loaded: { core: Core; dir: string; path: string; id: string }): void {
+  const started = nowMicros();
+  const { core, dir, path } = loaded;
+  state.installedBy.push("preload");
+  state.config = DEFAULT_CONFIG;
+  state.prebuildsDir = dir.slice(0, dir.lastIndexOf("/"));
+  recordEvent(state, "install-start", `bun ${Bun.version} warmup=eager signals=auto`);
+  const originalDlopen = process.dlopen as unknown as Dlopen;
+  state.originalDlopen = originalDlopen;
+  const warmup = `${dir}/asherah-bun-warmup.so`;
+  state.location = { status: "native", dir, id: loaded.id, core: path, warmup, override: false };
+  state.core = core;
+  state.corePath = path;
+  state.timings.coreMicros = nowMicros() - started;
+  recordEvent(state, "core-loaded", path);
+  protectSignals(state, core);
+  if (core.warmupStart(warmup, WARMUP_GRACE_MS) === "done") {
+    recordEvent(state, "warmup-start", "preload (eager)");
+    // A process that never loads a guarded module never asks how the
+    // warmup went: one warning at exit if it failed (lifecycle.ts).
+    if (Bun.isMainThread) process.once("exit", () => core.warmupInfo(false).state === "failed" && cold().warnUnreportedWarmupFailure(state, core));
+  }
+  state.warmup = { status: "running", path: warmup };
+  (process as unknown as { dlopen: Dlopen }).dlopen = function (this: unknown, module, filename, flags) {
+    return cold().guardedDlopen(state, originalDlopen, this, module, filename, flags);
+  };
+  state.hooks.processDlopen = true;
+  hookFfi(state);
+  if (guardedPackageInstalled(state.config.packages)) cold().registerPlugin(state);
+  hookWorkers(state);
+  state.phase = "installed";
+  state.timings.installMicros = nowMicros() - started;
+  recordEvent(state, "install-done");
+}
+
+function hookFfi(state: PreloadState): void {
+  const ffi = require("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
+  const original = ffi.dlopen;
+  ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {
+    return cold().guardedFfiDlopen(state, original, this, path, symbols);
+  };
+  state.hooks.ffiDlopen = true;
+}
+
+/**
+ * Whether a guarded package's manifest is there to resolve, looking up from
+ * the application's folder as resolve.ts does: one stat per folder. The
+ * plugin (cold half) reads and checks it.
+ */
+function guardedPackageInstalled(packages: readonly string[]): boolean {
+  for (let dir = resolve(Bun.main ? dirname(Bun.main) : process.cwd()); ; dir = dirname(dir)) {
+    for (const name of packages) if (Bun.file(join(dir, "node_modules", name, "package.json")).size !== 0) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
