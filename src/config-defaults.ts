@@ -46,7 +46,5 @@ export const DEFAULT_CONFIG: Config = {
 export const KNOWN = ["DISABLE", "WARMUP", "SIGNALS", "SIGNAL_MECHANISM", "PACKAGES", "DEBUG", "LIBRARY_DIR", "WATCHDOG_MS"] as const;
 export type Known = (typeof KNOWN)[number];
 
-/** Every variable this version reads, full names; test/unit/docs.test.ts checks that the docs name exactly these. */
-export const KNOWN_VARIABLES: readonly string[] = KNOWN.map((name) => ENV_PREFIX + name);
 
 // npm's rules for package names, scoped or not (validate-npm-package-name, simplified to what can appear in a path).

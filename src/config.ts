@@ -7,8 +7,11 @@
 import { PreloadError } from "./errors.ts";
 import { isAbsolute } from "./paths.ts";
 
-export { DEFAULT_CONFIG, DEFAULT_PACKAGES, ENV_PREFIX, KNOWN, KNOWN_VARIABLES, type Config, type Known, type SignalMechanism, type SignalMode, type WarmupMode } from "./config-defaults.ts";
+export { DEFAULT_CONFIG, DEFAULT_PACKAGES, ENV_PREFIX, KNOWN, type Config, type Known, type SignalMechanism, type SignalMode, type WarmupMode } from "./config-defaults.ts";
 import { DEFAULT_PACKAGES, ENV_PREFIX, KNOWN, type Config, type Known } from "./config-defaults.ts";
+
+/** Every variable this version reads, full names; test/unit/docs.test.ts checks that the docs name exactly these. */
+export const KNOWN_VARIABLES: readonly string[] = KNOWN.map((name) => ENV_PREFIX + name);
 
 const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 

@@ -9,7 +9,7 @@
 // - Never Bun.mmap: it opens the file read-write, so it fails with EACCES
 //   when node_modules belongs to another user or sits on a read-only file
 //   system.
-import { ensureCore } from "./lifecycle.ts";
+import { cold } from "./cold-link.ts";
 import { processState } from "./state.ts";
 
 type NodeFs = typeof import("node:fs");
@@ -62,11 +62,15 @@ function readWithNodeFs(path: string, maxBytes: number): string {
  * device, a file too large — without blocking.
  */
 export function readTextFile(path: string, maxBytes: number = MAX_TEXT_BYTES): string {
-  let core;
-  try {
-    core = ensureCore(processState());
-  } catch {
-    core = undefined; // a damaged core is reported where it is loaded, not here
+  // The start path (start.ts) has loaded the core; lazy and off modes may
+  // not have yet, and the general path loads it here (lifecycle.ts).
+  let core = processState().core;
+  if (core === undefined) {
+    try {
+      core = cold().ensureCore(processState());
+    } catch {
+      core = undefined; // a damaged core is reported where it is loaded, not here
+    }
   }
   if (core === undefined) return readWithNodeFs(path, maxBytes);
   try {

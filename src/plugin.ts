@@ -17,89 +17,26 @@
 //   directly (Module.prototype.require, which every require form goes
 //   through), so both forms share one instance on every version.
 import { supportsJsEntryGuard } from "./bun-version.ts";
-import { readTextFile as readFileText } from "./files.ts";
-import { PreloadError, throwingSource } from "./errors.ts";
-import { debugLog, ensureWarmup } from "./lifecycle.ts";
-import { dirname, join } from "./paths.ts";
-import { readManifest, resolvePackageEntry } from "./resolve.ts";
-import { recordEvent, type PreloadState } from "./state.ts";
+import { cold } from "./cold-link.ts";
+import { createDebugLog } from "./debug.ts";
+import { guardedEntries, type GuardedEntry } from "./entries.ts";
+import { dirname } from "./paths.ts";
+import type { PreloadState } from "./state.ts";
 import { hookWorkerThreads } from "./workers.ts";
+import type { CjsModule } from "./plugin-serve.ts";
 
-interface CjsModule {
-  exports: unknown;
-  filename: string;
-  paths: string[];
-  loaded: boolean;
-  require(id: string): unknown;
-  _compile(source: string, filename: string): void;
-}
+// Registration runs at start in every process with a guarded package
+// installed; the callbacks' bodies (plugin-serve.ts) only when the
+// application loads one (cold-link.ts).
+
+type RequireFn = (this: unknown, id: string) => unknown;
 interface ModuleClass {
-  new (id: string, parent?: CjsModule | null): CjsModule;
-  prototype: CjsModule;
-  _nodeModulePaths(dir: string): string[];
+  prototype: { require: RequireFn };
   createRequire(from: string | URL): RequireFunction;
 }
 interface RequireFunction {
   (id: string): unknown;
   resolve: ((id: string, options?: { paths?: readonly string[] }) => string) & { paths?: unknown };
-}
-// node:module costs ~0.5 ms to load (Bun 1.4.5, docs/performance.md): it is
-// loaded only once a guarded package is installed, never in a process that
-// has none to guard.
-let Module: ModuleClass;
-// A require() of this file's own: Bun 1.0.36 hung `bun test` when the
-// virtual module below loaded the addon with import.meta.require instead.
-let requireHere: RequireFunction;
-
-export interface GuardedEntry {
-  readonly name: string;
-  readonly entry: string;
-  readonly kind: "native" | "commonjs" | "esm" | "refused";
-  /** Why a "refused" entry is not loaded. */
-  readonly error?: PreloadError;
-}
-
-function isEsm(file: string): boolean {
-  if (file.endsWith(".mjs")) return true;
-  if (file.endsWith(".cjs")) return false;
-  // The nearest package.json decides for .js files; read as text from a
-  // regular file only (resolve.ts readManifest), never a FIFO or a folder.
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const manifest = readManifest(join(dir, "package.json"));
-    if (manifest.kind === "text") {
-      try {
-        return (JSON.parse(manifest.text) as { type?: unknown } | null)?.type === "module";
-      } catch {
-        // unparseable: look further up, as before
-      }
-    }
-    if (dirname(dir) === dir) return false;
-  }
-}
-
-/** A guarded package as resolved from `fromDir`; undefined when it is not installed there. */
-export function guardedEntry(name: string, fromDir: string): GuardedEntry | undefined {
-  const found = resolvePackageEntry(name, fromDir);
-  if (found === undefined) return undefined;
-  // An entry that is (or links to) a FIFO or a device: Bun would read it as
-  // JavaScript and block on the FIFO, or load /dev/zero as an empty module.
-  // Bun.file().size follows the link: Infinity for both (integrity.test.ts).
-  if (!Number.isFinite(Bun.file(found.entry).size)) {
-    const error = new PreloadError({
-      code: "LIBRARY_INVALID",
-      what: `refusing to load ${name}: its entry is a FIFO or a device, not a file (reading it would block or never end)`,
-      where: { module: name, path: found.entry },
-      next: `Reinstall ${name}: its package entry must be a regular file.`,
-    });
-    return { name, entry: found.entry, kind: "refused", error };
-  }
-  const kind = found.entry.endsWith(".node") ? "native" : isEsm(found.entry) ? "esm" : "commonjs";
-  return { name, entry: found.entry, kind };
-}
-
-/** Resolves each guarded package once, from the application's folder. */
-export function guardedEntries(packages: readonly string[], fromDir: string): GuardedEntry[] {
-  return packages.flatMap((name) => guardedEntry(name, fromDir) ?? []);
 }
 
 function escapeRegExp(text: string): string {
@@ -109,27 +46,6 @@ function escapeRegExp(text: string): string {
 /** Matches JavaScript files inside a guarded package's folder; anchored, so unrelated modules never reach the callback. */
 export function guardedJsFilter(packages: readonly string[]): RegExp {
   return new RegExp(`[\\\\/]node_modules[\\\\/](?:${packages.map(escapeRegExp).join("|")})[\\\\/][^?#]*\\.[cm]?js$`);
-}
-
-/**
- * The module object as Bun's object loader wants it: every own property name,
- * non-enumerable ones included (node-addon-api's Napi::Addon defines the real
- * asherah 3.x exports without napi_enumerable, so Object.keys() is empty and a
- * spread would lose every named import: loading.test.ts "import forms"), and
- * `default` = the module object itself, as Node gives ESM importers of a
- * CommonJS module; a transpiled ES module (__esModule) keeps its own default.
- */
-export function asObjectModule(exports: unknown): { loader: "object"; exports: Record<string, unknown> } {
-  const served: Record<string, unknown> = {};
-  if ((typeof exports === "object" && exports !== null) || typeof exports === "function") {
-    const record = exports as Record<string, unknown>;
-    for (const name of Object.getOwnPropertyNames(record)) served[name] = record[name];
-    const esModule = record.__esModule === true && "default" in record;
-    served.default = esModule ? record.default : exports;
-  } else {
-    served.default = exports;
-  }
-  return { loader: "object", exports: served };
 }
 
 function folderOf(from: unknown): string | undefined {
@@ -151,7 +67,7 @@ function folderOf(from: unknown): string | undefined {
  * still returns the real path (docs/how-it-works.md; nested-copies in
  * real-world.test.ts).
  */
-function hookCreateRequireResolve(names: ReadonlySet<string>): void {
+function hookCreateRequireResolve(Module: ModuleClass, names: ReadonlySet<string>): void {
   const original = Module.createRequire;
   Module.createRequire = function (this: unknown, from: string | URL): RequireFunction {
     const req = original.call(this, from);
@@ -181,8 +97,18 @@ export function registerPlugin(state: PreloadState): void {
   if (config === undefined) return;
   const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
   const jsGuard = supportsJsEntryGuard(Bun.version);
-  const entries = guardedEntries(config.packages, fromDir).filter((e) => e.kind === "native" || e.kind === "refused" || jsGuard);
-  const log = debugLog(state);
+  // Plain loops below: this runs at start (see paths.ts join).
+  const entries: GuardedEntry[] = [];
+  const jsPackages: string[] = [];
+  const bareNames = new Set<string>();
+  for (const entry of guardedEntries(config.packages, fromDir)) {
+    const js = entry.kind === "commonjs" || entry.kind === "esm";
+    if (js && !jsGuard) continue;
+    entries.push(entry);
+    if (js) jsPackages.push(entry.name);
+    if (entry.kind !== "esm") bareNames.add(entry.name);
+  }
+  const log = createDebugLog(config.debug);
   // Nothing to serve or intercept: no plugin, no node:module. A guarded
   // package's native code still passes through the process.dlopen guard
   // wherever it is installed (hooks.ts).
@@ -190,114 +116,40 @@ export function registerPlugin(state: PreloadState): void {
     log("no guarded package installed", { from: fromDir });
     return;
   }
-  Module = import.meta.require("node:module") as ModuleClass;
-  requireHere = Module.createRequire(import.meta.url);
+  // node:module costs ~0.3 ms to load (Bun 1.4.5, docs/performance.md): it
+  // is loaded only once a guarded package is installed.
+  const Module = import.meta.require("node:module") as ModuleClass;
   hookWorkerThreads(state, Module);
-  const compiled = new Map<string, CjsModule>();
-
-  // Runs a guarded CommonJS file with real CommonJS semantics, once per path.
-  const loadCommonJs = (file: string, parent: CjsModule | null): unknown => {
-    const cached = compiled.get(file);
-    if (cached !== undefined) return cached.exports;
-    ensureWarmup(state, `plugin ${file}`);
-    const module = new Module(file, parent);
-    module.filename = file;
-    module.paths = Module._nodeModulePaths(dirname(file));
-    compiled.set(file, module);
-    try {
-      module._compile(readFileText(file), file);
-    } catch (error) {
-      compiled.delete(file);
-      throw error;
-    }
-    module.loaded = true;
-    recordEvent(state, "js-entry-loaded", file);
-    return module.exports;
-  };
-
-  // Errors inside plugin callbacks are not reported reliably by every Bun
-  // (some swallow or crash); a module that throws when evaluated is. It
-  // throws the very error object, so its class, `code` and printed form (the
-  // errors.ts block, no frame of the bundle) survive the boundary
-  // (test/e2e/error-output.test.ts).
-  const failingModule = (error: unknown) => ({ contents: throwingSource(error), loader: "js" as const });
-
-  const jsPackages = entries.filter((e) => e.kind === "commonjs" || e.kind === "esm").map((e) => e.name);
   Bun.plugin({
     name: "asherah-bun-preload",
     setup(build) {
-      for (const { name, entry, kind, error } of entries) {
-        if (kind === "esm") continue; // Bun imports ESM itself; onLoad below runs the guard first
-        if (kind === "refused") {
-          build.module(name, () => failingModule(error));
-          continue;
-        }
+      for (const entry of entries) {
+        if (entry.kind === "esm") continue; // Bun imports ESM itself; onLoad below runs the guard first
         // The bare name is served whole: onLoad's object modules lose their
         // named exports on Bun 1.0.x, build.module's do not.
-        build.module(name, () => {
-          if (kind === "commonjs") {
-            try {
-              return asObjectModule(loadCommonJs(entry, null));
-            } catch (error) {
-              return failingModule(error);
-            }
-          }
-          // require() by absolute path goes through process.dlopen, i.e.
-          // through the native guard, exactly like require(name) would.
-          const exports = requireHere(entry);
-          recordEvent(state, "virtual-module", `${name} -> ${entry}`);
-          return asObjectModule(exports);
-        });
-        state.hooks.virtualModules.push(name);
-        log("virtual module", { package: name, entry });
+        build.module(entry.name, () => cold().serveGuarded(state, entry));
+        if (entry.kind === "refused") continue;
+        state.hooks.virtualModules.push(entry.name);
+        log("virtual module", { package: entry.name, entry: entry.entry });
       }
       if (jsPackages.length > 0) {
-        build.onLoad({ filter: guardedJsFilter(jsPackages) }, ({ path }) => {
-          try {
-            if (isEsm(path)) {
-              ensureWarmup(state, `plugin ${path}`);
-              recordEvent(state, "js-entry-loaded", path);
-              return { contents: readFileText(path), loader: "js" };
-            }
-            return asObjectModule(loadCommonJs(path, null));
-          } catch (error) {
-            return failingModule(error);
-          }
-        });
+        build.onLoad({ filter: guardedJsFilter(jsPackages) }, ({ path }) => cold().loadGuardedJs(state, path));
         log("javascript entries guarded", { packages: jsPackages.join(",") });
       }
     },
   });
 
-  // require(name) of a guarded bare name, answered from the requiring
-  // module's own folder as Node (and Bun without the preload) would: a
-  // dependency's nested node_modules/<name> is its own copy, not the app's
-  // (e2e real-world.test.ts "nested copies"). build.module above cannot, as it
-  // is told no importer; it only serves `import` (see docs/how-it-works.md).
-  const bareNames = new Set(entries.filter((e) => e.kind !== "esm").map((e) => e.name));
+  // require(name) of a guarded bare name is answered from the requiring
+  // module's folder (plugin-serve.ts requireGuarded). build.module above
+  // cannot, as it is told no importer; it only serves `import` (see
+  // docs/how-it-works.md).
   if (bareNames.size > 0) {
     const original = Module.prototype.require;
-    const byFolder = new Map<string, GuardedEntry | null>();
-    const entryFrom = (name: string, dir: string): GuardedEntry | undefined => {
-      const key = `${name}\0${dir}`;
-      let found = byFolder.get(key);
-      if (found === undefined) {
-        const entry = guardedEntry(name, dir);
-        found = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || jsGuard) ? entry : null;
-        byFolder.set(key, found);
-      }
-      return found ?? undefined;
-    };
-    Module.prototype.require = function (this: CjsModule | undefined, id: string) {
+    Module.prototype.require = function (this: unknown, id: string) {
       if (typeof id !== "string" || !bareNames.has(id)) return original.call(this, id);
-      const filename = this?.filename;
-      const guarded = entryFrom(id, typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir);
-      // Not installed where the caller looks (or refused): Bun answers, as it would without us.
-      if (guarded === undefined || guarded.kind === "esm") return original.call(this, id);
-      if (guarded.kind === "refused") throw guarded.error;
-      return guarded.kind === "native" ? original.call(this, guarded.entry) : loadCommonJs(guarded.entry, this ?? null);
+      return cold().requireGuarded(state, this as CjsModule | undefined, id, original, fromDir);
     };
-    hookCreateRequireResolve(bareNames);
+    hookCreateRequireResolve(Module, bareNames);
   }
   state.hooks.plugin = true;
 }

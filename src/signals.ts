@@ -38,8 +38,8 @@ function signalNumber(name: SignalName): number {
 /** Pure: what to repair for a mode, Bun version and platform. */
 export function planRepairs(mode: SignalMode, bunVersion: string, platform: string): SignalPlan {
   if (mode === "off" || platform !== "linux") return EMPTY_PLAN;
-  const suspend: SignalName[] = mode === "force" || isAffected(bunVersion, platform) ? ["SIGPWR", "SIGUSR1"] : [];
-  return { suspend: suspend.map(signalNumber), dispositions: [signalNumber("SIGPIPE")] };
+  const suspend = mode === "force" || isAffected(bunVersion, platform) ? [signalNumber("SIGPWR"), signalNumber("SIGUSR1")] : [];
+  return { suspend, dispositions: [signalNumber("SIGPIPE")] };
 }
 
 export function signalName(signal: number): string {

@@ -18,7 +18,7 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
-import { dirname, join, resolve } from "./paths.ts";
+import { registerPlugin } from "./plugin.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
 import { nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
@@ -50,7 +50,8 @@ function defaultCore(): { core: Core; dir: string; path: string; id: string } | 
   if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) return undefined;
   // Any setting, a typo included, goes through the general path, which
   // validates it and warns about unknown names (config.ts).
-  for (const name in process.env) if (name.startsWith(ENV_PREFIX)) return undefined;
+  const names = Object.keys(process.env);
+  for (let i = 0; i < names.length; i++) if (names[i]!.startsWith(ENV_PREFIX)) return undefined;
   // Bun 1.0.x waits for the warmup at start (install.ts); a compiled binary
   // needs ASHERAH_BUN_PRELOAD_LIBRARY_DIR.
   if (!atLeast(Bun.version, BUN_1_1) || import.meta.dir.startsWith("/$bunfs/")) return undefined;
@@ -105,7 +106,7 @@ function installDefault(state: PreloadState, loaded: { core: Core; dir: string; 
   };
   state.hooks.processDlopen = true;
   hookFfi(state);
-  if (guardedPackageInstalled(state.config.packages)) cold().registerPlugin(state);
+  registerPlugin(state);
   hookWorkers(state);
   state.phase = "installed";
   state.timings.installMicros = nowMicros() - started;
@@ -119,16 +120,4 @@ function hookFfi(state: PreloadState): void {
     return cold().guardedFfiDlopen(state, original, this, path, symbols);
   };
   state.hooks.ffiDlopen = true;
-}
-
-/**
- * Whether a guarded package's manifest is there to resolve, looking up from
- * the application's folder as resolve.ts does: one stat per folder. The
- * plugin (cold half) reads and checks it.
- */
-function guardedPackageInstalled(packages: readonly string[]): boolean {
-  for (let dir = resolve(Bun.main ? dirname(Bun.main) : process.cwd()); ; dir = dirname(dir)) {
-    for (const name of packages) if (Bun.file(join(dir, "node_modules", name, "package.json")).size !== 0) return true;
-    if (dirname(dir) === dir) return false;
-  }
 }

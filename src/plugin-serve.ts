@@ -1,0 +1,147 @@
+// The bodies of the plugin's callbacks and of the require() intercept
+// (plugin.ts registers them at start; these run when the application first
+// imports or requires a guarded package, in the cold half: cold-link.ts).
+import { supportsJsEntryGuard } from "./bun-version.ts";
+import { guardedEntry, isEsm, type GuardedEntry } from "./entries.ts";
+import { PreloadError, throwingSource } from "./errors.ts";
+import { readTextFile } from "./files.ts";
+import { ensureWarmup } from "./lifecycle.ts";
+import { dirname } from "./paths.ts";
+import { recordEvent, type PreloadState } from "./state.ts";
+
+export interface CjsModule {
+  exports: unknown;
+  filename: string;
+  paths: string[];
+  loaded: boolean;
+  require(id: string): unknown;
+  _compile(source: string, filename: string): void;
+}
+interface ModuleClass {
+  new (id: string, parent?: CjsModule | null): CjsModule;
+  _nodeModulePaths(dir: string): string[];
+  createRequire(from: string | URL): (id: string) => unknown;
+}
+
+// node:module is loaded by plugin.ts before any of this runs (a guarded
+// package is installed); requiring it again here costs a lookup.
+const Module = import.meta.require("node:module") as ModuleClass;
+// A require() of this file's own: Bun 1.0.36 hung `bun test` when the
+// virtual module loaded the addon with import.meta.require instead.
+const requireHere = Module.createRequire(import.meta.url);
+// Guarded CommonJS files run here once per path; require() answers per folder.
+const compiled = new Map<string, CjsModule>();
+const byFolder = new Map<string, GuardedEntry | null>();
+
+/**
+ * The module object as Bun's object loader wants it: every own property name,
+ * non-enumerable ones included (node-addon-api's Napi::Addon defines the real
+ * asherah 3.x exports without napi_enumerable, so Object.keys() is empty and a
+ * spread would lose every named import: loading.test.ts "import forms"), and
+ * `default` = the module object itself, as Node gives ESM importers of a
+ * CommonJS module; a transpiled ES module (__esModule) keeps its own default.
+ */
+export function asObjectModule(exports: unknown): { loader: "object"; exports: Record<string, unknown> } {
+  const served: Record<string, unknown> = {};
+  if ((typeof exports === "object" && exports !== null) || typeof exports === "function") {
+    const record = exports as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(record)) served[name] = record[name];
+    const esModule = record.__esModule === true && "default" in record;
+    served.default = esModule ? record.default : exports;
+  } else {
+    served.default = exports;
+  }
+  return { loader: "object", exports: served };
+}
+
+/** Runs a guarded CommonJS file with real CommonJS semantics, once per path. */
+function loadCommonJs(state: PreloadState, file: string, parent: CjsModule | null): unknown {
+  const cached = compiled.get(file);
+  if (cached !== undefined) return cached.exports;
+  ensureWarmup(state, `plugin ${file}`);
+  const module = new Module(file, parent);
+  module.filename = file;
+  module.paths = Module._nodeModulePaths(dirname(file));
+  compiled.set(file, module);
+  try {
+    module._compile(readTextFile(file), file);
+  } catch (error) {
+    compiled.delete(file);
+    throw error;
+  }
+  module.loaded = true;
+  recordEvent(state, "js-entry-loaded", file);
+  return module.exports;
+}
+
+// Errors inside plugin callbacks are not reported reliably by every Bun
+// (some swallow or crash); a module that throws when evaluated is. It throws
+// the very error object, so its class, `code` and printed form (the errors.ts
+// block, no frame of the bundle) survive the boundary
+// (test/e2e/error-output.test.ts).
+function failingModule(error: unknown) {
+  return { contents: throwingSource(error), loader: "js" as const };
+}
+
+/** build.module's callback for a guarded bare name: the whole module, served as an object. */
+export function serveGuarded(state: PreloadState, { name, entry, kind, error }: GuardedEntry) {
+  if (kind === "refused") return failingModule(error);
+  if (kind === "commonjs") {
+    try {
+      return asObjectModule(loadCommonJs(state, entry, null));
+    } catch (failure) {
+      return failingModule(failure);
+    }
+  }
+  // require() by absolute path goes through process.dlopen, i.e. through
+  // the native guard, exactly like require(name) would.
+  const exports = requireHere(entry);
+  recordEvent(state, "virtual-module", `${name} -> ${entry}`);
+  return asObjectModule(exports);
+}
+
+/** onLoad's callback for a JavaScript file inside a guarded package. */
+export function loadGuardedJs(state: PreloadState, path: string) {
+  try {
+    if (isEsm(path)) {
+      ensureWarmup(state, `plugin ${path}`);
+      recordEvent(state, "js-entry-loaded", path);
+      return { contents: readTextFile(path), loader: "js" as const };
+    }
+    return asObjectModule(loadCommonJs(state, path, null));
+  } catch (error) {
+    return failingModule(error);
+  }
+}
+
+/**
+ * require(name) of a guarded bare name, answered from the requiring module's
+ * own folder as Node (and Bun without the preload) would: a dependency's
+ * nested node_modules/<name> is its own copy, not the app's (e2e
+ * real-world.test.ts "nested copies").
+ */
+export function requireGuarded(state: PreloadState, self: CjsModule | undefined, id: string, original: (this: unknown, id: string) => unknown, fromDir: string): unknown {
+  const filename = self?.filename;
+  const dir = typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir;
+  const key = `${id}\0${dir}`;
+  let guarded = byFolder.get(key);
+  if (guarded === undefined) {
+    const entry = guardedEntry(id, dir);
+    guarded = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
+    byFolder.set(key, guarded);
+  }
+  // Not installed where the caller looks (or refused): Bun answers, as it would without us.
+  if (guarded === null || guarded.kind === "esm") return original.call(self, id);
+  if (guarded.kind === "refused") throw guarded.error;
+  return guarded.kind === "native" ? original.call(self, guarded.entry) : loadCommonJs(state, guarded.entry, self ?? null);
+}
+
+/** The error of a guarded package whose entry is a FIFO or a device (entries.ts). */
+export function refusedEntryError(name: string, entry: string): PreloadError {
+  return new PreloadError({
+    code: "LIBRARY_INVALID",
+    what: `refusing to load ${name}: its entry is a FIFO or a device, not a file (reading it would block or never end)`,
+    where: { module: name, path: entry },
+    next: `Reinstall ${name}: its package entry must be a regular file.`,
+  });
+}
