@@ -97,6 +97,7 @@ struct thread_state {
 	int32_t pending;
 	char message[MESSAGE_MAX];
 	char shown[MESSAGE_MAX]; // what dlerror returned last: valid until the next call
+	char refused[256];       // the last path refused on this thread (printed once)
 };
 static __thread struct thread_state self;
 
@@ -137,9 +138,13 @@ static void *refuse(const char *file, const char *fmt, ...) {
 	vsnprintf(self.message, sizeof self.message, fmt, args);
 	va_end(args);
 	self.pending = 1;
-	char line[MESSAGE_MAX + 64];
-	int n = snprintf(line, sizeof line, "asherah-bun-preload: %s\n", self.message);
-	if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	// bun:ffi tries a failed path twice in a row: one line per refusal is enough.
+	if (strncmp(self.refused, file, sizeof self.refused) != 0) {
+		snprintf(self.refused, sizeof self.refused, "%s", file);
+		char line[MESSAGE_MAX + 64];
+		int n = snprintf(line, sizeof line, "asherah-bun-preload: %s\n", self.message);
+		if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	}
 	bump(ABP_IS_REFUSED);
 	pthread_mutex_lock(&refused_mu);
 	snprintf(last_refused, sizeof last_refused, "%s", file);
