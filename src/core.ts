@@ -83,7 +83,7 @@ export interface InterposedLoad {
   /** The path given to dlopen (its last 255 characters). */
   readonly path: string;
   readonly outcome: (typeof LOAD_OUTCOME_NAMES)[number];
-  /** Go runtimes in the process once the load returned (each waited for). */
+  /** Go runtimes waited for after it: the one the library (or what it links) carries; after a failed load, every one in the process. */
   readonly goRuntimes: number;
   /** Signals the repair put back after it. */
   readonly repaired: readonly number[];

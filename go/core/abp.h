@@ -178,7 +178,7 @@ enum abp_load_outcome {
 struct abp_load_record {
 	char path[256]; // the end of the path when it is longer
 	int32_t outcome; // enum abp_load_outcome
-	int32_t go_runtimes; // Go runtimes in the process once the load returned
+	int32_t go_runtimes; // Go runtimes waited for after it (this load's; all of them after a failure)
 	uint64_t repaired; // signals the repair changed after it (bit n: signal n)
 	int32_t ready; // set last (release): the record is complete
 };

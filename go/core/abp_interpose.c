@@ -16,7 +16,8 @@
 //      warmup failed;
 //   c. the real dlopen;
 //   d. whatever it returned (a load that fails can still have started a Go
-//      runtime): wait for every Go runtime, then apply the repair plan.
+//      runtime): wait for the Go runtime it brought (all of them after a
+//      failure), then apply the repair plan.
 // Loads inside process.dlopen's JavaScript guard (src/hooks.ts brackets them
 // with abp_guard_depth) pass straight through, and so do nested ones (a
 // library constructor calling dlopen through Bun's canonical address).
@@ -210,7 +211,17 @@ static void *guarded_dlopen(dlopen_fn real, const char *file, int mode) {
 		self.pending = 1;
 		bump(ABP_IS_FAILED);
 	}
-	int32_t go = abp_wait_all_go_runtimes();
+	// A load that returned a handle: its own Go runtime, if it (or a library
+	// it links) has one (dlsym on a handle searches exactly those). One that
+	// failed can still have started one, under no handle: wait for them all.
+	int32_t go;
+	if (handle != NULL) {
+		uintptr_t (*wait_done)(void) = (uintptr_t(*)(void))dlsym(handle, "_cgo_wait_runtime_init_done");
+		if (wait_done != NULL) wait_done();
+		go = wait_done != NULL;
+	} else {
+		go = abp_wait_all_go_runtimes();
+	}
 	uint64_t repaired = abp_repair_now(NULL);
 	if (watch > 0) abp_watchdog_disarm(watch);
 	(void)real_dlerror(); // drop what the steps above left behind
