@@ -198,7 +198,7 @@ static void *guarded_dlopen(dlopen_fn real, const char *file, int mode) {
 			char what[1024];
 			// Only the end of a long path: the watchdog keeps 1 KB.
 			size_t n = strlen(file);
-			snprintf(what, sizeof what, "loading %.214s (%.700s) via Bun's dlopen", package, n > 700 ? file + n - 700 : file);
+			snprintf(what, sizeof what, "loading %.214s (%.700s) via Bun's own dlopen (bun:ffi or an import)", package, n > 700 ? file + n - 700 : file);
 			watch = abp_watchdog_arm(watchdog_ms, what);
 		}
 	}
