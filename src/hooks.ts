@@ -2,8 +2,8 @@
 // the warmup before it and the signal repair after it:
 // - process.dlopen: every require() of a `.node` file goes through it (Bun's
 //   plugin onLoad never fires for `.node` files);
-// - every load Bun's executable makes (bun:ffi's dlopen on any thread, an ESM
-//   import of a `.node` file): the core rewrites Bun's GOT slots for dlopen
+// - every load Bun's executable makes (bun:ffi's dlopen on any thread; on Bun
+//   1.0.x a Worker's own process.dlopen): the core rewrites Bun's GOT slots for dlopen
 //   and dlerror to a hook of its own (go/core/abp_interpose.c), so bun:ffi is
 //   never loaded at start (+1.7 ms per process); where it cannot (a static
 //   Bun, another interposer first) bun:ffi's dlopen export is wrapped instead,

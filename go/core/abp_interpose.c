@@ -3,8 +3,8 @@
 // Bun's executable calls dlopen and dlerror through slots of its global
 // offset table (R_*_JUMP_SLOT, and R_*_GLOB_DAT for function-pointer uses;
 // measured on x64 1.0.36-1.4.5 and arm64 1.1.38-1.4.5). Rewriting those slots
-// to point at the hook below makes bun:ffi's dlopen (any thread, any Worker),
-// process.dlopen and an ESM import of a `.node` file reach the core, without
+// to point at the hook below makes bun:ffi's dlopen (any thread, any Worker)
+// and process.dlopen (a Worker's own on Bun 1.0.x) reach the core, without
 // loading bun:ffi at start just to wrap its dlopen (+1.7 ms per process,
 // issue 11). Loads by other objects (a Go runtime, the core's own warmup)
 // use their own slots and are not seen.
