@@ -14,12 +14,14 @@
 //   warmup, which it starts;
 // - a bare name ("libc.so.6") still resolves (glibc sees the core, not Bun, as
 //   the caller: neither has an RPATH/RUNPATH);
-// - a FIFO is refused at once with the hook's message, instead of blocking.
+// - a FIFO is refused at once with the hook's message, instead of blocking;
+// - a Node-API addon loaded with require() is guarded by process.dlopen's
+//   JavaScript wrapper, and the hook lets that load through (guardDepth).
 import { beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Status } from "../../src/api.ts";
-import { cleanEnv, jsonLine } from "../support/app-run.ts";
+import { buildSharedLibrary, cleanEnv, jsonLine } from "../support/app-run.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess } from "../support/spawn.ts";
@@ -69,6 +71,8 @@ const guarded = ffi.dlopen(process.env.ABP_GUARDED_LIB, SYMBOL);
 guarded.symbols.IsSetUp();
 result.sigpipeAfterGuarded = sigpipe();
 result.fifo = fifoLoad(ffi, process.env.ABP_FIFO);
+// A Node-API addon through process.dlopen: its JavaScript wrapper guards it, the hook lets it through.
+require(process.env.ABP_ADDON);
 const worker = new Worker(process.env.ABP_WORKER);
 worker.onmessage = (event) => {
   result.worker = event.data;
@@ -112,6 +116,8 @@ function appDir(): { dir: string; env: Record<string, string> } {
   copyFileSync(GO_LIB, join(pkg, "libasherah-go.so"));
   // The Worker loads a copy of its own: a path the main thread did not load.
   copyFileSync(GO_LIB, join(dir, "worker-go.so"));
+  writeFileSync(join(dir, "addon.c"), "#include <node_api.h>\nnapi_value napi_register_module_v1(napi_env env, napi_value exports) { (void)env; return exports; }\n");
+  buildSharedLibrary(join(dir, "addon.c"), join(dir, "addon.node"), ["-I", join(REPO_ROOT, "node_modules", "node-api-headers", "include")]);
   writeFileSync(join(dir, "app.js"), APP);
   writeFileSync(join(dir, "worker.js"), WORKER);
   const fifo = join(dir, "not-a-library.so");
@@ -126,6 +132,7 @@ function appDir(): { dir: string; env: Record<string, string> } {
       ABP_WORKER_GO_LIB: join(dir, "worker-go.so"),
       ABP_WORKER: join(dir, "worker.js"),
       ABP_FIFO: fifo,
+      ABP_ADDON: join(dir, "addon.node"),
       // Lazy: the warmup is not started at start (Bun >= 1.1), so the guarded
       // load is what starts it and waits for it.
       ASHERAH_BUN_PRELOAD_WARMUP: "lazy",
@@ -182,6 +189,10 @@ describe("the core interposes Bun's own dlopen", () => {
       expect(r.worker.sigpipe, context).toEqual(ignoredOnly);
       expect(record(env.ABP_WORKER_GO_LIB!)?.repaired, context).toContain(13);
       expect(interpose.refused).toBeGreaterThanOrEqual(2);
+      // process.dlopen's wrapper guarded the addon (its events) and the hook let it through (guardDepth).
+      expect(r.status.events.some((e) => e.event === "native-load-done" && e.detail.startsWith(`${env.ABP_ADDON} `)), context).toBe(true);
+      expect(interpose.records.some((x) => x.path === env.ABP_ADDON!.slice(-255)), context).toBe(false);
+      expect(interpose.passedThrough).toBeGreaterThanOrEqual(1);
     }, 60_000);
   }
 });
