@@ -7,7 +7,7 @@
 import { install as installOnce, type InstallOptions } from "./install.ts";
 import { processState, type EventRecord, type GuardRecord, type Phase, type RepairRecord, type WarmupInfo } from "./state.ts";
 import type { Config } from "./config.ts";
-import type { WrapStats } from "./core.ts";
+import type { InterposeStats, WrapStats } from "./core.ts";
 import { planRepairs } from "./signals.ts";
 import { ensureWarmup, syncWarmup } from "./lifecycle.ts";
 
@@ -32,7 +32,14 @@ export interface Status {
   readonly repairs: readonly RepairRecord[];
   readonly guarded: readonly GuardRecord[];
   readonly events: readonly EventRecord[];
-  readonly hooks: { readonly processDlopen: boolean; readonly ffiDlopen: boolean; readonly plugin: boolean; readonly workers: boolean; readonly virtualModules: readonly string[] };
+  readonly hooks: { readonly processDlopen: boolean; readonly ffiDlopen: false | "interposed" | "wrapped"; readonly plugin: boolean; readonly workers: boolean; readonly virtualModules: readonly string[] };
+  /**
+   * The core's hook on Bun's own dlopen (hooks.ffiDlopen "interposed"): its
+   * counters and the first loads it guarded, process-wide (loads inside
+   * process.dlopen's wrapper are in `guarded`/`repairs` instead). Undefined
+   * without a core.
+   */
+  readonly interpose: InterposeStats | undefined;
   /** Records left out of the bounded logs (events, repairs, guarded). */
   readonly dropped: number;
   readonly timings: { readonly installMicros?: number; readonly coreMicros?: number; readonly signalsMicros?: number };
@@ -60,6 +67,10 @@ export function warmup(): Status {
   return status();
 }
 
+function copyInterposeStats(stats: InterposeStats): InterposeStats {
+  return { ...stats, repaired: [...stats.repaired], records: stats.records.map((r) => ({ ...r, repaired: [...r.repaired] })) };
+}
+
 /** A copy of what the preload did in this process; safe to JSON.stringify. */
 export function status(): Status {
   const state = processState();
@@ -85,6 +96,8 @@ export function status(): Status {
     guarded: state.guarded,
     events: state.events,
     hooks: state.hooks,
+    // A copy: objects made by a Node-API addon cannot be structured-cloned on Bun < 1.3.
+    interpose: state.core === undefined ? undefined : copyInterposeStats(state.core.interposeStats()),
     dropped: state.dropped,
     timings: state.timings,
   });

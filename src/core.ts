@@ -8,7 +8,7 @@
 // statNames, warmupErrorNames) so a loaded core is checked too.
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
-export const CORE_ABI = 4;
+export const CORE_ABI = 5;
 export const CORE_FILE = "asherah-bun-core.node";
 export const WARMUP_FILE = "asherah-bun-warmup.so";
 
@@ -23,6 +23,7 @@ export const RESULT_NAMES = [
   "no-memory",
   "stack-unknown",
   "not-loaded",
+  "foreign",
 ] as const;
 export type CoreResult = (typeof RESULT_NAMES)[number];
 
@@ -60,6 +61,41 @@ export const WARMUP_ERROR_NAMES = [
 export type WarmupError = (typeof WARMUP_ERROR_NAMES)[number];
 export const WARMUP_STATE_NAMES = ["idle", "running", "done", "failed"] as const;
 export type WarmupState = (typeof WARMUP_STATE_NAMES)[number];
+
+/** ABP_INTERPOSE_STATS in go/core/abp.h: the dlopen interposer's counters. */
+export const INTERPOSE_STAT_NAMES = [
+  "slots",
+  "loads",
+  "passedThrough",
+  "failed",
+  "refused",
+  "warmupWaits",
+  "goRuntimeWaits",
+  "repairs",
+  "dropped",
+] as const;
+export const LOAD_OUTCOME_NAMES = ["loaded", "failed", "refused"] as const;
+
+/** One load Bun's own dlopen made and the core's hook guarded (go/core/abp_interpose.c). */
+export interface InterposedLoad {
+  /** The path given to dlopen (its last 255 characters). */
+  readonly path: string;
+  readonly outcome: (typeof LOAD_OUTCOME_NAMES)[number];
+  /** Go runtimes waited for after it: the one the library (or what it links) carries; after a failed load, every one in the process. */
+  readonly goRuntimes: number;
+  /** Signals the repair put back after it. */
+  readonly repaired: readonly number[];
+}
+
+export type InterposeStats = Record<(typeof INTERPOSE_STAT_NAMES)[number], number> & {
+  /** What the first interpose() of the process returned. */
+  readonly result: CoreResult;
+  /** Every signal the hook's repairs put back. */
+  readonly repaired: readonly number[];
+  readonly lastRefused: string;
+  /** The first 64 loads of the process. */
+  readonly records: readonly InterposedLoad[];
+};
 
 export type FlagName = "SA_ONSTACK" | "SA_SIGINFO" | "SA_RESTART" | "SA_NODEFER" | "SA_RESETHAND" | "SA_RESTORER";
 const FLAG_NAMES: readonly FlagName[] = ["SA_ONSTACK", "SA_SIGINFO", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND", "SA_RESTORER"];
@@ -134,6 +170,16 @@ export interface Core {
   /** A watch id (> 0) or why there is none. */
   watchdogArm(ms: number, what: string): number | CoreResult;
   watchdogDisarm(id: number): CoreResult;
+  /**
+   * Points the GOT slots through which Bun's executable calls dlopen and
+   * dlerror at the core's hook, once per process ("done"; "unchanged" after
+   * that). "unsupported" (no slot: a static Bun, another platform), "foreign"
+   * (another interposer got there first) and "syscall-failed" change nothing.
+   */
+  interpose(warmupPath: string, packages: readonly string[], warmupMode: "eager" | "lazy" | "off", watchdogMs: number): CoreResult;
+  /** ±1 around a load process.dlopen's JS wrapper guards itself; the thread's depth afterwards. */
+  guardDepth(delta: 1 | -1): number;
+  interposeStats(): InterposeStats;
 }
 
 export function describeFlags(flags: number, values: Readonly<Record<FlagName, number>>): string {

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "a771fbbbf42959738528c64bae73e10c73e308f035e80449dcf699df610de9bb", size: 67328 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "f3e96bb50b5e47484de85ff39f24ba5bf6837692d8975a342c34f86b60dd0766", size: 67400 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "bb8b64897f3414888899078f57ac77456b167ce18d3e8bf93477433c5a581379", size: 59224 },
+  "linux-x64/asherah-bun-core.node": { sha256: "bbea44228a930ca517711d0aba9a0f18f0982238a4313f37b3dedebe6f5ea808", size: 67480 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -105,7 +105,7 @@ function installDefault(state: PreloadState, loaded: { core: Core; dir: string; 
     return cold().guardedDlopen(state, originalDlopen, this, module, filename, flags);
   };
   state.hooks.processDlopen = true;
-  hookFfi(state);
+  hookFfi(state, core, warmup);
   registerPlugin(state);
   hookWorkers(state);
   state.phase = "installed";
@@ -113,11 +113,18 @@ function installDefault(state: PreloadState, loaded: { core: Core; dir: string; 
   recordEvent(state, "install-done");
 }
 
-function hookFfi(state: PreloadState): void {
-  const ffi = require("bun:ffi") as { dlopen: (path: unknown, symbols: unknown) => unknown };
-  const original = ffi.dlopen;
-  ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {
-    return cold().guardedFfiDlopen(state, original, this, path, symbols);
-  };
-  state.hooks.ffiDlopen = true;
+/**
+ * bun:ffi's dlopen, and every other load Bun's executable makes, through the
+ * core's hook on Bun's own dlopen (go/core/abp_interpose.c): bun:ffi is never
+ * loaded at start. Where the core cannot interpose, the general path wraps
+ * bun:ffi's export instead (hooks.ts hookFfiDlopen).
+ */
+function hookFfi(state: PreloadState, core: Core, warmup: string): void {
+  const result = core.interpose(warmup, DEFAULT_CONFIG.packages, DEFAULT_CONFIG.warmup, DEFAULT_CONFIG.watchdogMs);
+  if (result !== "done" && result !== "unchanged") {
+    cold().hookFfiDlopen(state);
+    return;
+  }
+  recordEvent(state, "ffi-dlopen", `interposed (${result})`);
+  state.hooks.ffiDlopen = "interposed";
 }

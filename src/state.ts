@@ -77,7 +77,12 @@ export interface PreloadState {
   events: EventRecord[];
   /** Records left out of `events` (and repairs/guarded) once they were full. */
   dropped: number;
-  hooks: { processDlopen: boolean; ffiDlopen: boolean; plugin: boolean; workers: boolean; virtualModules: string[] };
+  /**
+   * ffiDlopen: how bun:ffi's dlopen is guarded: "interposed" by the core's
+   * hook on Bun's own dlopen (bun:ffi never loaded by the preload), or
+   * "wrapped" (its export replaced, where the core cannot interpose).
+   */
+  hooks: { processDlopen: boolean; ffiDlopen: false | "interposed" | "wrapped"; plugin: boolean; workers: boolean; virtualModules: string[] };
   timings: { installMicros?: number; coreMicros?: number; signalsMicros?: number };
   /** Why the hang watchdog could not start (reported once). */
   watchdog: { unavailable?: string };

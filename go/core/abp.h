@@ -11,7 +11,7 @@
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
-#define ABP_ABI_VERSION 4
+#define ABP_ABI_VERSION 5
 
 // Results of the signal and thread functions. Every negative value means one
 // thing only, whichever function returns it; the Node-API layer hands the
@@ -26,7 +26,8 @@
 	X(ABP_E_UNSUPPORTED, -5, "unsupported") /* not on this platform */          \
 	X(ABP_E_NO_MEMORY, -6, "no-memory")                                         \
 	X(ABP_E_STACK_UNKNOWN, -7, "stack-unknown") /* thread bounds unknown */     \
-	X(ABP_E_NOT_LOADED, -8, "not-loaded")  /* the path is not mapped here */
+	X(ABP_E_NOT_LOADED, -8, "not-loaded")  /* the path is not mapped here */   \
+	X(ABP_E_FOREIGN, -9, "foreign")        /* someone else rewrote the GOT slot */
 
 enum abp_result {
 #define ABP_ENUM(name, value, text) name = value,
@@ -142,6 +143,61 @@ int32_t abp_warmup_start(const char *path, int32_t grace_ms);
 void abp_warmup_info(struct abp_warmup_info *out, int wait);
 // The sha256 of the warmup library this core was built with (64 hex digits).
 const char *abp_warmup_expected_sha256(void);
+
+// ---- abp_interpose.c: Bun's own dlopen, seen from the core -------------------
+// Counters of the dlopen interposer (abp_interpose_stats), in this order.
+#define ABP_INTERPOSE_STATS(X)                                                                     \
+	X(ABP_IS_SLOTS, "slots")                 /* GOT slots of Bun's executable rewritten */        \
+	X(ABP_IS_LOADS, "loads")                 /* loads the hook guarded itself */                  \
+	X(ABP_IS_PASSED, "passedThrough")        /* inside process.dlopen's JS guard, or nested */    \
+	X(ABP_IS_FAILED, "failed")               /* the loader returned NULL */                       \
+	X(ABP_IS_REFUSED, "refused")             /* a FIFO/device, or the warmup failed */            \
+	X(ABP_IS_WARMUP_WAITS, "warmupWaits")    /* guarded-package loads that waited for the warmup */ \
+	X(ABP_IS_GO_RUNTIMES, "goRuntimeWaits")  /* loads after which a Go runtime was waited for */  \
+	X(ABP_IS_REPAIRS, "repairs")             /* loads after which the repair changed a signal */   \
+	X(ABP_IS_DROPPED, "dropped")             /* loads not kept in the record log (full) */
+
+enum abp_interpose_stat {
+#define ABP_ENUM(name, text) name,
+	ABP_INTERPOSE_STATS(ABP_ENUM)
+#undef ABP_ENUM
+	ABP_IS_COUNT
+};
+
+// What became of one load the hook guarded.
+#define ABP_LOAD_OUTCOMES(X) X(ABP_LOAD_LOADED, 0, "loaded") X(ABP_LOAD_FAILED, 1, "failed") X(ABP_LOAD_REFUSED, 2, "refused")
+
+enum abp_load_outcome {
+#define ABP_ENUM(name, value, text) name = value,
+	ABP_LOAD_OUTCOMES(ABP_ENUM)
+#undef ABP_ENUM
+};
+
+// The first loads of the process, kept for status(); later ones are counted (ABP_IS_DROPPED).
+#define ABP_INTERPOSE_RECORDS 64
+struct abp_load_record {
+	char path[256]; // the end of the path when it is longer
+	int32_t outcome; // enum abp_load_outcome
+	int32_t go_runtimes; // Go runtimes waited for after it (this load's; all of them after a failure)
+	uint64_t repaired; // signals the repair changed after it (bit n: signal n)
+	int32_t ready; // set last (release): the record is complete
+};
+
+// Rewrites the GOT slots through which Bun's executable calls dlopen and
+// dlerror, once per process (mutex); later calls return the first result,
+// ABP_UNCHANGED for a success. packages: the guarded package names (their
+// loads wait for the warmup at warmup_path unless warmup_on is 0, and are
+// watched for watchdog_ms when > 0). ABP_E_UNSUPPORTED: no slot (a static
+// Bun, not Linux x64/arm64); ABP_E_FOREIGN: a slot held neither the real
+// function nor the hook; ABP_E_SYSCALL: mprotect failed (nothing changed).
+int32_t abp_interpose(const char *warmup_path, const char *const *packages, int32_t count, int32_t warmup_on, int32_t watchdog_ms);
+int32_t abp_interpose_result(void);
+// Adds delta (1 or -1) to the calling thread's guard depth: while it is above
+// 0 the hook passes loads straight through (process.dlopen's JS guard has them).
+int32_t abp_guard_depth(int32_t delta);
+void abp_interpose_stats(uint64_t out[ABP_IS_COUNT], uint64_t *repaired_mask, char *last_refused, int32_t len);
+// Copies the complete records (at most max); returns how many.
+int32_t abp_interpose_records(struct abp_load_record *out, int32_t max);
 
 // ---- abp_files.c ----------------------------------------------------------------
 // "FIFO", "folder", ... for a file that is not regular.

@@ -355,6 +355,93 @@ static napi_value js_watchdog_disarm(napi_env env, napi_callback_info cb) {
 	return result(env, abp_watchdog_disarm((int64_t)id));
 }
 
+// ---- the dlopen interposer ---------------------------------------------------------
+
+// interpose(warmupPath, packages, warmupMode, watchdogMs) → result name
+static napi_value js_interpose(napi_env env, napi_callback_info cb) {
+	napi_value argv[4];
+	char path[PATH_MAX], mode[16];
+	int32_t watchdog;
+	uint32_t count = 0;
+	if (!args(env, cb, 4, argv) || !arg_string(env, argv[0], path, sizeof path) || !arg_string(env, argv[2], mode, sizeof mode) ||
+	    !arg_int(env, argv[3], &watchdog))
+		return NULL;
+	if (napi_get_array_length(env, argv[1], &count) != napi_ok || count > 32) {
+		napi_throw_type_error(env, "ABP_ARG", "asherah-bun-core: expected an array of at most 32 package names");
+		return NULL;
+	}
+	char names[32][256]; // 8 KB of the JS thread's stack
+	const char *list[32];
+	for (uint32_t i = 0; i < count; i++) {
+		napi_value item;
+		if (napi_get_element(env, argv[1], i, &item) != napi_ok || !arg_string(env, item, names[i], sizeof names[i])) return NULL;
+		list[i] = names[i];
+	}
+	return result(env, abp_interpose(path, list, (int32_t)count, strcmp(mode, "off") != 0, watchdog));
+}
+
+// guardDepth(1 | -1) → the calling thread's depth afterwards
+static napi_value js_guard_depth(napi_env env, napi_callback_info cb) {
+	napi_value argv[1];
+	int32_t delta;
+	if (!args(env, cb, 1, argv) || !arg_int(env, argv[0], &delta)) return NULL;
+	return number(env, abp_guard_depth(delta));
+}
+
+static const char *load_outcome_name(int32_t outcome) {
+#define ABP_CASE(name, value, text) \
+	case value: return text;
+	switch (outcome) {
+		ABP_LOAD_OUTCOMES(ABP_CASE)
+	default: return "unknown";
+	}
+#undef ABP_CASE
+}
+
+static napi_value interpose_records(napi_env env, const struct abp_load_record *records, int32_t n) {
+	napi_value list;
+	CHECK(napi_create_array_with_length(env, (size_t)n, &list));
+	for (int32_t i = 0; i < n; i++) {
+		napi_value item;
+		CHECK(napi_create_object(env, &item));
+		if (!set(env, item, "path", string(env, records[i].path)) || !set(env, item, "outcome", string(env, load_outcome_name(records[i].outcome))) ||
+		    !set(env, item, "goRuntimes", number(env, records[i].go_runtimes)) || !set(env, item, "repaired", signals_array(env, records[i].repaired)))
+			return NULL;
+		CHECK(napi_set_element(env, list, (uint32_t)i, item));
+	}
+	return list;
+}
+
+// interposeStats() → {result, <counters>, repaired, lastRefused, records: [{path, outcome, goRuntimes, repaired}]}
+static napi_value js_interpose_stats(napi_env env, napi_callback_info cb) {
+	(void)cb;
+	static const char *const stat_names[] = {
+#define ABP_NAME(name, text) text,
+		ABP_INTERPOSE_STATS(ABP_NAME)
+#undef ABP_NAME
+	};
+	uint64_t counts[ABP_IS_COUNT], mask;
+	char refused[PATH_MAX];
+	abp_interpose_stats(counts, &mask, refused, sizeof refused);
+	napi_value object;
+	CHECK(napi_create_object(env, &object));
+	if (!set(env, object, "result", result(env, abp_interpose_result()))) return NULL;
+	for (int i = 0; i < ABP_IS_COUNT; i++)
+		if (!set(env, object, stat_names[i], number(env, (double)counts[i]))) return NULL;
+	if (!set(env, object, "repaired", signals_array(env, mask)) || !set(env, object, "lastRefused", string(env, refused))) return NULL;
+	// Workers may ask at the same time: a copy of one's own.
+	struct abp_load_record *records = malloc(sizeof *records * ABP_INTERPOSE_RECORDS);
+	if (records == NULL) {
+		napi_throw_error(env, "ABP_NAPI", "asherah-bun-core: out of memory");
+		return NULL;
+	}
+	int32_t n = abp_interpose_records(records, ABP_INTERPOSE_RECORDS);
+	napi_value built = interpose_records(env, records, n);
+	free(records);
+	if (built == NULL || !set(env, object, "records", built)) return NULL;
+	return object;
+}
+
 // ---- constants for the contract test ----------------------------------------------
 
 static napi_value names(napi_env env, const char *const *list, size_t n) {
@@ -427,6 +514,9 @@ NAPI_MODULE_INIT() {
 		FN("selfSha256", js_self_sha256),
 		FN("watchdogArm", js_watchdog_arm),
 		FN("watchdogDisarm", js_watchdog_disarm),
+		FN("interpose", js_interpose),
+		FN("guardDepth", js_guard_depth),
+		FN("interposeStats", js_interpose_stats),
 	};
 #undef FN
 #undef VALUE

@@ -167,51 +167,71 @@ int32_t abp_wait_go_runtime(const char *path) {
 	return result;
 }
 
-static int count_go_runtime(struct dl_phdr_info *info, size_t size, void *data) {
+// The loaded objects, copied out of dl_iterate_phdr: its callback runs with
+// the loader's write lock held, and a dlopen there (even RTLD_NOLOAD) takes
+// the load lock: the reverse of the order another thread's dlopen takes them
+// in. Measured: the warmup thread's dlopen and a load on the JS thread
+// deadlocked within 20,000 bun:ffi loads (test/e2e/limits.test.ts).
+struct loaded_object {
+	char *name;
+	uintptr_t base;
+};
+struct loaded_objects {
+	struct loaded_object *list;
+	size_t n, cap;
+	int failed;
+};
+
+static int collect_object(struct dl_phdr_info *info, size_t size, void *data) {
 	(void)size;
+	struct loaded_objects *all = data;
 	if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0') return 0;
-	void *handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-	if (handle == NULL) return 0;
-	void *sym = dlsym(handle, "_cgo_wait_runtime_init_done");
-	Dl_info where;
-	if (sym != NULL && dladdr(sym, &where) != 0 && where.dli_fbase == (void *)info->dlpi_addr) (*(int32_t *)data)++;
-	dlclose(handle);
+	if (all->n == all->cap) {
+		size_t cap = all->cap == 0 ? 32 : all->cap * 2;
+		struct loaded_object *grown = realloc(all->list, cap * sizeof *grown);
+		if (grown == NULL) return all->failed = 1;
+		all->list = grown;
+		all->cap = cap;
+	}
+	char *name = strdup(info->dlpi_name);
+	if (name == NULL) return all->failed = 1;
+	all->list[all->n++] = (struct loaded_object){name, (uintptr_t)info->dlpi_addr};
 	return 0;
 }
 
-static int wait_go_runtime(struct dl_phdr_info *info, size_t size, void *data) {
-	(void)size;
-	if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0') return 0;
-	void *handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-	if (handle == NULL) return 0;
-	uintptr_t (*wait_done)(void) = (uintptr_t(*)(void))dlsym(handle, "_cgo_wait_runtime_init_done");
-	Dl_info where;
-	if (wait_done != NULL && dladdr((void *)wait_done, &where) != 0 && where.dli_fbase == (void *)info->dlpi_addr) {
-		wait_done();
-		(*(int32_t *)data)++;
+// For each loaded object that carries a Go runtime of its own (its
+// _cgo_wait_runtime_init_done is defined in it, not in a dependency):
+// waits for that runtime when wait is set. Returns how many there are.
+static int32_t each_go_runtime(int wait) {
+	struct loaded_objects all = {NULL, 0, 0, 0};
+	dl_iterate_phdr(collect_object, &all);
+	int32_t count = 0;
+	for (size_t i = 0; i < all.n; i++) {
+		void *handle = dlopen(all.list[i].name, RTLD_LAZY | RTLD_NOLOAD);
+		free(all.list[i].name);
+		if (handle == NULL) continue; // unloaded meanwhile
+		uintptr_t (*wait_done)(void) = (uintptr_t(*)(void))dlsym(handle, "_cgo_wait_runtime_init_done");
+		Dl_info where;
+		if (wait_done != NULL && dladdr((void *)wait_done, &where) != 0 && (uintptr_t)where.dli_fbase == all.list[i].base) {
+			if (wait) wait_done();
+			count++;
+		}
+		dlclose(handle);
 	}
-	dlclose(handle);
-	return 0;
+	free(all.list);
+	return count;
 }
 
 // Waits until every Go runtime in the process has initialised; returns how
 // many there are. For a load whose path the loader knows under another name:
 // a `bun build --compile` binary loads an extracted copy of the addon, and a
 // failed load leaves no path to look up (test/e2e/failed-load.test.ts).
-int32_t abp_wait_all_go_runtimes(void) {
-	int32_t count = 0;
-	dl_iterate_phdr(wait_go_runtime, &count);
-	return count;
-}
+int32_t abp_wait_all_go_runtimes(void) { return each_go_runtime(1); }
 
 // Counts the loaded objects that carry their own Go runtime. Used to tell
 // whether a snapshot can still be trusted (0 before our first load) and for
 // the doctor's report.
-int32_t abp_go_runtime_count(void) {
-	int32_t count = 0;
-	dl_iterate_phdr(count_go_runtime, &count);
-	return count;
-}
+int32_t abp_go_runtime_count(void) { return each_go_runtime(0); }
 
 // Writes the file that defines the handler of `sig` (live or snapshot) into
 // buf as a NUL-terminated string; "" for SIG_DFL/SIG_IGN or unknown code.

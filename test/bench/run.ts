@@ -490,12 +490,12 @@ function sectionTest(): void {
  * Two copies of the bundle that stop early, written into the bench folder:
  * its modules evaluated without the entry's install() call, and the same
  * code wrapped in a function that never runs (parsed only). The entry's
- * code is the last `try{install({by:"preload"})}` (src/index.ts), minified
- * or not; undefined when the bundle no longer has it.
+ * code is the final `start();` (src/index.ts), minified or not; undefined
+ * when the bundle no longer ends with it.
  */
 function bundleStages(): { evaluated: string; parsed: string } | undefined {
   const text = readFileSync(PRELOAD_ENTRY, "utf8");
-  const call = /try\s*\{\s*install\(\{\s*by:\s*"preload"\s*\}\)/g;
+  const call = /\bstart\(\);?\s*(?:\/\/# \w+=\S*\s*)*$/g;
   let at = -1;
   for (const m of text.matchAll(call)) at = m.index ?? -1;
   if (at < 0) return undefined;
@@ -504,14 +504,14 @@ function bundleStages(): { evaluated: string; parsed: string } | undefined {
   mkdirSync(dir, { recursive: true });
   const evaluated = join(dir, "evaluated.js");
   const parsed = join(dir, "parsed.js");
-  writeFileSync(evaluated, `// dist/index.js without its install() call\n${modules}\n`);
+  writeFileSync(evaluated, `// dist/index.js without its start() call\n${modules}\n`);
   writeFileSync(parsed, `// dist/index.js's modules, parsed and never run\nfunction neverCalled() {\n${modules.replaceAll("import.meta", "({})")}\n}\n`);
   return { evaluated, parsed };
 }
 
 function sectionLayers(): void {
   const stages = bundleStages();
-  if (stages === undefined) print('   (dist/index.js has no try{install({by:"preload"})} entry code: the bundle-copy layers are left out)');
+  if (stages === undefined) print("   (dist/index.js does not end with the start() call: the bundle-copy layers are left out)");
   const stageVariants: Variant[] =
     stages === undefined
       ? []

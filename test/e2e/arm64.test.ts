@@ -144,6 +144,9 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
       const order = ["install-start", "core-loaded", "signals-protected", "warmup-start", "install-done"].map((e) => events.indexOf(e));
       expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), events.join(",")).toBe(true);
       expect(events).toContain("warmup-done");
+      // The arm64 core took over Bun's own dlopen (R_AARCH64_JUMP_SLOT): bun:ffi is not loaded at start.
+      expect(p.status.hooks.ffiDlopen).toBe("interposed");
+      expect(p.status.interpose?.result).toBe("done");
     },
     TEST_MS,
   );
@@ -255,6 +258,9 @@ for (const { version, signal, control } of AFFECTED) {
         expect(p.dispositions[signal].liveOwner).toBe(join(ARM64, "asherah-bun-core.node"));
         expect(p.dispositions[signal].snapshotOwner).toEndWith("/bin/bun");
         expect(p.status.repairs.map((r) => r.signal)).not.toContain(signal);
+        // GLOB_DAT + JUMP_SLOT for dlopen and dlerror on these releases: four slots.
+        expect(p.status.hooks.ffiDlopen).toBe("interposed");
+        expect(p.status.interpose?.slots).toBe(4);
       },
       TEST_MS,
     );

@@ -36,9 +36,10 @@ const first = libc.symbols.getpid();
 const again = dlopen("libc.so.6", { getppid: { args: [], returns: "i32" }, getpid: { args: [], returns: "i32" } });
 const second = again.symbols.getpid();
 const parent = again.symbols.getppid();
-// The preload's hook ran around both loads.
+// The core's hook on Bun's own dlopen ran around both loads (the preload no
+// longer loads bun:ffi at all: go/core/abp_interpose.c).
 const s = api.status();
-const hooked = s.hooks.ffiDlopen && s.events.filter((e) => e.event === "native-load-done" && e.detail.startsWith("libc.so.6 ")).length === 2;
+const hooked = s.hooks.ffiDlopen === "interposed" && s.interpose.records.filter((r) => r.path === "libc.so.6" && r.outcome === "loaded").length === 2;
 console.log("OK ffi " + (first === process.pid && second === process.pid && parent === process.ppid) + " hooked " + hooked);
 `;
 

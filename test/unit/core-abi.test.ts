@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CORE_ABI, RESULT_NAMES, STAT_NAMES, WARMUP_ERROR_NAMES, WARMUP_STATE_NAMES, type Core } from "../../src/core.ts";
+import { CORE_ABI, INTERPOSE_STAT_NAMES, LOAD_OUTCOME_NAMES, RESULT_NAMES, STAT_NAMES, WARMUP_ERROR_NAMES, WARMUP_STATE_NAMES, type Core } from "../../src/core.ts";
 import { loadCore } from "../../src/core-load.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 
@@ -33,6 +33,10 @@ describe("go/core/abp.h ↔ src/core.ts", () => {
   test("statistics names", () => expect(listOf("ABP_STATS")).toEqual([...STAT_NAMES]));
   test("warmup error names", () => expect(listOf("ABP_WARMUP_ERRORS")).toEqual([...WARMUP_ERROR_NAMES]));
   test("warmup state names", () => expect(listOf("ABP_WARMUP_STATES")).toEqual([...WARMUP_STATE_NAMES]));
+  test("interposer counter and load outcome names", () => {
+    expect(listOf("ABP_INTERPOSE_STATS")).toEqual([...INTERPOSE_STAT_NAMES]);
+    expect(listOf("ABP_LOAD_OUTCOMES")).toEqual([...LOAD_OUTCOME_NAMES]);
+  });
   test("every negative result has one meaning", () => {
     const values = [...blockOf("ABP_RESULTS").matchAll(/X\((ABP_\w+), (-?\d+),/g)].map((m) => Number(m[2]));
     expect(values.length).toBe(RESULT_NAMES.length);
@@ -51,6 +55,9 @@ describe("the shipped core (linux-x64)", () => {
     expect([...core.statNames]).toEqual([...STAT_NAMES]);
     expect([...core.warmupErrorNames]).toEqual([...WARMUP_ERROR_NAMES]);
     expect(Object.keys(core.wrapStats())).toEqual([...STAT_NAMES]);
+    // Before interpose(): its counters, in the header's order, and the result of no attempt yet.
+    const stats = core.interposeStats();
+    expect(Object.keys(stats)).toEqual(["result", ...INTERPOSE_STAT_NAMES, "repaired", "lastRefused", "records"]);
   });
   test("was built with the shipped warmup library's hash", () => {
     expect(core.warmupExpectedSha256).toBe(SHIPPED["linux-x64/asherah-bun-warmup.so"]!.sha256);
