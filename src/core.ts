@@ -8,7 +8,7 @@
 // statNames, warmupErrorNames) so a loaded core is checked too.
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
-export const CORE_ABI = 5;
+export const CORE_ABI = 6;
 export const CORE_FILE = "asherah-bun-core.node";
 export const WARMUP_FILE = "asherah-bun-warmup.so";
 
@@ -57,6 +57,7 @@ export const WARMUP_ERROR_NAMES = [
   "symbol",
   "result",
   "thread",
+  "core-checksum",
 ] as const;
 export type WarmupError = (typeof WARMUP_ERROR_NAMES)[number];
 export const WARMUP_STATE_NAMES = ["idle", "running", "done", "failed"] as const;
@@ -157,9 +158,10 @@ export interface Core {
   /**
    * Starts verify → map → call on the core's own thread, once per process,
    * after up to graceMs in which nobody asked for it; 0 also ends a grace
-   * period in progress.
+   * period in progress. With coreSha256 (64 hex digits, or "") the thread
+   * first checks the core's own file against it (error "core-checksum").
    */
-  warmupStart(path: string, graceMs: number): CoreResult;
+  warmupStart(path: string, graceMs: number, coreSha256: string): CoreResult;
   warmupInfo(wait: boolean): WarmupReport;
   /** "" when the file and its folder are safe to load from, else why not. */
   checkPathSafe(path: string): string;

@@ -207,7 +207,8 @@ export function startWarmup(state: PreloadState, reason: string, graceMs = 0): v
   const core = ensureCore(state);
   if (core === undefined || state.location?.status !== "native") return;
   protectSignals(state, core);
-  if (core.warmupStart(state.location.warmup, graceMs) === "done") {
+  // The general path checked the core before using it (core-load.ts loadCore): "" here.
+  if (core.warmupStart(state.location.warmup, graceMs, "") === "done") {
     recordEvent(state, "warmup-start", reason);
     // A process that never loads a guarded module never asks how the warmup
     // went: say it at exit instead, once, if it failed and nobody was told.
@@ -231,6 +232,7 @@ export function warnUnreportedWarmupFailure(state: PreloadState, core: Core): vo
 
 const WARMUP_CODES: Readonly<Record<string, PreloadErrorCode>> = {
   checksum: "CHECKSUM_MISMATCH",
+  "core-checksum": "CHECKSUM_MISMATCH",
   unsafe: "LIBRARY_UNSAFE",
   open: "LIBRARY_MISSING",
   empty: "LIBRARY_INVALID",
@@ -245,6 +247,7 @@ const WARMUP_ADVICE: Readonly<Record<string, string>> = {
   "not-regular": "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
   "too-large": "Reinstall asherah-bun-preload (rm -rf node_modules && install), or rebuild the folder with go/build.sh --out DIR.",
   checksum: "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
+  "core-checksum": "The file was modified or damaged after installation. Reinstall asherah-bun-preload (rm -rf node_modules && install).",
   unsafe: "Anyone could replace what runs in every Bun process: remove write access for other users (chmod o-w) or move the library folder.",
   open: "Reinstall asherah-bun-preload so its prebuilds/ folder is complete, or check ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
   dlopen: "The file is not a loadable library for this machine. Reinstall asherah-bun-preload on this machine, or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",

@@ -27,6 +27,15 @@ import { hookWorkers } from "./workers.ts";
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 
+/** The shipped core, loaded, with where it came from and what it should hash to. */
+interface DefaultCore {
+  readonly core: Core;
+  readonly dir: string;
+  readonly path: string;
+  readonly id: string;
+  readonly sha256: string;
+}
+
 /** The preload entry (index.ts). Exits with the error block on a failure. */
 export function start(): void {
   const state = processState();
@@ -46,7 +55,7 @@ export function start(): void {
  * The shipped core, loaded and verified, when the default path applies;
  * undefined (and nothing changed) when the general path must decide.
  */
-function defaultCore(): { core: Core; dir: string; path: string; id: string } | undefined {
+function defaultCore(): DefaultCore | undefined {
   if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) return undefined;
   // Any setting, a typo included, goes through the general path, which
   // validates it and warns about unknown names (config.ts).
@@ -70,15 +79,19 @@ function defaultCore(): { core: Core; dir: string; path: string; id: string } | 
     return undefined;
   }
   const core = module.exports;
-  // Checked before any other function of the core is used (core.ts
-  // loadCore); a mismatch stops the process with loadCore's error.
-  if (core.abi !== CORE_ABI || core.selfSha256() !== shipped.sha256 || core.checkPathSafe(path) !== "") {
-    cold().failStart(processState(), cold().loadedCoreProblem(core, path, shipped));
+  // Checked before any other function of the core is used (core-load.ts
+  // loadCore), except the sha256 of its own file: the warmup thread checks
+  // that (installDefault), off this thread's ~6 ms, before any guarded
+  // module can load. The core hashes itself, so the hash finds damage, not a
+  // replacement, and the exact size above already finds truncation
+  // (docs/how-it-works.md, "Trust").
+  if (core.abi !== CORE_ABI || core.checkPathSafe(path) !== "") {
+    cold().failStart(processState(), cold().loadedCoreProblem(core, path, undefined));
   }
-  return { core, dir, path, id };
+  return { core, dir, path, id, sha256: shipped.sha256 };
 }
 
-function installDefault(state: PreloadState, loaded: { core: Core; dir: string; path: string; id: string }): void {
+function installDefault(state: PreloadState, loaded: DefaultCore): void {
   const started = nowMicros();
   const { core, dir, path } = loaded;
   state.installedBy.push("preload");
@@ -94,7 +107,7 @@ function installDefault(state: PreloadState, loaded: { core: Core; dir: string; 
   state.timings.coreMicros = nowMicros() - started;
   recordEvent(state, "core-loaded", path);
   protectSignals(state, core);
-  if (core.warmupStart(warmup, WARMUP_GRACE_MS) === "done") {
+  if (core.warmupStart(warmup, WARMUP_GRACE_MS, loaded.sha256) === "done") {
     recordEvent(state, "warmup-start", "preload (eager)");
     // A process that never loads a guarded module never asks how the
     // warmup went: one warning at exit if it failed (lifecycle.ts).

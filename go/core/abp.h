@@ -11,7 +11,7 @@
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
-#define ABP_ABI_VERSION 5
+#define ABP_ABI_VERSION 6
 
 // Results of the signal and thread functions. Every negative value means one
 // thing only, whichever function returns it; the Node-API layer hands the
@@ -72,7 +72,8 @@ enum abp_stat {
 	X(ABP_WU_DLOPEN, 9, "dlopen")           /* the loader refused it: dlerror() text */ \
 	X(ABP_WU_SYMBOL, 10, "symbol")          /* no WarmupGoRuntime */                   \
 	X(ABP_WU_RESULT, 11, "result")          /* WarmupGoRuntime did not return 1 */     \
-	X(ABP_WU_THREAD, 12, "thread")          /* the warmup thread could not start */
+	X(ABP_WU_THREAD, 12, "thread")          /* the warmup thread could not start */    \
+	X(ABP_WU_CORE_CHECKSUM, 13, "core-checksum") /* the core's own file is not what was shipped */
 
 enum abp_warmup_error {
 #define ABP_ENUM(name, value, text) name = value,
@@ -137,8 +138,11 @@ struct abp_warmup_info {
 // Starts the warmup on a thread of its own, once per process; later calls
 // return at once (one with grace_ms 0 ends a grace period in progress). The
 // thread first waits up to grace_ms unless someone needs the warmup sooner.
-// Returns ABP_DONE when this call started it.
-int32_t abp_warmup_start(const char *path, int32_t grace_ms);
+// With core_sha256 (64 hex digits; NULL or "" for none) the thread first
+// hashes the core's own file and fails with ABP_WU_CORE_CHECKSUM unless it
+// matches: the start path's check of the core, off the JavaScript thread
+// (src/start.ts). Returns ABP_DONE when this call started it.
+int32_t abp_warmup_start(const char *path, int32_t grace_ms, const char *core_sha256);
 // Copies the current state; with wait != 0 blocks until done or failed.
 void abp_warmup_info(struct abp_warmup_info *out, int wait);
 // The sha256 of the warmup library this core was built with (64 hex digits).

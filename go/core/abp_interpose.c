@@ -186,7 +186,7 @@ static void *guarded_dlopen(dlopen_fn real, const char *file, int mode) {
 	if (package != NULL) {
 		if (warmup_on) {
 			// Starts the warmup if nobody did (lazy mode), or ends its grace period.
-			abp_warmup_start(warmup_path, 0);
+			abp_warmup_start(warmup_path, 0, NULL);
 			static __thread struct abp_warmup_info info; // 1.6 KB: not on a caller's stack
 			abp_warmup_info(&info, 1);
 			bump(ABP_IS_WARMUP_WAITS);

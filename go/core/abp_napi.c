@@ -248,11 +248,14 @@ static napi_value js_repair_now(napi_env env, napi_callback_info cb) {
 
 // warmupStart(path, graceMs)
 static napi_value js_warmup_start(napi_env env, napi_callback_info cb) {
-	napi_value argv[2];
+	napi_value argv[3];
 	char path[PATH_MAX];
+	char core_sha256[80];
 	int32_t grace;
-	if (!args(env, cb, 2, argv) || !arg_string(env, argv[0], path, sizeof path) || !arg_int(env, argv[1], &grace)) return NULL;
-	return result(env, abp_warmup_start(path, grace));
+	if (!args(env, cb, 3, argv) || !arg_string(env, argv[0], path, sizeof path) || !arg_int(env, argv[1], &grace) ||
+	    !arg_string(env, argv[2], core_sha256, sizeof core_sha256))
+		return NULL;
+	return result(env, abp_warmup_start(path, grace, core_sha256));
 }
 
 // warmupInfo(wait: boolean) → {state, error, message, sha256, verifyMicros, dlopenMicros, callMicros, repaired}

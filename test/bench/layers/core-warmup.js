@@ -12,7 +12,7 @@ const core = module.exports;
 core.selfSha256();
 core.snapshot();
 const wait = process.env.ABP_LAYER_WAIT === "1";
-const started = core.warmupStart(`${dir}/asherah-bun-warmup.so`, wait ? 0 : 20);
+const started = core.warmupStart(`${dir}/asherah-bun-warmup.so`, wait ? 0 : 20, "");
 if (started !== "done") throw new Error(`warmupStart: ${started}`);
 if (wait) {
   const report = core.warmupInfo(true);
