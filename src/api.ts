@@ -9,7 +9,7 @@ import { processState, type EventRecord, type GuardRecord, type Phase, type Repa
 import type { Config } from "./config.ts";
 import type { InterposeStats, WrapStats } from "./core.ts";
 import { planRepairs } from "./signals.ts";
-import { ensureWarmup, syncWarmup } from "./lifecycle.ts";
+import { ensureWarmup, syncRepairs, syncWarmup } from "./lifecycle.ts";
 
 export type { InstallOptions } from "./install.ts";
 export type { Config, WarmupMode, SignalMode } from "./config.ts";
@@ -74,8 +74,14 @@ function copyInterposeStats(stats: InterposeStats): InterposeStats {
 /** A copy of what the preload did in this process; safe to JSON.stringify. */
 export function status(): Status {
   const state = processState();
-  // The warmup runs on the core's thread: report where it is now, without waiting.
-  if (state.core !== undefined) syncWarmup(state, state.core, false);
+  // The warmup runs on the core's thread: report where it is now, without
+  // waiting. The repairs after loads run on another (lifecycle.ts
+  // repairsInBackground): wait for those, so what status() says about a load
+  // that returned is complete.
+  if (state.core !== undefined) {
+    syncWarmup(state, state.core, false);
+    syncRepairs(state, state.core, true);
+  }
   return structuredClone({
     phase: state.phase,
     bunVersion: Bun.version,

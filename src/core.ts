@@ -8,7 +8,7 @@
 // statNames, warmupErrorNames) so a loaded core is checked too.
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
-export const CORE_ABI = 6;
+export const CORE_ABI = 7;
 export const CORE_FILE = "asherah-bun-core.node";
 export const WARMUP_FILE = "asherah-bun-warmup.so";
 
@@ -128,6 +128,14 @@ export interface ShippedFile {
   readonly size: number;
 }
 
+/** One pass of the repair thread for a load (go/core/abp_repair.c). */
+export interface RepairDone {
+  readonly trigger: string;
+  readonly goRuntimes: number;
+  readonly changed: readonly number[];
+  readonly before: readonly (Disposition & { readonly signal: number })[];
+}
+
 /** What go/core/abp_napi.c exports. */
 export interface Core {
   readonly abi: number;
@@ -148,6 +156,12 @@ export interface Core {
   waitGoRuntime(path: string): "go" | "none" | CoreResult;
   /** Waits until every Go runtime in the process has initialised; how many there are. */
   waitAllGoRuntimes(): number;
+  /** Whether a loaded object holds a Go runtime, without waiting for it. */
+  hasGoRuntime(path: string): "go" | "none" | CoreResult;
+  /** The wait for every Go runtime and the repair plan, on the core's repair thread, for this environment. */
+  repairLater(trigger: string): CoreResult;
+  /** This environment's repairs the repair thread has finished (all of them with wait). */
+  repairTake(wait: boolean): readonly RepairDone[];
   handlerOwner(signal: number, which: 0 | 1): string;
   registerThread(): CoreResult;
   wrapSuspendHandler(signal: number): CoreResult;

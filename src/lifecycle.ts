@@ -16,7 +16,7 @@ import { SHIPPED } from "./shipped.ts";
 import { planRepairs, signalName } from "./signals.ts";
 import { protectSignals, repairPlan } from "./protect.ts";
 import { appendBounded, nowMicros, recordEvent, type PreloadState } from "./state.ts";
-import { isAffected, supportsLazyWarmup } from "./bun-version.ts";
+import { atLeast, BUN_1_1, isAffected, supportsLazyWarmup } from "./bun-version.ts";
 import { fileContains } from "./files.ts";
 import type { Config } from "./config.ts";
 
@@ -357,6 +357,15 @@ export function afterNativeLoad(
 ): void {
   const core = state.core;
   if (core === undefined) warnUnprotectedGo(state, file);
+  if (core !== undefined && repairsInBackground(state)) {
+    let go: string = core.hasGoRuntime(file);
+    if (go !== "go" && go !== "none") go = core.goRuntimeCount() > 0 ? "go (any)" : "none";
+    if (core.repairLater(file) === "done") {
+      recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
+      recordGuarded(state, file, via, guarded, startedMicros, failed, go);
+      return;
+    }
+  }
   let go: string = core === undefined ? "none" : core.waitGoRuntime(file);
   // The loader knows the file under another name (a compiled binary's
   // extracted copy, a name found through the library path) or not at all (a
@@ -367,10 +376,35 @@ export function afterNativeLoad(
   // The plan is a few sigaction calls: applied after every native load, it
   // puts back whatever changed, also when the load threw.
   if (core !== undefined) repairAfter(state, core, file);
-  if (guarded !== undefined && !failed) {
-    const loadMicros = nowMicros() - startedMicros;
-    const goRuntime = go.startsWith("go");
-    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
-    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
+  recordGuarded(state, file, via, guarded, startedMicros, failed, go);
+}
+
+function recordGuarded(state: PreloadState, file: string, via: "process.dlopen" | "bun:ffi", guarded: string | undefined, startedMicros: number, failed: boolean, go: string): void {
+  if (guarded === undefined || failed) return;
+  const loadMicros = nowMicros() - startedMicros;
+  const goRuntime = go.startsWith("go");
+  appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
+  debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
+}
+
+/**
+ * Whether the wait for a load's Go runtime and the repair after it can run
+ * on the core's repair thread (go/core/abp_repair.c has why that is safe)
+ * instead of holding the load — ~1.5 ms of every require() of a Go module.
+ * Not with the flag-restore mechanism or an unwrapped suspend handler on an
+ * affected Bun (the repair is what protects it), not on Bun 1.0.x, and not
+ * under ASHERAH_BUN_PRELOAD_DEBUG (its lines follow the load).
+ */
+function repairsInBackground(state: PreloadState): boolean {
+  const config = state.config!;
+  if (config.mechanism !== "wrap" || config.debug || !atLeast(Bun.version, BUN_1_1)) return false;
+  return state.wrapped.length > 0 || repairPlan(state).suspend.length === 0;
+}
+
+/** Copies the repair thread's finished passes for this environment into its state (status()). */
+export function syncRepairs(state: PreloadState, core: Core, wait: boolean): void {
+  for (const done of core.repairTake(wait)) {
+    const before = new Map(done.before.map((d) => [d.signal, describeDisposition(core, d)]));
+    recordRepairs(state, core, done.changed, before, done.trigger);
   }
 }

@@ -11,7 +11,7 @@
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
-#define ABP_ABI_VERSION 6
+#define ABP_ABI_VERSION 7
 
 // Results of the signal and thread functions. Every negative value means one
 // thing only, whichever function returns it; the Node-API layer hands the
@@ -104,6 +104,8 @@ int32_t abp_restore_flags(int32_t sig);
 int32_t abp_restore_disposition(int32_t sig);
 // 1 Go runtime initialised, 0 none in that object, ABP_E_NOT_LOADED.
 int32_t abp_wait_go_runtime(const char *path);
+// The same question without waiting: 1 the object holds a Go runtime, 0 none, ABP_E_NOT_LOADED.
+int32_t abp_has_go_runtime(const char *path);
 int32_t abp_go_runtime_count(void);
 // Waits until every Go runtime in the process has initialised; how many.
 int32_t abp_wait_all_go_runtimes(void);
@@ -124,6 +126,26 @@ void abp_set_repair_plan(uint64_t restore_flags_mask, uint64_t restore_dispositi
 // Applies the plan; returns a mask of the signals it changed. When before is
 // not NULL, before[sig] receives the handler and flags sig had until then.
 uint64_t abp_repair_now(uint64_t before[64][2]);
+
+// ---- abp_repair.c: the repair after a native load, on the core's thread -----
+#define ABP_REPAIR_RECORDS 256
+struct abp_repair_record {
+	char trigger[256];     // the loaded path (its end when longer)
+	uint64_t owner;        // the JavaScript environment that asked
+	int32_t go_runtimes;   // Go runtimes in the process when the pass ran
+	uint64_t changed;      // signals the pass put back (bit n: signal n)
+	uint64_t before[64][2]; // their handler and flags just before
+};
+// Hands the wait for every Go runtime and the repair plan to the repair
+// thread (started on first use); ABP_DONE, or ABP_E_SYSCALL when the thread
+// could not start (the caller repairs in place).
+int32_t abp_repair_later(const char *trigger, uint64_t owner);
+// How many requests are not done yet; with wait != 0, waits until none is.
+int32_t abp_repair_settle(int32_t wait);
+// Moves the finished records of owner into out (at most max); how many.
+int32_t abp_repair_take(uint64_t owner, struct abp_repair_record *out, int32_t max);
+// Requests and records that did not fit (ABP_REPAIR_RECORDS each).
+uint64_t abp_repair_dropped(void);
 
 // ---- abp_warmup.c: verify, map from the verified bytes, call ---------------
 struct abp_warmup_info {

@@ -185,6 +185,14 @@ static napi_value js_wait_go_runtime(napi_env env, napi_callback_info cb) {
 	return string(env, code == 1 ? "go" : code == 0 ? "none" : result_name(code));
 }
 
+static napi_value js_has_go_runtime(napi_env env, napi_callback_info cb) {
+	napi_value argv[1];
+	char path[PATH_MAX];
+	if (!args(env, cb, 1, argv) || !arg_string(env, argv[0], path, sizeof path)) return NULL;
+	int32_t code = abp_has_go_runtime(path);
+	return string(env, code == 1 ? "go" : code == 0 ? "none" : result_name(code));
+}
+
 static napi_value js_wait_all_go_runtimes(napi_env env, napi_callback_info cb) {
 	(void)cb;
 	return number(env, abp_wait_all_go_runtimes());
@@ -244,6 +252,64 @@ static napi_value js_repair_now(napi_env env, napi_callback_info cb) {
 	return signals_array(env, abp_repair_now(NULL));
 }
 
+// [{signal, handler, flags}] for each signal in mask, from before[sig].
+static napi_value disposition_list(napi_env env, uint64_t mask, const uint64_t before[64][2]) {
+	napi_value out;
+	CHECK(napi_create_array(env, &out));
+	uint32_t n = 0;
+	for (int sig = 1; sig < 64; sig++) {
+		if (!(mask & ((uint64_t)1 << sig))) continue;
+		napi_value item;
+		char handler[32];
+		uint64_t h = before[sig][0];
+		if (h == 0) snprintf(handler, sizeof handler, "SIG_DFL");
+		else if (h == 1) snprintf(handler, sizeof handler, "SIG_IGN");
+		else snprintf(handler, sizeof handler, "0x%llx", (unsigned long long)h);
+		CHECK(napi_create_object(env, &item));
+		if (!set(env, item, "signal", number(env, sig)) || !set(env, item, "handler", string(env, handler)) ||
+		    !set(env, item, "flags", number(env, (double)before[sig][1])))
+			return NULL;
+		CHECK(napi_set_element(env, out, n++, item));
+	}
+	return out;
+}
+
+// repairLater(trigger): the wait and the repair on the core's repair thread, for this environment.
+static napi_value js_repair_later(napi_env env, napi_callback_info cb) {
+	napi_value argv[1];
+	char trigger[PATH_MAX];
+	if (!args(env, cb, 1, argv) || !arg_string(env, argv[0], trigger, sizeof trigger)) return NULL;
+	return result(env, abp_repair_later(trigger, (uint64_t)(uintptr_t)env));
+}
+
+// repairTake(wait) → [{trigger, goRuntimes, changed, before}]: this environment's finished repairs.
+static napi_value js_repair_take(napi_env env, napi_callback_info cb) {
+	napi_value argv[1];
+	bool wait = false;
+	if (!args(env, cb, 1, argv)) return NULL;
+	napi_valuetype type;
+	if (napi_typeof(env, argv[0], &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, argv[0], &wait);
+	abp_repair_settle(wait);
+	struct abp_repair_record taken[4]; // ~5 KB of stack
+	napi_value out;
+	CHECK(napi_create_array(env, &out));
+	uint32_t n = 0;
+	for (;;) {
+		int32_t got = abp_repair_take((uint64_t)(uintptr_t)env, taken, (int32_t)(sizeof taken / sizeof *taken));
+		for (int32_t i = 0; i < got; i++) {
+			napi_value item;
+			CHECK(napi_create_object(env, &item));
+			if (!set(env, item, "trigger", string(env, taken[i].trigger)) || !set(env, item, "goRuntimes", number(env, taken[i].go_runtimes)) ||
+			    !set(env, item, "changed", signals_array(env, taken[i].changed)) ||
+			    !set(env, item, "before", disposition_list(env, taken[i].changed, taken[i].before)))
+				return NULL;
+			CHECK(napi_set_element(env, out, n++, item));
+		}
+		if (got < (int32_t)(sizeof taken / sizeof *taken)) break;
+	}
+	return out;
+}
+
 // ---- warmup ----------------------------------------------------------------------
 
 // warmupStart(path, graceMs)
@@ -276,24 +342,7 @@ static napi_value js_warmup_info(napi_env env, napi_callback_info cb) {
 	    !set(env, object, "callMicros", number(env, (double)info.call_us)) || !set(env, object, "repaired", signals_array(env, info.repaired_mask)))
 		return NULL;
 	// repairedBefore: [{signal, handler, flags}] for each repaired signal
-	napi_value before;
-	CHECK(napi_create_array(env, &before));
-	uint32_t n = 0;
-	for (int sig = 1; sig < 64; sig++) {
-		if (!(info.repaired_mask & ((uint64_t)1 << sig))) continue;
-		napi_value item;
-		char handler[32];
-		uint64_t h = info.repaired_before[sig][0];
-		if (h == 0) snprintf(handler, sizeof handler, "SIG_DFL");
-		else if (h == 1) snprintf(handler, sizeof handler, "SIG_IGN");
-		else snprintf(handler, sizeof handler, "0x%llx", (unsigned long long)h);
-		CHECK(napi_create_object(env, &item));
-		if (!set(env, item, "signal", number(env, sig)) || !set(env, item, "handler", string(env, handler)) ||
-		    !set(env, item, "flags", number(env, (double)info.repaired_before[sig][1])))
-			return NULL;
-		CHECK(napi_set_element(env, before, n++, item));
-	}
-	if (!set(env, object, "repairedBefore", before)) return NULL;
+	if (!set(env, object, "repairedBefore", disposition_list(env, info.repaired_mask, info.repaired_before))) return NULL;
 	return object;
 }
 
@@ -503,6 +552,9 @@ NAPI_MODULE_INIT() {
 		FN("restoreDisposition", js_restore_disposition),
 		FN("waitGoRuntime", js_wait_go_runtime),
 		FN("waitAllGoRuntimes", js_wait_all_go_runtimes),
+		FN("hasGoRuntime", js_has_go_runtime),
+		FN("repairLater", js_repair_later),
+		FN("repairTake", js_repair_take),
 		FN("handlerOwner", js_handler_owner),
 		FN("registerThread", js_register_thread),
 		FN("wrapSuspendHandler", js_wrap_suspend_handler),

@@ -167,6 +167,15 @@ int32_t abp_wait_go_runtime(const char *path) {
 	return result;
 }
 
+int32_t abp_has_go_runtime(const char *path) {
+	if (path == NULL) return ABP_E_INVALID;
+	void *handle = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+	if (handle == NULL) return ABP_E_NOT_LOADED;
+	int32_t result = dlsym(handle, "_cgo_wait_runtime_init_done") != NULL;
+	dlclose(handle);
+	return result;
+}
+
 // The loaded objects, copied out of dl_iterate_phdr: its callback runs with
 // the loader's write lock held, and a dlopen there (even RTLD_NOLOAD) takes
 // the load lock: the reverse of the order another thread's dlopen takes them

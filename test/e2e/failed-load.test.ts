@@ -46,9 +46,16 @@ try {
 } catch (error) {
   threw = String(error && error.message).split("\\n")[0];
 }
+// With the wrapper, the wait for Go and the repair run on the core's repair
+// thread (lifecycle.ts repairsInBackground): poll until it has put SIGPIPE
+// back by itself, without status() (which would wait for it), for up to 5 s.
+let repairedAfterMs = -1;
+for (const t0 = Date.now(); Date.now() - t0 < 5000; Bun.sleepSync(1)) {
+  if (bit("SigIgn") === 1 && bit("SigCgt") === 0) { repairedAfterMs = Date.now() - t0; break; }
+}
 const after = { ignored: bit("SigIgn"), caught: bit("SigCgt") };
 const s = status();
-console.log("RESULT " + JSON.stringify({ threw, before, after, repairs: s.repairs, events: s.events.map((e) => e.event + " " + e.detail), mechanism: s.signals.mechanism, ffiDlopen: s.hooks.ffiDlopen, interposed: s.interpose && s.interpose.records }));
+console.log("RESULT " + JSON.stringify({ threw, before, after, repairedAfterMs, repairs: s.repairs, events: s.events.map((e) => e.event + " " + e.detail), mechanism: s.signals.mechanism, ffiDlopen: s.hooks.ffiDlopen, interposed: s.interpose && s.interpose.records }));
 // Hot WebAssembly with forced collections: JSC suspends the JS thread.
 const WASM_LOOP = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,127,3,2,1,0,7,5,1,1,102,0,0,10,34,1,32,1,1,127,65,0,33,0,2,64,3,64,32,0,65,1,106,33,0,32,0,65,144,206,0,72,13,0,11,11,32,0,11]);
 let sum = 0;
@@ -60,6 +67,8 @@ interface Result {
   threw: string;
   before: { ignored: number; caught: number };
   after: { ignored: number; caught: number };
+  /** How long after the load the repair thread had put SIGPIPE back by itself (-1: not within 5 s). */
+  repairedAfterMs: number;
   repairs: { signal: string; after: string; trigger: string }[];
   events: string[];
   mechanism: string;
@@ -103,6 +112,7 @@ describe("Bun 1.2.19: a native load that throws after Go started is repaired", (
         // Bun ignores SIGPIPE; the Go runtime that the failed load started took it over; the repair put it back.
         expect(r.before).toEqual({ ignored: 1, caught: 0 });
         expect(r.after).toEqual({ ignored: 1, caught: 0 });
+        expect(r.repairedAfterMs).toBeGreaterThanOrEqual(0);
         const loaded = how === "ffi" ? GO_LIB : "go-lib.node";
         const restore = env.ASHERAH_BUN_PRELOAD_SIGNAL_MECHANISM === "restore";
         if (how === "ffi") {
