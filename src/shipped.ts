@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "f3e96bb50b5e47484de85ff39f24ba5bf6837692d8975a342c34f86b60dd0766", size: 67400 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "65cada7f8903e709efca40f41c893478813cf2543a9d0e278f21dd6cd73d2cf1", size: 67400 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "bbea44228a930ca517711d0aba9a0f18f0982238a4313f37b3dedebe6f5ea808", size: 67480 },
+  "linux-x64/asherah-bun-core.node": { sha256: "34b3eb433100015249096ef6f7adf6a4faccf959819606c9168fe17f1ddd1179", size: 67480 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };
