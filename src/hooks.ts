@@ -2,13 +2,16 @@
 // the warmup before it and the signal repair after it:
 // - process.dlopen: every require() of a `.node` file goes through it (Bun's
 //   plugin onLoad never fires for `.node` files);
-// - every load Bun's executable makes (bun:ffi's dlopen on any thread; on Bun
-//   1.0.x a Worker's own process.dlopen): the core rewrites Bun's GOT slots for dlopen
-//   and dlerror to a hook of its own (go/core/abp_interpose.c), so bun:ffi is
-//   never loaded at start (+1.7 ms per process); where it cannot (a static
-//   Bun, another interposer first) bun:ffi's dlopen export is wrapped instead,
-//   which application code sees too, `import { dlopen } from "bun:ffi"` included;
+// - every load Bun's executable makes (bun:ffi's dlopen on any thread; on
+//   Bun 1.0.x a Worker's own process.dlopen): the core rewrites Bun's GOT
+//   slots for dlopen and dlerror to a hook of its own
+//   (go/core/abp_interpose.c), so bun:ffi is never loaded at start (0.6 ms of
+//   the JS thread on 1.4.5, 0.9 ms on 1.2.19, measured in-process); where it
+//   cannot (a static Bun, another interposer first) bun:ffi's dlopen export
+//   is wrapped instead, which application code sees too, `import { dlopen }
+//   from "bun:ffi"` included;
 // - the JavaScript side (import "asherah", guarded JS entries) is in plugin.ts.
+import type { Core } from "./core.ts";
 import { afterNativeLoad, beforeNativeLoad, debugLog, ensureCore, protectSignals } from "./lifecycle.ts";
 import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
 import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
@@ -85,16 +88,18 @@ export function hookFfiDlopen(state: PreloadState): void {
 }
 
 /**
- * Has the core take over Bun's own dlopen (go/core/abp_interpose.c). Loads
- * the core for it when nothing else did yet (a fixed Bun in lazy or off
- * mode: ~0.5 ms, against 1.7 ms for bun:ffi), and protects the signals
- * first: the hook repairs after every load from the snapshot. False when the
- * core is not there or cannot interpose; bun:ffi's export is wrapped then.
+ * Has the core take over Bun's own dlopen (go/core/abp_interpose.c, ~40 µs;
+ * ~0.2 ms on Bun 1.0.36, whose slots are read-only). Loads the core for it
+ * when nothing else did yet (a fixed Bun in lazy or off mode: 0.67 ms
+ * against 0.59 ms for bun:ffi on 1.4.5, measured in-process), and protects
+ * the signals first: the hook repairs after every load from the snapshot.
+ * False when the core is not there or cannot interpose; bun:ffi's export is
+ * wrapped then.
  */
 function interposeDlopen(state: PreloadState): boolean {
   const config = state.config;
   if (config === undefined) return false;
-  let core;
+  let core: Core | undefined;
   try {
     core = ensureCore(state);
   } catch {

@@ -236,6 +236,9 @@ static void *guarded_dlopen(dlopen_fn real, const char *file, int mode) {
 
 static void *hook_dlopen(const char *file, int mode) {
 	dlopen_fn real = __atomic_load_n(&real_dlopen, __ATOMIC_ACQUIRE);
+	// dlerror() reports the most recent error: a refusal's message is stale
+	// once Bun loads again (Bun < 1.4 never asks for it after bun:ffi fails).
+	self.pending = 0;
 	if (file == NULL || self.depth > 0) {
 		if (file != NULL) bump(ABP_IS_PASSED);
 		return real(file, mode); // a tail call: glibc sees Bun as the caller

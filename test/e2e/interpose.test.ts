@@ -196,3 +196,74 @@ describe("the core interposes Bun's own dlopen", () => {
     }, 60_000);
   }
 });
+
+// Another interposer first: a second copy of the core (the same bytes under
+// another path: a distinct object with hooks of its own) finds Bun's slots
+// holding the first one's hook, and leaves them alone.
+const SECOND_INTERPOSER = `const { loadCore } = require(process.env.ABP_CORE_TS);
+const dlopen = process.dlopen;
+const first = loadCore(process.env.ABP_CORE_A, undefined, dlopen);
+const second = loadCore(process.env.ABP_CORE_B, undefined, dlopen);
+const results = [first.interpose(process.env.ABP_WARMUP, [], "off", 0), second.interpose(process.env.ABP_WARMUP, [], "off", 0), first.interpose(process.env.ABP_WARMUP, [], "off", 0)];
+const libc = require("bun:ffi").dlopen("libc.so.6", { getpid: { args: [], returns: "i32" } });
+console.log("RESULT " + JSON.stringify({ results, getpid: libc.symbols.getpid() === process.pid, first: first.interposeStats().records.map((r) => r.path), second: second.interposeStats().slots }));
+`;
+
+describe("a second interposer", () => {
+  for (const version of ["1.0.36", pinnedBunVersion()]) {
+    test(`Bun ${version}: a second core finds the slots taken ("foreign") and changes nothing; the first keeps guarding`, async () => {
+      const dir = tempDir("abp-interpose-foreign-");
+      const core = join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-core.node");
+      for (const name of ["a", "b"]) {
+        mkdirSync(join(dir, name));
+        copyFileSync(core, join(dir, name, "core.node"));
+      }
+      writeFileSync(join(dir, "app.js"), SECOND_INTERPOSER);
+      const env = {
+        ABP_CORE_TS: join(REPO_ROOT, "src", "core.ts"),
+        ABP_CORE_A: join(dir, "a", "core.node"),
+        ABP_CORE_B: join(dir, "b", "core.node"),
+        ABP_WARMUP: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-warmup.so"),
+      };
+      const result = await runProcess([bunBinary(version), "app.js"], { cwd: dir, env: cleanEnv(env), timeoutMs: 20_000 });
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      const r = jsonLine<{ results: string[]; getpid: boolean; first: string[]; second: number }>(result.stdout, "RESULT");
+      expect(r.results).toEqual(["done", "foreign", "unchanged"]);
+      expect(r.second).toBe(0);
+      expect(r.getpid).toBe(true);
+      expect(r.first).toContain("libc.so.6");
+    }, 30_000);
+  }
+
+  test(`Bun ${pinnedBunVersion()}: the preload after another interposer falls back to wrapping bun:ffi's dlopen`, async () => {
+    const dir = tempDir("abp-interpose-fallback-");
+    mkdirSync(join(dir, "other"));
+    copyFileSync(join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-core.node"), join(dir, "other", "core.node"));
+    writeFileSync(
+      join(dir, "first.js"),
+      `const other = require(process.env.ABP_CORE_TS).loadCore(process.env.ABP_OTHER, undefined, process.dlopen);
+if (other.interpose(process.env.ABP_WARMUP, [], "off", 0) !== "done") throw new Error("the other core did not interpose");\n`,
+    );
+    writeFileSync(
+      join(dir, "app.js"),
+      `const libc = require("bun:ffi").dlopen("libc.so.6", { getpid: { args: [], returns: "i32" } });
+const s = require(process.env.ABP_API).status();
+console.log("RESULT " + JSON.stringify({ getpid: libc.symbols.getpid() === process.pid, ffiDlopen: s.hooks.ffiDlopen, result: s.interpose.result, events: s.events.map((e) => e.event + " " + e.detail) }));\n`,
+    );
+    const env = {
+      ABP_CORE_TS: join(REPO_ROOT, "src", "core.ts"),
+      ABP_OTHER: join(dir, "other", "core.node"),
+      ABP_WARMUP: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-warmup.so"),
+      ABP_API: API,
+    };
+    const result = await runProcess([bunBinary(pinnedBunVersion()), "--preload", "./first.js", "--preload", PRELOAD, "app.js"], { cwd: dir, env: cleanEnv(env), timeoutMs: 20_000 });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    const r = jsonLine<{ getpid: boolean; ffiDlopen: unknown; result: string; events: string[] }>(result.stdout, "RESULT");
+    expect(r.getpid).toBe(true);
+    expect(r.result).toBe("foreign");
+    expect(r.ffiDlopen).toBe("wrapped");
+    expect(r.events).toContain("ffi-dlopen wrapped: the core could not interpose (foreign)");
+    // The JavaScript wrapper guarded the load instead.
+    expect(r.events.some((e) => e.startsWith("native-load-done libc.so.6 ")), r.events.join("\n")).toBe(true);
+  }, 30_000);
+});
