@@ -273,7 +273,8 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
     throw new PreloadError({
       code: WARMUP_CODES[kind] ?? "WARMUP_FAILED",
       what: `the Go warmup did not complete: ${state.warmup.error}`,
-      where: state.warmup.path === undefined ? undefined : { path: state.warmup.path },
+      // The warmup thread checks the core's own file first (start.ts): name the file at fault.
+      where: kind === "core-checksum" && state.corePath !== undefined ? { path: state.corePath } : state.warmup.path === undefined ? undefined : { path: state.warmup.path },
       next: WARMUP_ADVICE[kind] ?? "Set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected), and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
     });
   }

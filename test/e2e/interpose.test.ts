@@ -220,7 +220,7 @@ describe("a second interposer", () => {
       }
       writeFileSync(join(dir, "app.js"), SECOND_INTERPOSER);
       const env = {
-        ABP_CORE_TS: join(REPO_ROOT, "src", "core.ts"),
+        ABP_CORE_TS: join(REPO_ROOT, "src", "core-load.ts"),
         ABP_CORE_A: join(dir, "a", "core.node"),
         ABP_CORE_B: join(dir, "b", "core.node"),
         ABP_WARMUP: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-warmup.so"),
@@ -251,7 +251,7 @@ const s = require(process.env.ABP_API).status();
 console.log("RESULT " + JSON.stringify({ getpid: libc.symbols.getpid() === process.pid, ffiDlopen: s.hooks.ffiDlopen, result: s.interpose.result, events: s.events.map((e) => e.event + " " + e.detail) }));\n`,
     );
     const env = {
-      ABP_CORE_TS: join(REPO_ROOT, "src", "core.ts"),
+      ABP_CORE_TS: join(REPO_ROOT, "src", "core-load.ts"),
       ABP_OTHER: join(dir, "other", "core.node"),
       ABP_WARMUP: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`, "asherah-bun-warmup.so"),
       ABP_API: API,

@@ -1,4 +1,6 @@
-// Where the preload's eager start-up goes, step by step, without editing src/.
+// Where the preload's eager start-up goes, step by step, without editing src/:
+// the general path's functions (src/install.ts; the start path, src/start.ts,
+// runs the same steps inline, with the core's self hash on the warmup thread).
 // Run WITHOUT the preload. It loads the builtins the start path needs (first
 // use in the process), imports src/ (transpiled here; users run the dist/
 // bundle, whose load the layers section measures), then calls the functions
@@ -27,7 +29,7 @@ require("node:module");
 mark("builtin node:module (first use; plugin.ts, when a guarded package is installed)");
 
 type Fn = (...args: any[]) => any;
-const names = ["state", "config", "lifecycle", "core", "shipped", "platform", "hooks", "plugin", "workers"] as const;
+const names = ["state", "config", "lifecycle", "core-load", "entries", "shipped", "platform", "hooks", "plugin", "workers"] as const;
 const mods = {} as Record<(typeof names)[number], Record<string, unknown>>;
 for (const name of names) mods[name] = (await import(`${src}/${name}.ts`)) as Record<string, unknown>;
 mark("(import src/*.ts: transpiled; not on the users' path)");
@@ -56,7 +58,7 @@ const shipped = (mods.shipped.SHIPPED as Record<string, unknown>)[`${location.id
 let dlopenMicros = 0;
 const original = process.dlopen as unknown as Fn;
 const t = Bun.nanoseconds();
-const core = need("core", "loadCore")(location.core, shipped, (module: unknown, filename: string) => {
+const core = need("core-load", "loadCore")(location.core, shipped, (module: unknown, filename: string) => {
   const d = Bun.nanoseconds();
   original.call(process, module, filename);
   dlopenMicros = since(d);
@@ -103,7 +105,7 @@ s = Bun.nanoseconds();
 core.checkPathSafe(location.core);
 extra["core.checkPathSafe() again"] = since(s);
 s = Bun.nanoseconds();
-need("plugin", "guardedEntries")(config.packages, process.cwd());
+need("entries", "guardedEntries")(config.packages, process.cwd());
 extra["guardedEntries() again (registerPlugin's resolve of asherah: manifests through the core)"] = since(s);
 if (!(size > 0 && folderSize > 0)) throw new Error("the core or its folder reads as empty");
 
