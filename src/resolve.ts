@@ -80,8 +80,9 @@ export function readManifest(path: string): Manifest {
 export type RefusedManifest = (path: string, reason: string) => void;
 
 /** The default for a refused manifest: say so once per path on stderr, and carry on as if the package were not there. */
-const warned = new Set<string>();
+let warned: Set<string> | undefined; // created on the first refusal, not at every start
 export function warnRefusedManifest(path: string, reason: string): void {
+  warned ??= new Set();
   if (warned.has(path)) return;
   warned.add(path);
   process.stderr.write(

@@ -10,7 +10,11 @@ import type { PreloadState } from "./state.ts";
 
 // The preload entry next to this code: src/index.ts, or dist/index.js when
 // this runs from the published bundle.
-export const PRELOAD_ENTRY = join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "index.js");
+// Computed when a Worker is created, not when the module loads: every
+// function's first run costs on the start path (start.ts).
+export function preloadEntry(): string {
+  return join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "index.js");
+}
 
 type WorkerCtor = new (url: string | URL, options?: Record<string, unknown>) => object;
 
@@ -24,7 +28,7 @@ export function withPreload(options: Record<string, unknown> | undefined, entry:
 function subclass(Base: WorkerCtor): WorkerCtor {
   return class GuardedWorker extends Base {
     constructor(url: string | URL, options?: Record<string, unknown>) {
-      super(url, withPreload(options, PRELOAD_ENTRY));
+      super(url, withPreload(options, preloadEntry()));
     }
   };
 }
