@@ -160,7 +160,7 @@ export interface Core {
   hasGoRuntime(path: string): "go" | "none" | CoreResult;
   /** The wait for every Go runtime and the repair plan, on the core's repair thread, for this environment. */
   repairLater(trigger: string): CoreResult;
-  /** This environment's repairs the repair thread has finished (all of them with wait). */
+  /** This environment's repairs the repair thread has finished (with wait: after up to 5 s for the pending ones). */
   repairTake(wait: boolean): readonly RepairDone[];
   handlerOwner(signal: number, which: 0 | 1): string;
   registerThread(): CoreResult;

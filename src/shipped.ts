@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "537f421919589477442ec7b704c57984cbca2bbc3173ee0aa4290fa68b5bbaca", size: 67400 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "d9243bb2777cbdb3cbd5927f4a7fe5628a5a2a381a296c9ccb6ffbbfc5a103ca", size: 67400 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "d948ffeab10a9b72ad2993882d929c67c24708c79df93cb98b9fd140101eb053", size: 71576 },
+  "linux-x64/asherah-bun-core.node": { sha256: "ddb3142dcabcec96d7cd61f6a2550b1565e8933eacbc4549253c912ea3da48ef", size: 71576 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -140,8 +140,8 @@ struct abp_repair_record {
 // thread (started on first use); ABP_DONE, or ABP_E_SYSCALL when the thread
 // could not start (the caller repairs in place).
 int32_t abp_repair_later(const char *trigger, uint64_t owner);
-// How many requests are not done yet; with wait != 0, waits until none is.
-int32_t abp_repair_settle(int32_t wait);
+// How many requests are not done yet, after waiting up to wait_ms for none to be.
+int32_t abp_repair_settle(int32_t wait_ms);
 // Moves the finished records of owner into out (at most max); how many.
 int32_t abp_repair_take(uint64_t owner, struct abp_repair_record *out, int32_t max);
 // Requests and records that did not fit (ABP_REPAIR_RECORDS each).

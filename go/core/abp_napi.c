@@ -289,7 +289,7 @@ static napi_value js_repair_take(napi_env env, napi_callback_info cb) {
 	if (!args(env, cb, 1, argv)) return NULL;
 	napi_valuetype type;
 	if (napi_typeof(env, argv[0], &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, argv[0], &wait);
-	abp_repair_settle(wait);
+	abp_repair_settle(wait ? 5000 : 0);
 	struct abp_repair_record taken[4]; // ~5 KB of stack
 	napi_value out;
 	CHECK(napi_create_array(env, &out));

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "abp.h"
 
@@ -98,9 +99,16 @@ int32_t abp_repair_later(const char *trigger, uint64_t owner) {
 	return ABP_DONE;
 }
 
-int32_t abp_repair_settle(int32_t wait) {
+int32_t abp_repair_settle(int32_t wait_ms) {
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
 	pthread_mutex_lock(&mu);
-	while (wait && completed != requested) pthread_cond_wait(&settled, &mu);
+	// Bounded: a Go runtime whose start never ends must not hang status() too.
+	while (wait_ms > 0 && completed != requested && pthread_cond_timedwait(&settled, &mu, &until) != ETIMEDOUT) {
+	}
 	int32_t left = (int32_t)(requested - completed);
 	pthread_mutex_unlock(&mu);
 	return left;
