@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "d9243bb2777cbdb3cbd5927f4a7fe5628a5a2a381a296c9ccb6ffbbfc5a103ca", size: 67400 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "aec44b4db00f6d4fb709035cb961bb97b2f2e503f2e9dd9750fa96053f6fb6e1", size: 67400 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "ddb3142dcabcec96d7cd61f6a2550b1565e8933eacbc4549253c912ea3da48ef", size: 71576 },
+  "linux-x64/asherah-bun-core.node": { sha256: "265f17b660cc45b7ab8c210860026d15073ddd9621ce722de8bde80228b72d4a", size: 71576 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

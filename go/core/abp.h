@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
@@ -244,6 +245,8 @@ int abp_self_sha256(char out[65], char *why, int32_t len);
 // Starts fn on a detached thread with every signal blocked; creator_mask (if
 // not NULL) receives the caller's mask. Returns 0 or pthread_create's error.
 int abp_start_thread(void *(*fn)(void *), sigset_t *creator_mask);
+// The time ms milliseconds from now on clock, for pthread_cond_timedwait.
+struct timespec abp_deadline(clockid_t clock, int32_t ms);
 
 // ---- abp_sha256.c ------------------------------------------------------------
 struct abp_sha256 {

@@ -176,22 +176,18 @@ static napi_value js_restore_disposition(napi_env env, napi_callback_info cb) {
 	return signal_arg(env, cb, &sig) ? result(env, abp_restore_disposition(sig)) : NULL;
 }
 
-// waitGoRuntime(path) → "go" | "none" | "not-loaded"
-static napi_value js_wait_go_runtime(napi_env env, napi_callback_info cb) {
+// fn(path) → "go" | "none" | "not-loaded": waitGoRuntime and hasGoRuntime.
+static napi_value go_runtime_answer(napi_env env, napi_callback_info cb, int32_t (*fn)(const char *)) {
 	napi_value argv[1];
 	char path[PATH_MAX];
 	if (!args(env, cb, 1, argv) || !arg_string(env, argv[0], path, sizeof path)) return NULL;
-	int32_t code = abp_wait_go_runtime(path);
+	int32_t code = fn(path);
 	return string(env, code == 1 ? "go" : code == 0 ? "none" : result_name(code));
 }
 
-static napi_value js_has_go_runtime(napi_env env, napi_callback_info cb) {
-	napi_value argv[1];
-	char path[PATH_MAX];
-	if (!args(env, cb, 1, argv) || !arg_string(env, argv[0], path, sizeof path)) return NULL;
-	int32_t code = abp_has_go_runtime(path);
-	return string(env, code == 1 ? "go" : code == 0 ? "none" : result_name(code));
-}
+static napi_value js_wait_go_runtime(napi_env env, napi_callback_info cb) { return go_runtime_answer(env, cb, abp_wait_go_runtime); }
+
+static napi_value js_has_go_runtime(napi_env env, napi_callback_info cb) { return go_runtime_answer(env, cb, abp_has_go_runtime); }
 
 static napi_value js_wait_all_go_runtimes(napi_env env, napi_callback_info cb) {
 	(void)cb;

@@ -100,11 +100,7 @@ int32_t abp_repair_later(const char *trigger, uint64_t owner) {
 }
 
 int32_t abp_repair_settle(int32_t wait_ms) {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+	struct timespec until = abp_deadline(CLOCK_REALTIME, wait_ms);
 	pthread_mutex_lock(&mu);
 	// Bounded: a Go runtime whose start never ends must not hang status() too.
 	while (wait_ms > 0 && completed != requested && pthread_cond_timedwait(&settled, &mu, &until) != ETIMEDOUT) {

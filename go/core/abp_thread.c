@@ -4,6 +4,7 @@
 // the application.
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include "abp.h"
 
@@ -25,4 +26,13 @@ int abp_start_thread(void *(*fn)(void *), sigset_t *creator_mask) {
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+struct timespec abp_deadline(clockid_t clock, int32_t ms) {
+	struct timespec at;
+	clock_gettime(clock, &at);
+	at.tv_sec += ms / 1000;
+	at.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
+	return at;
 }

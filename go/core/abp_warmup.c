@@ -133,11 +133,7 @@ static int copy_verified(int fd, const struct stat *st, char hex[65]) {
 // needs the warmup (a guarded load, warmup()) ends the grace at once.
 static void wait_grace(void) {
 	if (grace_ms <= 0) return;
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += grace_ms / 1000;
-	until.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+	struct timespec until = abp_deadline(CLOCK_REALTIME, grace_ms);
 	pthread_mutex_lock(&mu);
 	while (!hurry && pthread_cond_timedwait(&cv, &mu, &until) != ETIMEDOUT) {
 	}

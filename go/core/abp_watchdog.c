@@ -500,13 +500,7 @@ int64_t abp_watchdog_arm(int32_t ms, const char *what) {
 	if (ms <= 0) return ABP_E_INVALID;
 	struct watch *w = calloc(1, sizeof *w);
 	if (w == NULL) return ABP_E_NO_MEMORY;
-	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
-	w->deadline.tv_sec += ms / 1000;
-	w->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (w->deadline.tv_nsec >= 1000000000L) {
-		w->deadline.tv_sec++;
-		w->deadline.tv_nsec -= 1000000000L;
-	}
+	w->deadline = abp_deadline(CLOCK_MONOTONIC, ms);
 	w->ms = ms;
 	w->tid = (int32_t)syscall(SYS_gettid);
 	size_t n = what == NULL ? 0 : strnlen(what, sizeof w->what - 1);
