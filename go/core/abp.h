@@ -145,6 +145,8 @@ int32_t abp_repair_later(const char *trigger, uint64_t owner);
 int32_t abp_repair_settle(int32_t wait_ms);
 // Moves the finished records of owner into out (at most max); how many.
 int32_t abp_repair_take(uint64_t owner, struct abp_repair_record *out, int32_t max);
+// Drops the records of an environment that is gone (a Worker that exited).
+void abp_repair_forget(uint64_t owner);
 // Requests and records that did not fit (ABP_REPAIR_RECORDS each).
 uint64_t abp_repair_dropped(void);
 

@@ -512,6 +512,10 @@ static napi_value flag_values(napi_env env) {
 	return object;
 }
 
+// A Worker's environment ends: its repair records go with it, so a later
+// environment that happens to get the same address never sees them.
+static void forget_environment(void *env) { abp_repair_forget((uint64_t)(uintptr_t)env); }
+
 NAPI_MODULE_INIT() {
 	// Called once per JavaScript environment (the main thread, each Worker);
 	// the process-wide state lives in the C statics, not here.
@@ -578,5 +582,6 @@ NAPI_MODULE_INIT() {
 		}
 	}
 	CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
+	napi_add_env_cleanup_hook(env, forget_environment, env);
 	return exports;
 }

@@ -62,8 +62,14 @@ static void *run(void *unused) {
 				batch[i].before[sig][0] = hit ? before[sig][0] : 0;
 				batch[i].before[sig][1] = hit ? before[sig][1] : 0;
 			}
-			if (record_count < ABP_REPAIR_RECORDS) records[record_count++] = batch[i];
-			else dropped++;
+			// Full (an environment that never asks, a Worker gone before it
+			// did): the oldest record makes room.
+			if (record_count == ABP_REPAIR_RECORDS) {
+				memmove(records, records + 1, (size_t)(ABP_REPAIR_RECORDS - 1) * sizeof *records);
+				record_count--;
+				dropped++;
+			}
+			records[record_count++] = batch[i];
 		}
 		completed = until;
 		pthread_cond_broadcast(&settled);
@@ -120,6 +126,15 @@ int32_t abp_repair_take(uint64_t owner, struct abp_repair_record *out, int32_t m
 	record_count = kept;
 	pthread_mutex_unlock(&mu);
 	return n;
+}
+
+void abp_repair_forget(uint64_t owner) {
+	pthread_mutex_lock(&mu);
+	int32_t kept = 0;
+	for (int32_t i = 0; i < record_count; i++)
+		if (records[i].owner != owner) records[kept++] = records[i];
+	record_count = kept;
+	pthread_mutex_unlock(&mu);
 }
 
 uint64_t abp_repair_dropped(void) {
