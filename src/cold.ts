@@ -7,7 +7,7 @@ import { install } from "./install.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
 
 export { loadedCoreProblem } from "./core-load.ts";
-export { guardedDlopen, hookFfiDlopen } from "./hooks.ts";
+export { guardedDlopen, guardedFfiDlopen } from "./guard.ts";
 export { ensureCore, signalsFailed, warnTainted, warnUnreportedWarmupFailure } from "./lifecycle.ts";
 export { loadGuardedJs, refusedEntryError, requireGuarded, serveGuarded } from "./plugin-serve.ts";
 

@@ -11,64 +11,25 @@
 //   is wrapped instead, which application code sees too, `import { dlopen }
 //   from "bun:ffi"` included;
 // - the JavaScript side (import "asherah", guarded JS entries) is in plugin.ts.
+//
+// Both the start path (start.ts) and the general one (install.ts) put them in
+// place; the wrappers' bodies (guard.ts) load with the cold half at the first
+// native load (cold-link.ts).
+import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
-import { afterNativeLoad, beforeNativeLoad, debugLog, ensureCore, protectSignals } from "./lifecycle.ts";
-import { nowMicros, recordEvent, type PreloadState } from "./state.ts";
-import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
+import { createDebugLog } from "./debug.ts";
+import { protectSignals } from "./protect.ts";
+import { recordEvent, type PreloadState } from "./state.ts";
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 type FfiDlopen = (path: unknown, symbols: unknown) => unknown;
-
-function pathOf(target: unknown): string {
-  // file: URLs only; node:url would cost a module load at every start.
-  if (target instanceof URL) return decodeURIComponent(target.pathname);
-  return String(target);
-}
-
-/**
- * One native load, guarded: warmup before, watchdog around, wait-for-Go and
- * repair after — after a load that throws too: a Go library whose runtime
- * started before a later step failed (a missing bun:ffi symbol, a `.so` that
- * is not a Node-API module) changed the signals all the same
- * (test/e2e/failed-load.test.ts).
- */
-function guardedLoad<T>(state: PreloadState, target: unknown, via: "process.dlopen" | "bun:ffi", load: () => T): T {
-  const file = pathOf(target);
-  const started = nowMicros();
-  const guarded = beforeNativeLoad(state, file, via);
-  // ASHERAH_BUN_PRELOAD_WATCHDOG_MS: off (0) costs this one test per load.
-  const watch = guarded !== undefined && state.config!.watchdogMs > 0 ? armWatchdog(state, guarded, file, via) : undefined;
-  let failed = true;
-  try {
-    const result = load();
-    failed = false;
-    return result;
-  } finally {
-    if (watch !== undefined) disarmWatchdog(state, watch);
-    afterNativeLoad(state, file, via, guarded, started, failed);
-  }
-}
-
-/** process.dlopen, guarded; the body of the wrapper hookProcessDlopen and start.ts install. */
-export function guardedDlopen(state: PreloadState, original: Dlopen, self: unknown, module: { exports: unknown }, filename: string, flags: number | undefined): void {
-  return guardedLoad(state, filename, "process.dlopen", () => {
-    // This load is guarded here: the core's dlopen hook lets it through.
-    const core = state.core;
-    core?.guardDepth(1);
-    try {
-      return flags === undefined ? original.call(self, module, filename) : original.call(self, module, filename, flags);
-    } finally {
-      core?.guardDepth(-1);
-    }
-  });
-}
 
 export function hookProcessDlopen(state: PreloadState): void {
   if (state.hooks.processDlopen) return;
   const original = process.dlopen as unknown as Dlopen;
   state.originalDlopen ??= original;
   const wrapped: Dlopen = function (this: unknown, module, filename, flags) {
-    return guardedDlopen(state, original, this, module, filename, flags);
+    return cold().guardedDlopen(state, original, this, module, filename, flags);
   };
   (process as unknown as { dlopen: Dlopen }).dlopen = wrapped;
   state.hooks.processDlopen = true;
@@ -82,7 +43,7 @@ export function hookFfiDlopen(state: PreloadState): void {
   const ffi = import.meta.require("bun:ffi") as { dlopen: FfiDlopen };
   const original = ffi.dlopen;
   ffi.dlopen = function (this: unknown, path: unknown, symbols: unknown) {
-    return guardedLoad(state, path, "bun:ffi", () => original.call(this, path, symbols));
+    return cold().guardedFfiDlopen(state, original, this, path, symbols);
   };
   state.hooks.ffiDlopen = "wrapped";
 }
@@ -101,7 +62,8 @@ function interposeDlopen(state: PreloadState): boolean {
   if (config === undefined) return false;
   let core: Core | undefined;
   try {
-    core = ensureCore(state);
+    // The start path has loaded it; the general path may not have yet.
+    core = state.core ?? cold().ensureCore(state);
   } catch {
     return false; // a damaged core: the first native load reports it, as before
   }
@@ -110,7 +72,7 @@ function interposeDlopen(state: PreloadState): boolean {
   const result = core.interpose(state.location.warmup, config.packages, config.warmup, config.watchdogMs);
   const interposed = result === "done" || result === "unchanged";
   recordEvent(state, "ffi-dlopen", interposed ? `interposed (${result})` : `wrapped: the core could not interpose (${result})`);
-  debugLog(state)("bun's dlopen", { interposed, result });
+  createDebugLog(config.debug)("bun's dlopen", { interposed, result });
   if (interposed) state.hooks.ffiDlopen = "interposed";
   return interposed;
 }

@@ -19,14 +19,13 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX, type Config } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
+import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
 import { nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { hookWorkers } from "./workers.ts";
-
-type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 
 /** The shipped core, loaded, with where it came from and what it should hash to. */
 interface DefaultCore {
@@ -136,8 +135,6 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   state.config = config;
   state.prebuildsDir = dir.slice(0, dir.lastIndexOf("/"));
   recordEvent(state, "install-start", `bun ${Bun.version} warmup=${config.warmup} signals=auto`);
-  const originalDlopen = process.dlopen as unknown as Dlopen;
-  state.originalDlopen = originalDlopen;
   const warmup = `${dir}/asherah-bun-warmup.so`;
   state.location = { status: "native", dir, id: loaded.id, core: path, warmup, override: false };
   state.core = core;
@@ -156,30 +153,12 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   } else if (config.warmup === "off") {
     state.warmup.status = "skipped";
   }
-  (process as unknown as { dlopen: Dlopen }).dlopen = function (this: unknown, module, filename, flags) {
-    return cold().guardedDlopen(state, originalDlopen, this, module, filename, flags);
-  };
-  state.hooks.processDlopen = true;
-  hookFfi(state, config, core, warmup);
+  hookProcessDlopen(state);
+  // The core's hook on Bun's own dlopen: bun:ffi is never loaded at start.
+  hookFfiDlopen(state);
   registerPlugin(state);
   hookWorkers(state);
   state.phase = "installed";
   state.timings.installMicros = nowMicros() - started;
   recordEvent(state, "install-done");
-}
-
-/**
- * bun:ffi's dlopen, and every other load Bun's executable makes, through the
- * core's hook on Bun's own dlopen (go/core/abp_interpose.c): bun:ffi is never
- * loaded at start. Where the core cannot interpose, the general path wraps
- * bun:ffi's export instead (hooks.ts hookFfiDlopen).
- */
-function hookFfi(state: PreloadState, config: Config, core: Core, warmup: string): void {
-  const result = core.interpose(warmup, config.packages, config.warmup, config.watchdogMs);
-  if (result !== "done" && result !== "unchanged") {
-    cold().hookFfiDlopen(state);
-    return;
-  }
-  recordEvent(state, "ffi-dlopen", `interposed (${result})`);
-  state.hooks.ffiDlopen = "interposed";
 }

@@ -495,7 +495,8 @@ function sectionTest(): void {
  */
 function bundleStages(): { evaluated: string; parsed: string } | undefined {
   const text = readFileSync(PRELOAD_ENTRY, "utf8");
-  const call = /\bstart\(\);?\s*(?:\/\/# \w+=\S*\s*)*$/g;
+  // Followed by the build's footer (src/cold-link.ts) and the source-map comments.
+  const call = /\bstart\(\);?\s*(?:function __abpRequireCold\(\)\{[^\n]*\}\s*)?(?:\/\/# \w+=\S*\s*)*$/g;
   let at = -1;
   for (const m of text.matchAll(call)) at = m.index ?? -1;
   if (at < 0) return undefined;

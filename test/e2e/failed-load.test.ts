@@ -8,7 +8,7 @@
 // Afterwards SIGPIPE must be ignored again (Go's handler gone, read from
 // /proc/self/status), status().repairs must name the load, and on Bun 1.2.19
 // hot WebAssembly calls with forced GCs must complete. Before the repair ran
-// in a `finally` (src/hooks.ts guardedLoad), SIGPIPE kept Go's handler and,
+// in a `finally` (src/guard.ts guardedLoad), SIGPIPE kept Go's handler and,
 // with the flag-restore mechanism, the WebAssembly calls hung (measured on the
 // pre-rewrite code: 6 of 6 runs hung).
 import { beforeAll, describe, expect, test } from "bun:test";

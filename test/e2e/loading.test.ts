@@ -159,26 +159,31 @@ describe("ways to enable the preload", () => {
     }, 40_000);
   }
 
-  test("bun build --compile: install() first in the entry; libraries from ASHERAH_BUN_PRELOAD_LIBRARY_DIR", async () => {
-    const dir = join(appsDir, "compiled");
-    const build = await run(PINNED, ["build", "--compile", "./entry.ts", "--outfile", "./app"], { cwd: dir });
-    expect(build.outcome, describeRun(build)).toBe("ok");
-    const binary = join(dir, "app");
-    const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir });
-    const without = await runProcess([binary], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
-    expect(without.outcome, describeRun(without)).toBe("fail");
-    // The binary starts; loading asherah is refused with the way out.
-    expect(without.stderr).toContain("this is a `bun build --compile` binary, which does not embed the prebuilt libraries");
-    expect(without.stderr).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
-    const withDir = await runProcess([binary], {
-      cwd: dir,
-      env: { ...env, ASHERAH_BUN_PRELOAD_LIBRARY_DIR: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`) },
-      timeoutMs: TIMEOUT_MS,
-    });
-    expect(withDir.outcome, describeRun(withDir)).toBe("ok");
-    expect(withDir.stdout).toContain("compiled");
-    expect(withDir.stdout).toContain('"phase":"installed","warmup":"done"');
-  }, 60_000);
+  for (const [entry, first] of [
+    ["entry.ts", "install() first in the entry"],
+    ["entry-preload.ts", "the preload entry imported first (its dist/cold.js embedded)"],
+  ] as const) {
+    test(`bun build --compile: ${first}; libraries from ASHERAH_BUN_PRELOAD_LIBRARY_DIR`, async () => {
+      const dir = join(appsDir, "compiled");
+      const binary = join(dir, entry.replace(/\.ts$/, ".app"));
+      const build = await run(PINNED, ["build", "--compile", `./${entry}`, "--outfile", binary], { cwd: dir });
+      expect(build.outcome, describeRun(build)).toBe("ok");
+      const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir });
+      const without = await runProcess([binary], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+      expect(without.outcome, describeRun(without)).toBe("fail");
+      // The binary starts; loading asherah is refused with the way out.
+      expect(without.stderr).toContain("this is a `bun build --compile` binary, which does not embed the prebuilt libraries");
+      expect(without.stderr).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
+      const withDir = await runProcess([binary], {
+        cwd: dir,
+        env: { ...env, ASHERAH_BUN_PRELOAD_LIBRARY_DIR: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`) },
+        timeoutMs: TIMEOUT_MS,
+      });
+      expect(withDir.outcome, describeRun(withDir)).toBe("ok");
+      expect(withDir.stdout).toContain("compiled");
+      expect(withDir.stdout).toContain('"phase":"installed","warmup":"done"');
+    }, 60_000);
+  }
 
   test("the preload listed twice (bare name and path) installs once", async () => {
     const dir = appDir("apps-twice", `preload = ["asherah-bun-preload", ${JSON.stringify(PRELOAD_ENTRY)}]\n`);
