@@ -2,9 +2,9 @@
 // not run in a default process, required on first use through cold-link.ts.
 // Its own bundle, dist/cold.js, shares its modules with dist/api.js (one
 // PreloadError class, one plugin state).
-import { exitOnStartFailure, toPreloadError, describeError } from "./errors.ts";
-import { install } from "./install.ts";
-import { recordEvent, type PreloadState } from "./state.ts";
+import { exitOnStartFailure } from "./errors.ts";
+import { install, installFailed } from "./install.ts";
+import type { PreloadState } from "./state.ts";
 
 export { loadedCoreProblem } from "./core-load.ts";
 export { guardedDlopen, guardedFfiDlopen } from "./guard.ts";
@@ -22,9 +22,5 @@ export function startGeneral(): void {
 
 /** A failure on start.ts's default path: recorded as install() records it, then the error block and exit. */
 export function failStart(state: PreloadState, error: unknown): never {
-  const failure = toPreloadError(error);
-  state.phase = "failed";
-  state.error = describeError(failure);
-  recordEvent(state, "install-failed", `${failure.code}: ${state.error}`);
-  exitOnStartFailure(failure);
+  exitOnStartFailure(installFailed(state, error));
 }

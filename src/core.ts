@@ -107,6 +107,9 @@ export interface Disposition {
   readonly flags: number;
 }
 
+/** A signal's handler and flags before a repair put them back. */
+export type SignalBefore = Disposition & { readonly signal: number };
+
 export interface WarmupReport {
   readonly state: WarmupState;
   readonly error: WarmupError;
@@ -119,7 +122,7 @@ export interface WarmupReport {
   /** Signals the warmup thread put back right after Go initialised. */
   readonly repaired: readonly number[];
   /** What those signals had just before (the Go runtime's handler and flags). */
-  readonly repairedBefore: readonly (Disposition & { readonly signal: number })[];
+  readonly repairedBefore: readonly SignalBefore[];
 }
 
 /** What the package shipped for a core file; undefined for ASHERAH_BUN_PRELOAD_LIBRARY_DIR. */
@@ -133,7 +136,7 @@ export interface RepairDone {
   readonly trigger: string;
   readonly goRuntimes: number;
   readonly changed: readonly number[];
-  readonly before: readonly (Disposition & { readonly signal: number })[];
+  readonly before: readonly SignalBefore[];
 }
 
 /** What go/core/abp_napi.c exports. */

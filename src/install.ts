@@ -5,7 +5,7 @@
 // core).
 import { needsCollectAfterInstall, supportsBackgroundWarmup } from "./bun-version.ts";
 import { readConfig, warnUnknownVariables } from "./config.ts";
-import { describeError, toPreloadError } from "./errors.ts";
+import { describeError, toPreloadError, type PreloadError } from "./errors.ts";
 import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, WARMUP_GRACE_MS, warmsUpAtStart } from "./lifecycle.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
@@ -97,12 +97,19 @@ export function install(options: InstallOptions = {}): PreloadState {
     debugLog(state)("installed", { bun: Bun.version, warmup: config.warmup, signals: config.signals, us: state.timings.installMicros });
     return state;
   } catch (error) {
-    // Always a PreloadError, so every caller (the preload entry, api.ts's
-    // install()) gets the one printed form of errors.ts, a bug included.
-    const failure = toPreloadError(error);
-    state.phase = "failed";
-    state.error = describeError(failure);
-    recordEvent(state, "install-failed", `${failure.code}: ${state.error}`);
-    throw failure;
+    throw installFailed(state, error);
   }
+}
+
+/**
+ * Records a failed install on the state and returns the error to report:
+ * always a PreloadError, so every caller (the preload entry, start.ts,
+ * api.ts's install()) gets the one printed form of errors.ts, a bug included.
+ */
+export function installFailed(state: PreloadState, error: unknown): PreloadError {
+  const failure = toPreloadError(error);
+  state.phase = "failed";
+  state.error = describeError(failure);
+  recordEvent(state, "install-failed", `${failure.code}: ${state.error}`);
+  return failure;
 }

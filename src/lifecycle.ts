@@ -358,34 +358,25 @@ export function afterNativeLoad(
 ): void {
   const core = state.core;
   if (core === undefined) warnUnprotectedGo(state, file);
-  if (core !== undefined && repairsInBackground(state)) {
-    let go: string = core.hasGoRuntime(file);
-    if (go !== "go" && go !== "none") go = core.goRuntimeCount() > 0 ? "go (any)" : "none";
-    if (core.repairLater(file) === "done") {
-      recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
-      recordGuarded(state, file, via, guarded, startedMicros, failed, go);
-      return;
-    }
-  }
-  let go: string = core === undefined ? "none" : core.waitGoRuntime(file);
+  // Handed to the core's repair thread, the wait and the repair do not hold
+  // the load; the question whether it brought Go is answered without waiting.
+  const background = core !== undefined && repairsInBackground(state) && core.repairLater(file) === "done";
+  let go: string = core === undefined ? "none" : background ? core.hasGoRuntime(file) : core.waitGoRuntime(file);
   // The loader knows the file under another name (a compiled binary's
   // extracted copy, a name found through the library path) or not at all (a
-  // load that failed after the object's constructors ran): wait for every Go
-  // runtime in the process instead; those done already return at once.
-  if (core !== undefined && go !== "go" && go !== "none") go = core.waitAllGoRuntimes() > 0 ? "go (any)" : "none";
+  // load that failed after the object's constructors ran): every Go runtime
+  // in the process counts instead; those done already return at once.
+  if (core !== undefined && go !== "go" && go !== "none") go = (background ? core.goRuntimeCount() : core.waitAllGoRuntimes()) > 0 ? "go (any)" : "none";
   recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
   // The plan is a few sigaction calls: applied after every native load, it
   // puts back whatever changed, also when the load threw.
-  if (core !== undefined) repairAfter(state, core, file);
-  recordGuarded(state, file, via, guarded, startedMicros, failed, go);
-}
-
-function recordGuarded(state: PreloadState, file: string, via: "process.dlopen" | "bun:ffi", guarded: string | undefined, startedMicros: number, failed: boolean, go: string): void {
-  if (guarded === undefined || failed) return;
-  const loadMicros = nowMicros() - startedMicros;
-  const goRuntime = go.startsWith("go");
-  appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
-  debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
+  if (core !== undefined && !background) repairAfter(state, core, file);
+  if (guarded !== undefined && !failed) {
+    const loadMicros = nowMicros() - startedMicros;
+    const goRuntime = go.startsWith("go");
+    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
+    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
+  }
 }
 
 /**
