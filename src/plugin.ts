@@ -21,6 +21,8 @@ import { cold } from "./cold-link.ts";
 import { createDebugLog } from "./debug.ts";
 import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname } from "./paths.ts";
+import { parentDir } from "./resolve.ts";
+import type { Config } from "./config-defaults.ts";
 import type { PreloadState } from "./state.ts";
 import { hookWorkerThreads } from "./workers.ts";
 import type { CjsModule } from "./plugin-serve.ts";
@@ -91,17 +93,43 @@ function hookCreateRequireResolve(Module: ModuleClass, names: ReadonlySet<string
   };
 }
 
+/**
+ * The folder the application resolves its packages from: its entry's. Bun.main
+ * is absolute and clean, so its parent is one lastIndexOf (paths.ts dirname
+ * would cost its first compilation on every start).
+ */
+function applicationDir(): string {
+  const main = Bun.main;
+  if (!main) return process.cwd();
+  return main.startsWith("/") ? parentDir(main) : dirname(main);
+}
+
+/**
+ * Registers the plugin when a guarded package is installed where the
+ * application looks for it. Kept small: it runs at every start, and a
+ * function's first call costs in proportion to its size (docs/performance.md);
+ * the registration itself (servePackages) compiles only where there is
+ * something to serve.
+ */
 export function registerPlugin(state: PreloadState): void {
   if (state.hooks.plugin) return;
   const config = state.config;
   if (config === undefined) return;
-  const fromDir = Bun.main ? dirname(Bun.main) : process.cwd();
+  const fromDir = applicationDir();
+  const entries = guardedEntries(config.packages, fromDir);
+  // Nothing to serve or intercept: no plugin, no node:module. A guarded
+  // package's native code still passes through the process.dlopen guard
+  // wherever it is installed (hooks.ts).
+  if (entries.length > 0) servePackages(state, config, entries, fromDir);
+  else if (config.debug) createDebugLog(true)("no guarded package installed", { from: fromDir });
+}
+
+function servePackages(state: PreloadState, config: Config, found: readonly GuardedEntry[], fromDir: string): void {
   const jsGuard = supportsJsEntryGuard(Bun.version);
-  // Plain loops below: this runs at start (see paths.ts join).
   const entries: GuardedEntry[] = [];
   const jsPackages: string[] = [];
   const bareNames = new Set<string>();
-  for (const entry of guardedEntries(config.packages, fromDir)) {
+  for (const entry of found) {
     const js = entry.kind === "commonjs" || entry.kind === "esm";
     if (js && !jsGuard) continue;
     entries.push(entry);
@@ -109,9 +137,6 @@ export function registerPlugin(state: PreloadState): void {
     if (entry.kind !== "esm") bareNames.add(entry.name);
   }
   const log = createDebugLog(config.debug);
-  // Nothing to serve or intercept: no plugin, no node:module. A guarded
-  // package's native code still passes through the process.dlopen guard
-  // wherever it is installed (hooks.ts).
   if (entries.length === 0) {
     log("no guarded package installed", { from: fromDir });
     return;

@@ -91,18 +91,36 @@ export function warnRefusedManifest(path: string, reason: string): void {
   );
 }
 
-/** Walks up from `fromDir` through node_modules folders to the package's package.json; undefined when not installed or refused. */
+/**
+ * Walks up from `fromDir` through node_modules folders to the package's
+ * package.json; undefined when not installed or refused. Plain string work
+ * on a clean absolute folder (Bun.main's): this runs at every start
+ * (plugin.ts), where join() and dirname() cost their first compilation.
+ */
 function findPackageManifest(name: string, fromDir: string, onRefused: RefusedManifest): { path: string; text: string } | undefined {
-  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
-    const path = join(dir, "node_modules", name, "package.json");
+  let dir = isCleanAbsolute(fromDir) ? fromDir : resolve(fromDir);
+  for (;;) {
+    const path = `${dir === "/" ? "" : dir}/node_modules/${name}/package.json`;
     const manifest = readManifest(path);
     if (manifest.kind === "text") return { path, text: manifest.text };
     if (manifest.kind === "refused") {
       onRefused(path, manifest.reason);
       return undefined;
     }
-    if (dirname(dir) === dir) return undefined;
+    if (dir === "/") return undefined;
+    dir = parentDir(dir);
   }
+}
+
+/** An absolute folder with no "." or ".." segment, no empty one and no trailing slash: what join() would return unchanged. */
+function isCleanAbsolute(dir: string): boolean {
+  return dir === "/" || (dir.startsWith("/") && !dir.endsWith("/") && !dir.includes("//") && !dir.includes("/."));
+}
+
+/** The folder above a clean absolute one ("/" above "/app"). */
+export function parentDir(dir: string): string {
+  const slash = dir.lastIndexOf("/");
+  return slash <= 0 ? "/" : dir.slice(0, slash);
 }
 
 export function resolvePackageEntry(name: string, fromDir: string, onRefused: RefusedManifest = warnRefusedManifest): PackageEntry | undefined {
