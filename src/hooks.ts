@@ -72,7 +72,7 @@ function interposeDlopen(state: PreloadState): boolean {
   const result = core.interpose(state.location.warmup, config.packages, config.warmup, config.watchdogMs);
   const interposed = result === "done" || result === "unchanged";
   recordEvent(state, "ffi-dlopen", interposed ? `interposed (${result})` : `wrapped: the core could not interpose (${result})`);
-  createDebugLog(config.debug)("bun's dlopen", { interposed, result });
+  if (config.debug) createDebugLog(true)("bun's dlopen", { interposed, result });
   if (interposed) state.hooks.ffiDlopen = "interposed";
   return interposed;
 }

@@ -94,17 +94,6 @@ function hookCreateRequireResolve(Module: ModuleClass, names: ReadonlySet<string
 }
 
 /**
- * The folder the application resolves its packages from: its entry's. Bun.main
- * is absolute and clean, so its parent is one lastIndexOf (paths.ts dirname
- * would cost its first compilation on every start).
- */
-function applicationDir(): string {
-  const main = Bun.main;
-  if (!main) return process.cwd();
-  return main.startsWith("/") ? parentDir(main) : dirname(main);
-}
-
-/**
  * Registers the plugin when a guarded package is installed where the
  * application looks for it. Kept small: it runs at every start, and a
  * function's first call costs in proportion to its size (docs/performance.md);
@@ -115,7 +104,11 @@ export function registerPlugin(state: PreloadState): void {
   if (state.hooks.plugin) return;
   const config = state.config;
   if (config === undefined) return;
-  const fromDir = applicationDir();
+  // The folder the application resolves its packages from: its entry's.
+  // Bun.main is absolute and clean, so its parent is one lastIndexOf
+  // (paths.ts dirname would cost its first compilation on every start).
+  const main = Bun.main;
+  const fromDir = !main ? process.cwd() : main.startsWith("/") ? parentDir(main) : dirname(main);
   const entries = guardedEntries(config.packages, fromDir);
   // Nothing to serve or intercept: no plugin, no node:module. A guarded
   // package's native code still passes through the process.dlopen guard

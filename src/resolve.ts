@@ -24,14 +24,21 @@ const CONDITIONS = ["bun", "node-addons", "node", "require", "import", "default"
  */
 const MAX_CONDITION_DEPTH = 32;
 
+/** Whether an exports object maps subpaths ("./x") rather than conditions. A loop, not Array#some: asherah 3.x's manifest gets here at every start. */
+function hasSubpathKey(exportsField: object): boolean {
+  for (const key in exportsField) if (key.startsWith(".")) return true;
+  return false;
+}
+
 /** Picks the target of the "." export for require()/import under Bun. Pure. */
 export function exportTarget(exportsField: ExportsField, conditions: readonly string[] = CONDITIONS, depth = 0): string | undefined {
   if (exportsField === null || exportsField === undefined || depth > MAX_CONDITION_DEPTH) return undefined;
   if (typeof exportsField === "string") return exportsField;
-  const dot = "." in exportsField ? exportsField["."] : Object.keys(exportsField).some((k) => k.startsWith(".")) ? undefined : exportsField;
+  const dot = "." in exportsField ? exportsField["."] : hasSubpathKey(exportsField) ? undefined : exportsField;
   if (dot === undefined || dot === null) return undefined;
   if (typeof dot === "string") return dot;
-  for (const condition of conditions) {
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
     if (condition in dot) {
       const target = exportTarget(dot[condition], conditions, depth + 1);
       if (target !== undefined) return target;
@@ -98,7 +105,10 @@ export function warnRefusedManifest(path: string, reason: string): void {
  * (plugin.ts), where join() and dirname() cost their first compilation.
  */
 function findPackageManifest(name: string, fromDir: string, onRefused: RefusedManifest): { path: string; text: string } | undefined {
-  let dir = isCleanAbsolute(fromDir) ? fromDir : resolve(fromDir);
+  // A clean absolute folder (no "." or ".." segment, no empty one, no
+  // trailing slash) is what resolve() would return unchanged.
+  const clean = fromDir === "/" || (fromDir.startsWith("/") && !fromDir.endsWith("/") && !fromDir.includes("//") && !fromDir.includes("/."));
+  let dir = clean ? fromDir : resolve(fromDir);
   for (;;) {
     const path = `${dir === "/" ? "" : dir}/node_modules/${name}/package.json`;
     const manifest = readManifest(path);
@@ -112,24 +122,21 @@ function findPackageManifest(name: string, fromDir: string, onRefused: RefusedMa
   }
 }
 
-/** An absolute folder with no "." or ".." segment, no empty one and no trailing slash: what join() would return unchanged. */
-function isCleanAbsolute(dir: string): boolean {
-  return dir === "/" || (dir.startsWith("/") && !dir.endsWith("/") && !dir.includes("//") && !dir.includes("/."));
-}
-
 /** The folder above a clean absolute one ("/" above "/app"). */
 export function parentDir(dir: string): string {
   const slash = dir.lastIndexOf("/");
   return slash <= 0 ? "/" : dir.slice(0, slash);
 }
 
-export function resolvePackageEntry(name: string, fromDir: string, onRefused: RefusedManifest = warnRefusedManifest): PackageEntry | undefined {
+export function resolvePackageEntry(name: string, fromDir: string, onRefused?: RefusedManifest): PackageEntry | undefined {
   // In a `bun build --compile` binary the modules were resolved at build
   // time; walking up from /$bunfs/root would reach the host's /node_modules.
   if (isEmbeddedPath(fromDir)) return undefined;
-  const manifest = findPackageManifest(name, fromDir, onRefused);
+  const manifest = findPackageManifest(name, fromDir, onRefused ?? warnRefusedManifest);
   if (manifest === undefined) return undefined;
-  const root = dirname(manifest.path);
+  // findPackageManifest built the path from a clean folder and a validated
+  // package name (config.ts): its folder is the path without "/package.json".
+  const root = manifest.path.slice(0, -"/package.json".length);
   let pkg: { main?: unknown; exports?: ExportsField };
   try {
     pkg = JSON.parse(manifest.text) as typeof pkg;
@@ -137,6 +144,11 @@ export function resolvePackageEntry(name: string, fromDir: string, onRefused: Re
     return undefined; // a broken package.json: let Bun report it when the app loads the package
   }
   if (typeof pkg !== "object" || pkg === null) return undefined;
-  const target = exportTarget(pkg.exports) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
-  return { root, entry: resolve(root, target) };
+  // No "exports" and a plain "./dir/file" main need
+  // neither exportTarget nor resolve(): this runs at every start where a
+  // guarded package is installed, and each function's first call costs its
+  // compilation.
+  const target = (pkg.exports === undefined ? undefined : exportTarget(pkg.exports)) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
+  const plain = target.startsWith("./") && !target.endsWith("/") && !target.includes("//") && !target.includes("/.");
+  return { root, entry: plain ? root + target.slice(1) : resolve(root, target) };
 }

@@ -29,20 +29,18 @@ const EMPTY_PLAN: SignalPlan = { suspend: [], dispositions: [] };
 // The numbers are the same on Linux x64 and arm64, the only platforms with
 // signal work; a table instead of node:os, which costs ~0.5 ms to load.
 const LINUX_SIGNALS = { SIGUSR1: 10, SIGPIPE: 13, SIGPWR: 30 } as const;
-type SignalName = keyof typeof LINUX_SIGNALS;
-
-function signalNumber(name: SignalName): number {
-  return LINUX_SIGNALS[name];
-}
-
 /** Pure: what to repair for a mode, Bun version and platform. */
 export function planRepairs(mode: SignalMode, bunVersion: string, platform: string): SignalPlan {
   if (mode === "off" || platform !== "linux") return EMPTY_PLAN;
-  const suspend = mode === "force" || isAffected(bunVersion, platform) ? [signalNumber("SIGPWR"), signalNumber("SIGUSR1")] : [];
-  return { suspend, dispositions: [signalNumber("SIGPIPE")] };
+  const suspend = mode === "force" || isAffected(bunVersion, platform) ? [LINUX_SIGNALS.SIGPWR, LINUX_SIGNALS.SIGUSR1] : [];
+  return { suspend, dispositions: [LINUX_SIGNALS.SIGPIPE] };
 }
 
 export function signalName(signal: number): string {
-  for (const [name, value] of Object.entries(LINUX_SIGNALS)) if (value === signal) return name;
+  // Comparisons, not Object.entries with for…of: the start path names the
+  // wrapped signals on affected Bun releases (protect.ts).
+  if (signal === LINUX_SIGNALS.SIGPWR) return "SIGPWR";
+  if (signal === LINUX_SIGNALS.SIGUSR1) return "SIGUSR1";
+  if (signal === LINUX_SIGNALS.SIGPIPE) return "SIGPIPE";
   return `signal ${signal}`;
 }

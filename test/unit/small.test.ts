@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compareVersions, isAffected, parseVersion } from "../../src/bun-version.ts";
+import { atLeast, BUN_1_1, compareVersions, isAffected, parseVersion, versionCode } from "../../src/bun-version.ts";
 import { formatDebugLine } from "../../src/debug.ts";
 import { guardedPackageOf } from "../../src/guarded.ts";
 import { planRepairs } from "../../src/signals.ts";
@@ -22,6 +22,15 @@ describe("bun-version", () => {
   test("parse and compare", () => {
     expect(parseVersion("1.2.19-canary.1")).toEqual({ major: 1, minor: 2, patch: 19 });
     expect(compareVersions(parseVersion("1.10.0")!, parseVersion("1.9.9")!)).toBeGreaterThan(0);
+  });
+  test("one number per version; anything else is not a version", () => {
+    expect(versionCode("1.10.0")).toBeGreaterThan(versionCode("1.9.9"));
+    expect(versionCode("1.2.19")).toBe(versionCode("1.2.19-canary.1"));
+    for (const bad of ["", "1", "1.2", "1.2.", "1.x.3", "v1.2.3", "1..3", "12345.0.0", " 1.2.3"]) expect(versionCode(bad)).toBe(-1);
+    expect(atLeast("1.1.0", BUN_1_1)).toBe(true);
+    expect(atLeast("1.0.36", BUN_1_1)).toBe(false);
+    expect(atLeast("garbage", BUN_1_1)).toBe(false);
+    expect(parseVersion("1.2")).toBeUndefined();
   });
 });
 
