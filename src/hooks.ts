@@ -13,11 +13,13 @@
 // - the JavaScript side (import "asherah", guarded JS entries) is in plugin.ts.
 //
 // Both the start path (start.ts) and the general one (install.ts) put them in
-// place; the wrappers' bodies (guard.ts) load with the cold half at the first
-// native load (cold-link.ts).
+// place. The common case of a process.dlopen runs on the start path's bundle
+// (fast-load.ts); the full guard (guard.ts) loads with the cold half when a
+// load needs more (cold-link.ts).
 import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
+import { guardedDlopen } from "./fast-load.ts";
 import { protectSignals } from "./protect.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
 
@@ -29,7 +31,7 @@ export function hookProcessDlopen(state: PreloadState): void {
   const original = process.dlopen as unknown as Dlopen;
   state.originalDlopen ??= original;
   const wrapped: Dlopen = function (this: unknown, module, filename, flags) {
-    return cold().guardedDlopen(state, original, this, module, filename, flags);
+    return guardedDlopen(state, original, this, module, filename, flags);
   };
   (process as unknown as { dlopen: Dlopen }).dlopen = wrapped;
   state.hooks.processDlopen = true;

@@ -9,6 +9,7 @@ import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
 import { guardedPackageOf } from "./guarded.ts";
+import { finishInBackground, recordLoadDone, repairsInBackground } from "./fast-load.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
@@ -346,7 +347,8 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
 /**
  * After a native load, whether it returned or threw (a Go library loaded and
  * then a missing symbol still brought its runtime in): wait for a Go runtime
- * it brought, then repair.
+ * it brought, then repair — on the core's repair thread where that is safe
+ * (fast-load.ts repairsInBackground), here otherwise.
  */
 export function afterNativeLoad(
   state: PreloadState,
@@ -358,39 +360,20 @@ export function afterNativeLoad(
 ): void {
   const core = state.core;
   if (core === undefined) warnUnprotectedGo(state, file);
-  // Handed to the core's repair thread, the wait and the repair do not hold
-  // the load; the question whether it brought Go is answered without waiting.
-  const background = core !== undefined && repairsInBackground(state) && core.repairLater(file) === "done";
-  let go: string = core === undefined ? "none" : background ? core.hasGoRuntime(file) : core.waitGoRuntime(file);
+  else if (repairsInBackground(state) && finishInBackground(state, core, file, via, guarded, startedMicros, failed)) return;
+  let go: string = core === undefined ? "none" : core.waitGoRuntime(file);
   // The loader knows the file under another name (a compiled binary's
   // extracted copy, a name found through the library path) or not at all (a
   // load that failed after the object's constructors ran): every Go runtime
   // in the process counts instead; those done already return at once.
-  if (core !== undefined && go !== "go" && go !== "none") go = (background ? core.goRuntimeCount() : core.waitAllGoRuntimes()) > 0 ? "go (any)" : "none";
-  recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
+  if (core !== undefined && go !== "go" && go !== "none") go = core.waitAllGoRuntimes() > 0 ? "go (any)" : "none";
   // The plan is a few sigaction calls: applied after every native load, it
   // puts back whatever changed, also when the load threw.
-  if (core !== undefined && !background) repairAfter(state, core, file);
+  if (core !== undefined) repairAfter(state, core, file);
+  recordLoadDone(state, file, via, guarded, go, startedMicros, failed);
   if (guarded !== undefined && !failed) {
-    const loadMicros = nowMicros() - startedMicros;
-    const goRuntime = go.startsWith("go");
-    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime, loadMicros });
-    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: goRuntime, us: loadMicros });
+    debugLog(state)("module guarded", { package: guarded, path: file, via, go_runtime: go.startsWith("go"), us: nowMicros() - startedMicros });
   }
-}
-
-/**
- * Whether the wait for a load's Go runtime and the repair after it can run
- * on the core's repair thread (go/core/abp_repair.c has why that is safe)
- * instead of holding the load — ~1.5 ms of every require() of a Go module.
- * Not with the flag-restore mechanism or an unwrapped suspend handler on an
- * affected Bun (the repair is what protects it), not on Bun 1.0.x, and not
- * under ASHERAH_BUN_PRELOAD_DEBUG (its lines follow the load).
- */
-function repairsInBackground(state: PreloadState): boolean {
-  const config = state.config!;
-  if (config.mechanism !== "wrap" || config.debug || !atLeast(Bun.version, BUN_1_1)) return false;
-  return state.wrapped.length > 0 || repairPlan(state).suspend.length === 0;
 }
 
 /** Copies the repair thread's finished passes for this environment into its state (status()). */

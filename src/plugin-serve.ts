@@ -1,8 +1,7 @@
 // The bodies of the plugin's callbacks and of the require() intercept
 // (plugin.ts registers them at start; these run when the application first
 // imports or requires a guarded package, in the cold half: cold-link.ts).
-import { supportsJsEntryGuard } from "./bun-version.ts";
-import { guardedEntry, isEsm, type GuardedEntry } from "./entries.ts";
+import { isEsm, type GuardedEntry } from "./entries.ts";
 import { PreloadError, throwingSource } from "./errors.ts";
 import { readTextFile } from "./files.ts";
 import { ensureWarmup } from "./lifecycle.ts";
@@ -29,9 +28,8 @@ const Module = import.meta.require("node:module") as ModuleClass;
 // A require() of this file's own: Bun 1.0.36 hung `bun test` when the
 // virtual module loaded the addon with import.meta.require instead.
 const requireHere = Module.createRequire(import.meta.url);
-// Guarded CommonJS files run here once per path; require() answers per folder.
+// Guarded CommonJS files run here once per path.
 const compiled = new Map<string, CjsModule>();
-const byFolder = new Map<string, GuardedEntry | null>();
 
 /**
  * The module object as Bun's object loader wants it: every own property name,
@@ -55,7 +53,7 @@ export function asObjectModule(exports: unknown): { loader: "object"; exports: R
 }
 
 /** Runs a guarded CommonJS file with real CommonJS semantics, once per path. */
-function loadCommonJs(state: PreloadState, file: string, parent: CjsModule | null): unknown {
+export function loadCommonJs(state: PreloadState, file: string, parent: CjsModule | null): unknown {
   const cached = compiled.get(file);
   if (cached !== undefined) return cached.exports;
   ensureWarmup(state, `plugin ${file}`);
@@ -112,28 +110,6 @@ export function loadGuardedJs(state: PreloadState, path: string) {
   } catch (error) {
     return failingModule(error);
   }
-}
-
-/**
- * require(name) of a guarded bare name, answered from the requiring module's
- * own folder as Node (and Bun without the preload) would: a dependency's
- * nested node_modules/<name> is its own copy, not the app's (e2e
- * real-world.test.ts "nested copies").
- */
-export function requireGuarded(state: PreloadState, self: CjsModule | undefined, id: string, original: (this: unknown, id: string) => unknown, fromDir: string): unknown {
-  const filename = self?.filename;
-  const dir = typeof filename === "string" && filename.startsWith("/") ? dirname(filename) : fromDir;
-  const key = `${id}\0${dir}`;
-  let guarded = byFolder.get(key);
-  if (guarded === undefined) {
-    const entry = guardedEntry(id, dir);
-    guarded = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
-    byFolder.set(key, guarded);
-  }
-  // Not installed where the caller looks (or refused): Bun answers, as it would without us.
-  if (guarded === null || guarded.kind === "esm") return original.call(self, id);
-  if (guarded.kind === "refused") throw guarded.error;
-  return guarded.kind === "native" ? original.call(self, guarded.entry) : loadCommonJs(state, guarded.entry, self ?? null);
 }
 
 /** The error of a guarded package whose entry is a FIFO or a device (entries.ts). */

@@ -19,6 +19,7 @@
 import { supportsJsEntryGuard } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import { createDebugLog } from "./debug.ts";
+import { requireGuarded } from "./fast-load.ts";
 import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname } from "./paths.ts";
 import { parentDir } from "./resolve.ts";
@@ -158,14 +159,14 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
   });
 
   // require(name) of a guarded bare name is answered from the requiring
-  // module's folder (plugin-serve.ts requireGuarded). build.module above
+  // module's folder (fast-load.ts requireGuarded). build.module above
   // cannot, as it is told no importer; it only serves `import` (see
   // docs/how-it-works.md).
   if (bareNames.size > 0) {
     const original = Module.prototype.require;
     Module.prototype.require = function (this: unknown, id: string) {
       if (typeof id !== "string" || !bareNames.has(id)) return original.call(this, id);
-      return cold().requireGuarded(state, this as CjsModule | undefined, id, original, fromDir);
+      return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir);
     };
     hookCreateRequireResolve(Module, bareNames);
   }

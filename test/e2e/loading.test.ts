@@ -72,6 +72,43 @@ describe("require('asherah')", () => {
   }
 });
 
+describe("require('asherah') after warmup()", () => {
+  for (const version of ["1.2.19", PINNED]) {
+    test(`Bun ${version}: the common case loads without the cold half, and is still recorded and repaired`, async () => {
+      const result = await run(version, ["--preload", PRELOAD_ENTRY, "./require-after-warmup.ts"]);
+      expectOk(result, "OK require-after-warmup");
+      const status = jsonLine<{ loaded: string[]; events: EventRecord[]; guarded: { packageName: string; via: string; goRuntime: boolean }[]; repairs: { signal: string; trigger: string }[] }>(
+        result.stdout,
+        "STATUS",
+      );
+      // src/fast-load.ts: neither dist/cold.js nor anything else of the package beyond the preload entry and the api.
+      expect(status.loaded.some((file) => file.endsWith("/cold.js")), status.loaded.join("\n")).toBe(false);
+      expect(status.guarded).toEqual([expect.objectContaining({ packageName: "asherah", via: "process.dlopen", goRuntime: true })]);
+      const seq = (event: string, detail = "") => status.events.find((e) => e.event === event && e.detail.includes(detail))?.seq ?? -1;
+      expect(seq("native-load-done", "asherah.node")).toBeGreaterThan(seq("native-load-start", "asherah.node"));
+      expect(seq("native-load-start", "asherah.node")).toBeGreaterThan(seq("warmup-done"));
+      // The addon's Go runtime took SIGPIPE; the core's repair thread put it back.
+      expect(status.repairs).toContainEqual(expect.objectContaining({ signal: "SIGPIPE", trigger: expect.stringContaining("asherah.node") }));
+    }, 40_000);
+  }
+});
+
+describe("the general path in lazy mode", () => {
+  // On a fixed Bun in lazy mode nothing needs the warmup at start; the core
+  // still loads at install (the dlopen interposer, hooks.ts), and the first
+  // native load — the common case of src/fast-load.ts once the lazy warmup
+  // is done — must find the snapshot taken and get SIGPIPE put back.
+  test(`Bun ${PINNED}, WARMUP=lazy with another setting: the first load still protects and repairs`, async () => {
+    const result = await run(PINNED, ["--preload", PRELOAD_ENTRY, "./require.ts"], { env: { ASHERAH_BUN_PRELOAD_WARMUP: "lazy", ASHERAH_BUN_PRELOAD_PACKAGES: "not-installed-anywhere" } });
+    expectOk(result, "OK require");
+    const status = jsonLine<{ events: EventRecord[]; repairs: { signal: string; trigger: string }[] }>(result.stdout, "STATUS");
+    const seq = (event: string, detail = "") => status.events.find((e) => e.event === event && e.detail.includes(detail))?.seq ?? -1;
+    expect(seq("signals-protected")).toBeGreaterThan(0);
+    expect(seq("native-load-start", "asherah.node")).toBeGreaterThan(seq("signals-protected"));
+    expect(status.repairs.some((r) => r.signal === "SIGPIPE"), JSON.stringify(status.repairs)).toBe(true);
+  }, 40_000);
+});
+
 describe("import forms, both asherah stand-ins", () => {
   // The node-addon-api one has no enumerable export: named imports failed on
   // every Bun until the plugin served every own property name (issue 12).

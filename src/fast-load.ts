@@ -1,0 +1,122 @@
+// The common case of a native load, on the start path's bundle: the core is
+// loaded, the warmup (if the module needs one) has finished in this
+// environment, no watchdog, no debug output, and the wait for Go and the
+// repair can run on the core's repair thread. Everything else — a warmup to
+// wait for or a failed one, a FIFO, the watchdog, the synchronous repair,
+// every error — is the full guard's (guard.ts, lifecycle.ts), in the cold
+// half.
+//
+// Why it is here and not there: loading the cold half costs ~0.6–0.9 ms
+// (import.meta.require of dist/cold.js and its shared chunk, then every
+// function's first compilation, the package walk's included, which the cold
+// bundle has a copy of its own), and a process that loads asherah paid it
+// inside `require("asherah")` (docs/performance.md, "Once asherah is loaded").
+// Guarded by e2e loading.test.ts and failed-load.test.ts (both paths), and by
+// the bench's require figure.
+import { atLeast, BUN_1_1, supportsJsEntryGuard } from "./bun-version.ts";
+import { cold } from "./cold-link.ts";
+import type { Core } from "./core.ts";
+import { guardedEntry, type GuardedEntry } from "./entries.ts";
+import { guardedPackageOf } from "./guarded.ts";
+import type { CjsModule } from "./plugin-serve.ts";
+import { repairPlan } from "./protect.ts";
+import { parentDir } from "./resolve.ts";
+import { appendBounded, nowMicros, recordEvent, type PreloadState } from "./state.ts";
+
+type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
+
+/**
+ * Whether the wait for a load's Go runtime and the repair after it can run
+ * on the core's repair thread (go/core/abp_repair.c has why that is safe)
+ * instead of holding the load — ~1.5 ms of every require() of a Go module.
+ * Not with the flag-restore mechanism or an unwrapped suspend handler on an
+ * affected Bun (the repair is what protects it), not on Bun 1.0.x, and not
+ * under ASHERAH_BUN_PRELOAD_DEBUG (its lines follow the load).
+ */
+export function repairsInBackground(state: PreloadState): boolean {
+  const config = state.config!;
+  if (config.mechanism !== "wrap" || config.debug || !atLeast(Bun.version, BUN_1_1)) return false;
+  return state.wrapped.length > 0 || repairPlan(state).suspend.length === 0;
+}
+
+/** The record of a finished load: the event, and for a guarded module that loaded, status().guarded. */
+export function recordLoadDone(state: PreloadState, file: string, via: "process.dlopen" | "bun:ffi", guarded: string | undefined, go: string, startedMicros: number, failed: boolean): void {
+  recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
+  if (guarded !== undefined && !failed) {
+    appendBounded(state, state.guarded, { packageName: guarded, path: file, via, goRuntime: go.startsWith("go"), loadMicros: nowMicros() - startedMicros });
+  }
+}
+
+/**
+ * After a load: the wait and the repair handed to the core's repair thread,
+ * and the load recorded. False, with nothing done, when the core cannot take
+ * it (the caller then waits and repairs itself: lifecycle.ts afterNativeLoad).
+ */
+export function finishInBackground(state: PreloadState, core: Core, file: string, via: "process.dlopen" | "bun:ffi", guarded: string | undefined, startedMicros: number, failed: boolean): boolean {
+  if (core.repairLater(file) !== "done") return false;
+  // Whether it brought Go is answered without waiting. The loader knows the
+  // file under another name (a compiled binary's extracted copy, a name found
+  // through the library path) or not at all (a load that failed after the
+  // object's constructors ran): every Go runtime in the process counts then.
+  let go: string = core.hasGoRuntime(file);
+  if (go !== "go" && go !== "none") go = core.goRuntimeCount() > 0 ? "go (any)" : "none";
+  recordLoadDone(state, file, via, guarded, go, startedMicros, failed);
+  return true;
+}
+
+/** process.dlopen, guarded (hooks.ts): the common case here, anything else through the full guard. */
+export function guardedDlopen(state: PreloadState, original: Dlopen, self: unknown, module: { exports: unknown }, filename: string, flags: number | undefined): void {
+  const core = state.core;
+  const config = state.config;
+  // The core loaded and the signals protected (the snapshot, the repair plan:
+  // a core loaded only to read a manifest has neither yet).
+  if (core === undefined || config === undefined || state.timings.signalsMicros === undefined || config.watchdogMs > 0 || typeof filename !== "string" || !repairsInBackground(state)) {
+    return cold().guardedDlopen(state, original, self, module, filename, flags);
+  }
+  const guarded = guardedPackageOf(filename, config.packages);
+  // A warmup to wait for (or to report), or a FIFO or device the loader would
+  // block on (Bun.file().size is Infinity for both): the full guard.
+  if ((guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done") || Bun.file(filename).size === Infinity) {
+    return cold().guardedDlopen(state, original, self, module, filename, flags);
+  }
+  const started = nowMicros();
+  recordEvent(state, "native-load-start", filename);
+  let failed = true;
+  // This load is guarded here: the core's dlopen hook lets it through.
+  core.guardDepth(1);
+  try {
+    if (flags === undefined) original.call(self, module, filename);
+    else original.call(self, module, filename, flags);
+    failed = false;
+  } finally {
+    core.guardDepth(-1);
+    if (!finishInBackground(state, core, filename, "process.dlopen", guarded, started, failed)) cold().afterNativeLoad(state, filename, "process.dlopen", guarded, started, failed);
+  }
+}
+
+// Guarded bare names per requiring folder: require() answers per folder.
+const byFolder = new Map<string, GuardedEntry | null>();
+
+/**
+ * require(name) of a guarded bare name (plugin.ts's intercept), answered from
+ * the requiring module's own folder as Node (and Bun without the preload)
+ * would: a dependency's nested node_modules/<name> is its own copy, not the
+ * app's (e2e real-world.test.ts "nested copies"). A native entry loads
+ * through process.dlopen, i.e. guardedDlopen above; a CommonJS entry is run
+ * by the cold half (plugin-serve.ts loadCommonJs).
+ */
+export function requireGuarded(state: PreloadState, self: CjsModule | undefined, id: string, original: (this: unknown, id: string) => unknown, fromDir: string): unknown {
+  const filename = self?.filename;
+  const dir = typeof filename === "string" && filename.startsWith("/") ? parentDir(filename) : fromDir;
+  const key = `${id}\0${dir}`;
+  let guarded = byFolder.get(key);
+  if (guarded === undefined) {
+    const entry = guardedEntry(id, dir);
+    guarded = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
+    byFolder.set(key, guarded);
+  }
+  // Not installed where the caller looks (or refused): Bun answers, as it would without us.
+  if (guarded === null || guarded.kind === "esm") return original.call(self, id);
+  if (guarded.kind === "refused") throw guarded.error;
+  return guarded.kind === "native" ? original.call(self, guarded.entry) : cold().loadCommonJs(state, guarded.entry, self ?? null);
+}
