@@ -19,7 +19,7 @@
 import { supportsJsEntryGuard } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import { createDebugLog } from "./debug.ts";
-import { requireGuarded } from "./fast-load.ts";
+import { hurryWarmup, requireGuarded } from "./fast-load.ts";
 import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname } from "./paths.ts";
 import { parentDir } from "./resolve.ts";
@@ -146,13 +146,14 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
         if (entry.kind === "esm") continue; // Bun imports ESM itself; onLoad below runs the guard first
         // The bare name is served whole: onLoad's object modules lose their
         // named exports on Bun 1.0.x, build.module's do not.
-        build.module(entry.name, () => cold().serveGuarded(state, entry));
+        // The warmup first (no wait): it runs while the cold half loads.
+        build.module(entry.name, () => (hurryWarmup(state), cold().serveGuarded(state, entry)));
         if (entry.kind === "refused") continue;
         state.hooks.virtualModules.push(entry.name);
         log("virtual module", { package: entry.name, entry: entry.entry });
       }
       if (jsPackages.length > 0) {
-        build.onLoad({ filter: guardedJsFilter(jsPackages) }, ({ path }) => cold().loadGuardedJs(state, path));
+        build.onLoad({ filter: guardedJsFilter(jsPackages) }, ({ path }) => (hurryWarmup(state), cold().loadGuardedJs(state, path)));
         log("javascript entries guarded", { packages: jsPackages.join(",") });
       }
     },
