@@ -24,6 +24,57 @@ export type Cold = typeof import("./cold.ts");
 
 declare const __abpRequireCold: (() => Cold) | undefined;
 
+let loaded: Cold | undefined;
+
 export function cold(): Cold {
-  return typeof __abpRequireCold === "function" ? __abpRequireCold() : (require("./cold.js") as Cold);
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = typeof __abpRequireCold === "function" ? __abpRequireCold() : (require("./cold.js") as Cold);
+  } catch (error) {
+    throw missingColdHalf(error);
+  }
+  return loaded;
+}
+
+/**
+ * dist/cold.js is not beside this bundle: a copy of the package without it,
+ * or the preload bundled into an application by a plain `bun build`, which
+ * cannot carry what the preload loads from beside itself (its cold half, its
+ * prebuilt libraries). Bun's "Cannot find module './cold.js'" says none of
+ * that; the error block is built here, since errors.ts is in the missing half
+ * (test/e2e/loading.test.ts, "a plain bun build bundle").
+ */
+function missingColdHalf(error: unknown): unknown {
+  const text = error instanceof Error ? error.message : String(error);
+  if (!text.includes("cold.js")) return error;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0; // the block, not a frame of the bundle (errors.ts does the same)
+  try {
+    const missing = new Error(
+      `${import.meta.dir}/cold.js is missing: this copy of asherah-bun-preload is incomplete, or it was bundled into an application (bun build), which cannot carry the files the preload loads from beside itself.\n` +
+        "  Keep asherah-bun-preload out of the bundle (bun build --external asherah-bun-preload) and preload it from bunfig.toml or with --preload; otherwise reinstall asherah-bun-preload.\n" +
+        `  (code ${MISSING_CODE}; ASHERAH_BUN_PRELOAD_DEBUG=1 for details)`,
+      process.env.ASHERAH_BUN_PRELOAD_DEBUG ? { cause: error } : undefined,
+    );
+    missing.name = "asherah-bun-preload";
+    return missing;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** errors.ts ERROR_CODES: the code and exit status of a missing file. */
+const MISSING_CODE = "LIBRARY_MISSING";
+export const MISSING_STATUS = 66;
+
+/** The cold half at start: when it is missing, the error block and exit status 66, as errors.ts exitOnStartFailure would. */
+export function coldAtStart(): Cold {
+  try {
+    return cold();
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause; // set only under ASHERAH_BUN_PRELOAD_DEBUG
+    process.stderr.write(error instanceof Error && error.name === "asherah-bun-preload" ? `${error.name}: ${error.message}\n` : `${String(error)}\n`);
+    if (cause !== undefined) process.stderr.write(`  caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
+    process.exit(MISSING_STATUS);
+  }
 }

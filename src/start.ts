@@ -16,7 +16,7 @@
 // Nothing here changes the state until the core is verified, so handing
 // over to the general path at any check before that starts from scratch.
 import { atLeast, BUN_1_1 } from "./bun-version.ts";
-import { cold } from "./cold-link.ts";
+import { cold, coldAtStart } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX, type Config } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
@@ -46,13 +46,13 @@ export function start(): void {
   }
   const core = config === undefined ? undefined : defaultCore(config);
   if (config === undefined || core === undefined) {
-    cold().startGeneral();
+    coldAtStart().startGeneral();
     return;
   }
   try {
     installDefault(state, config, core);
   } catch (error) {
-    cold().failStart(state, error);
+    coldAtStart().failStart(state, error);
   }
 }
 
@@ -123,7 +123,7 @@ function defaultCore(config: Config): DefaultCore | undefined {
   // truncation (docs/how-it-works.md, "Trust").
   const eager = config.warmup === "eager";
   if (core.abi !== CORE_ABI || core.checkPathSafe(path) !== "" || (!eager && core.selfSha256() !== shipped.sha256)) {
-    cold().failStart(processState(), cold().loadedCoreProblem(core, path, shipped));
+    coldAtStart().failStart(processState(), cold().loadedCoreProblem(core, path, shipped));
   }
   return { core, dir, path, id, sha256: shipped.sha256 };
 }

@@ -222,6 +222,29 @@ describe("ways to enable the preload", () => {
     }, 60_000);
   }
 
+  test("a plain bun build bundle that imports the preload: the error says to keep it external, and external works", async () => {
+    const dir = join(appsDir, "compiled");
+    const outdir = join(dir, "bundled");
+    rmSync(outdir, { recursive: true, force: true });
+    const build = await run(PINNED, ["build", "--target=bun", "./entry-preload.ts", "--outdir", outdir], { cwd: dir });
+    expect(build.outcome, describeRun(build)).toBe("ok");
+    const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir });
+    const bundled = await runProcess([bunBinary(PINNED), join(outdir, "entry-preload.js")], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(bundled.outcome, describeRun(bundled)).toBe("fail");
+    expect(bundled.exitCode, describeRun(bundled)).toBe(66);
+    expect(bundled.stderr).toContain("bun build --external asherah-bun-preload");
+    expect(bundled.stderr).toContain("(code LIBRARY_MISSING;");
+    expect(bundled.stderr).not.toContain("Cannot find module");
+    // What the error advises: the preload stays a package, the application is bundled.
+    const externalDir = join(dir, "bundled-external");
+    rmSync(externalDir, { recursive: true, force: true });
+    const external = await run(PINNED, ["build", "--target=bun", "./entry-preload.ts", "--outdir", externalDir, "--external", "asherah-bun-preload", "--external", "asherah"], { cwd: dir });
+    expect(external.outcome, describeRun(external)).toBe("ok");
+    const works = await runProcess([bunBinary(PINNED), join(externalDir, "entry-preload.js")], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(works.outcome, describeRun(works)).toBe("ok");
+    expect(works.stdout).toContain('"phase":"installed","warmup":"done"');
+  }, 60_000);
+
   test("the preload listed twice (bare name and path) installs once", async () => {
     const dir = appDir("apps-twice", `preload = ["asherah-bun-preload", ${JSON.stringify(PRELOAD_ENTRY)}]\n`);
     const result = await run(PINNED, ["--preload", PRELOAD_ENTRY, "./require.ts"], { cwd: dir });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { MISSING_STATUS } from "../../src/cold-link.ts";
 import { describeError, ERROR_CODES, exitStatus, formatError, PreloadError, throwingSource, toPreloadError } from "../../src/errors.ts";
 
 const DEBUG = "ASHERAH_BUN_PRELOAD_DEBUG";
@@ -120,6 +121,9 @@ describe("exit statuses", () => {
     }
     expect(exitStatus(new PreloadError("CONFIG", "x", "y"))).toBe(78);
     expect(exitStatus(new Error("boom"))).toBe(ERROR_CODES.INTERNAL.status);
+  });
+  test("a missing cold half (cold-link.ts, which cannot import errors.ts) exits as LIBRARY_MISSING does", () => {
+    expect(MISSING_STATUS).toBe(ERROR_CODES.LIBRARY_MISSING.status);
   });
 });
 
