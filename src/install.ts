@@ -10,7 +10,7 @@ import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protect
 import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { hookWorkers } from "./workers.ts";
-import { nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
+import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 
 export interface InstallOptions {
   /** The environment to read the configuration from (default: process.env). */
@@ -26,9 +26,7 @@ export function install(options: InstallOptions = {}): PreloadState {
   if (state.foreignVersion !== undefined) {
     // Two versions would wrap the same loads and signals twice; the first
     // one protects the process.
-    state.phase = "disabled";
-    state.warmup.status = "skipped";
-    recordEvent(state, "disabled", `another version (state ${state.foreignVersion}) is installed`);
+    markDisabled(state, `another version (state ${state.foreignVersion}) is installed`);
     if (Bun.isMainThread) {
       process.stderr.write(
         `asherah-bun-preload: warning: another version of asherah-bun-preload was loaded first in this process; this copy (${import.meta.dir}) does nothing.\n` +
@@ -44,9 +42,7 @@ export function install(options: InstallOptions = {}): PreloadState {
     warnUnknownVariables(config);
     state.prebuildsDir = PREBUILDS_DIR;
     if (config.disabled) {
-      state.phase = "disabled";
-      state.warmup.status = "skipped";
-      recordEvent(state, "disabled");
+      markDisabled(state);
       debugLog(state)("disabled", { by: "ASHERAH_BUN_PRELOAD_DISABLE" });
       return state;
     }

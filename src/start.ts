@@ -23,7 +23,7 @@ import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
 import { registerPlugin } from "./plugin.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
-import { nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
+import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { hookWorkers } from "./workers.ts";
 
@@ -86,9 +86,7 @@ function disable(state: PreloadState, config: Config): void {
   state.installedBy.push("preload");
   state.config = config;
   state.prebuildsDir = `${import.meta.dir.slice(0, import.meta.dir.lastIndexOf("/"))}/prebuilds`;
-  state.phase = "disabled";
-  state.warmup.status = "skipped";
-  recordEvent(state, "disabled");
+  markDisabled(state);
 }
 
 /**

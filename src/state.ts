@@ -157,6 +157,13 @@ export function appendBounded<T>(state: PreloadState, log: T[], record: T): bool
   return true;
 }
 
+/** The preload stands aside in this environment (ASHERAH_BUN_PRELOAD_DISABLE, or another version first): nothing loaded, nothing hooked. */
+export function markDisabled(state: PreloadState, detail = ""): void {
+  state.phase = "disabled";
+  state.warmup.status = "skipped";
+  recordEvent(state, "disabled", detail);
+}
+
 /** Appends to the ordered event log; tests use it to prove what ran before what. */
 export function recordEvent(state: PreloadState, event: string, detail = ""): void {
   // appendBounded and nowMicros by hand: the start path records five events,
