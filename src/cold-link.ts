@@ -45,14 +45,17 @@ export function cold(): Cold {
  * (test/e2e/loading.test.ts, "a plain bun build bundle").
  */
 function missingColdHalf(error: unknown): unknown {
-  const text = error instanceof Error ? error.message : String(error);
-  if (!text.includes("cold.js")) return error;
+  // Bun's resolve error for ./cold.js itself (code and specifier on 1.1 –
+  // 1.4); anything else — a chunk missing beside it, an error while it
+  // initialises — is passed on as it is.
+  const { code, specifier } = (error ?? {}) as { code?: unknown; specifier?: unknown };
+  if (code !== "MODULE_NOT_FOUND" || typeof specifier !== "string" || !specifier.endsWith("cold.js")) return error;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0; // the block, not a frame of the bundle (errors.ts does the same)
   try {
     const missing = new Error(
       `${import.meta.dir}/cold.js is missing: this copy of asherah-bun-preload is incomplete, or it was bundled into an application (bun build), which cannot carry the files the preload loads from beside itself.\n` +
-        "  Keep asherah-bun-preload out of the bundle (bun build --external asherah-bun-preload) and preload it from bunfig.toml or with --preload; otherwise reinstall asherah-bun-preload.\n" +
+        "  Keep asherah-bun-preload and asherah out of the bundle (bun build --external asherah-bun-preload --external asherah) and preload it from bunfig.toml or with --preload; otherwise reinstall asherah-bun-preload.\n" +
         `  (code ${MISSING_CODE}; ASHERAH_BUN_PRELOAD_DEBUG=1 for details)`,
       process.env.ASHERAH_BUN_PRELOAD_DEBUG ? { cause: error } : undefined,
     );
@@ -67,13 +70,14 @@ function missingColdHalf(error: unknown): unknown {
 const MISSING_CODE = "LIBRARY_MISSING";
 export const MISSING_STATUS = 66;
 
-/** The cold half at start: when it is missing, the error block and exit status 66, as errors.ts exitOnStartFailure would. */
+/** The cold half at start: when it is missing, the error block and exit status 66, as errors.ts exitOnStartFailure would; any other failure as it is. */
 export function coldAtStart(): Cold {
   try {
     return cold();
   } catch (error) {
+    if (!(error instanceof Error && error.name === "asherah-bun-preload")) throw error;
     const cause = (error as { cause?: unknown }).cause; // set only under ASHERAH_BUN_PRELOAD_DEBUG
-    process.stderr.write(error instanceof Error && error.name === "asherah-bun-preload" ? `${error.name}: ${error.message}\n` : `${String(error)}\n`);
+    process.stderr.write(`${error.name}: ${error.message}\n`);
     if (cause !== undefined) process.stderr.write(`  caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
     process.exit(MISSING_STATUS);
   }

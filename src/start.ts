@@ -39,6 +39,13 @@ interface DefaultCore {
 /** The preload entry (index.ts). Exits with the error block on a failure. */
 export function start(): void {
   const state = processState();
+  // Another copy of this version protects the process already (the preload
+  // listed twice, or a copy bundled into the application next to the real
+  // preload): recorded, nothing else, and no cold half needed for it.
+  if (state.phase !== "not-installed" && state.foreignVersion === undefined) {
+    state.installedBy.push("preload");
+    return;
+  }
   const config = state.phase === "not-installed" && state.foreignVersion === undefined ? plainConfig() : undefined;
   if (config?.disabled === true) {
     disable(state, config);

@@ -235,6 +235,10 @@ describe("ways to enable the preload", () => {
     expect(bundled.stderr).toContain("bun build --external asherah-bun-preload");
     expect(bundled.stderr).toContain("(code LIBRARY_MISSING;");
     expect(bundled.stderr).not.toContain("Cannot find module");
+    // The same bundle run with the real preload: that one protects the process, the bundled copy stands aside.
+    const alongside = await runProcess([bunBinary(PINNED), "--preload", PRELOAD_ENTRY, join(outdir, "entry-preload.js")], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(alongside.outcome, describeRun(alongside)).toBe("ok");
+    expect(alongside.stdout).toContain("compiled");
     // What the error advises: the preload stays a package, the application is bundled.
     const externalDir = join(dir, "bundled-external");
     rmSync(externalDir, { recursive: true, force: true });
