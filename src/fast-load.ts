@@ -73,7 +73,7 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
   if (core === undefined || config === undefined || state.timings.signalsMicros === undefined || config.watchdogMs > 0 || typeof filename !== "string" || !repairsInBackground(state)) {
     return cold().guardedDlopen(state, original, self, module, filename, flags);
   }
-  const guarded = guardedPackageOf(filename, config.packages);
+  const guarded = guardedPackageOf(filename, config.packages) ?? state.expectGuarded;
   // A warmup to wait for (or to report), or a FIFO or device the loader would
   // block on (Bun.file().size is Infinity for both): the full guard.
   const needsWarmup = guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done";
@@ -134,5 +134,16 @@ export function requireGuarded(state: PreloadState, self: CjsModule | undefined,
   if (guarded === null || guarded.kind === "esm") return original.call(self, id);
   if (guarded.kind === "refused") throw guarded.error;
   hurryWarmup(state);
-  return guarded.kind === "native" ? original.call(self, guarded.entry) : cold().loadCommonJs(state, guarded.entry, self ?? null);
+  return guarded.kind === "native" ? loadingGuarded(state, guarded.name, () => original.call(self, guarded.entry)) : cold().loadCommonJs(state, guarded.entry, self ?? null);
+}
+
+/** Runs `load` with state.expectGuarded set to `name`: the native load it makes is guarded whatever its path. */
+export function loadingGuarded<T>(state: PreloadState, name: string, load: () => T): T {
+  const outer = state.expectGuarded;
+  state.expectGuarded = name;
+  try {
+    return load();
+  } finally {
+    state.expectGuarded = outer;
+  }
 }

@@ -15,6 +15,8 @@
 // without the lazy warmup. Guarded by e2e real-world.test.ts ("bun build --compile")
 // and unit guarded.test.ts.
 
+import { resolve } from "./paths.ts";
+
 /** Bun's embedded file system: `/$bunfs/` on POSIX, `B:\~BUN\` (any drive letter) on Windows. */
 const EMBEDDED = /^(?:\/\$bunfs\/|[A-Z]:[\\/]~BUN[\\/])/;
 // The embedded name: the addon's file name, a dash, Bun's hash (16 hex digits on 1.0.x, 8 base-36 characters later).
@@ -29,7 +31,14 @@ export function isEmbeddedPath(path: string): boolean {
 
 /** The guarded package a file belongs to, or undefined. Pure. */
 export function guardedPackageOf(file: string, packages: readonly string[]): string | undefined {
-  const normalised = file.replaceAll("\\", "/");
+  let normalised = file.replaceAll("\\", "/");
+  // Another spelling of the same file must not pass unguarded: "." and ".."
+  // segments, doubled slashes, and a path relative to the working folder
+  // (dlopen reads any name with a "/" as a path). A name without "/" is
+  // searched on the library path, not here; an embedded one is Bun's own.
+  if (normalised.includes("/") && !isEmbeddedPath(file) && (!normalised.startsWith("/") || normalised.includes("//") || normalised.includes("/./") || normalised.includes("/../"))) {
+    normalised = resolve(normalised);
+  }
   for (const name of packages) {
     if (normalised.includes(`/node_modules/${name}/`)) return name;
   }

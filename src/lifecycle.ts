@@ -302,7 +302,7 @@ function warnUnprotectedGo(state: PreloadState, file: string): void {
 export function beforeNativeLoad(state: PreloadState, file: string, via: string): string | undefined {
   const config = state.config;
   if (config === undefined) return undefined;
-  const guarded = guardedPackageOf(file, config.packages);
+  const guarded = guardedPackageOf(file, config.packages) ?? state.expectGuarded;
   // The loader would open a FIFO and wait for a writer forever, and read a
   // device without end: one stat (Infinity for both) turns that into an
   // error (test/e2e/integrity.test.ts).

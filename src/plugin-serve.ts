@@ -7,6 +7,7 @@ import { readTextFile } from "./files.ts";
 import { ensureWarmup } from "./lifecycle.ts";
 import { dirname } from "./paths.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
+import { loadingGuarded } from "./fast-load.ts";
 
 export interface CjsModule {
   exports: unknown;
@@ -93,7 +94,7 @@ export function serveGuarded(state: PreloadState, { name, entry, kind, error }: 
   }
   // require() by absolute path goes through process.dlopen, i.e. through
   // the native guard, exactly like require(name) would.
-  const exports = requireHere(entry);
+  const exports = loadingGuarded(state, name, () => requireHere(entry));
   recordEvent(state, "virtual-module", `${name} -> ${entry}`);
   return asObjectModule(exports);
 }

@@ -250,6 +250,38 @@ console.log("RESULT " + JSON.stringify({ outcome, ms: performance.now() - starte
   }
 });
 
+describe("guarded by name: another spelling of asherah's path still waits for (and is refused after) a failed warmup", () => {
+  // asherah's own folder is a link to a copy outside any node_modules (bun
+  // link, a link: dependency): Bun hands dlopen the real path, so the guard
+  // goes by the name the require() intercept resolved (state.expectGuarded);
+  // "/./", "//" and a path relative to the working folder are normalised
+  // first (guarded.ts). The warmup fails its checksum, so every one of them
+  // must be refused; before this change all three loaded.
+  test(`Bun ${pinnedBunVersion()}: require() of a linked asherah, and process.dlopen through /./ and a relative path`, async () => {
+    const lib = libraryDir();
+    writeFileSync(join(lib, WARMUP), Buffer.concat([readFileSync(join(lib, WARMUP)), Buffer.from("x")]));
+    chmodSync(lib, 0o755);
+    const source = tempDir("abp-integrity-linked-");
+    cpSync(FIXTURE_ASHERAH, join(source, "asherah"), { recursive: true, dereference: true });
+    const app = appDir({
+      "app.js": `const out = {};
+const code = (e) => e?.code ?? String(e?.message ?? e).slice(0, 120);
+try { require("asherah"); out.linked = "loaded"; } catch (e) { out.linked = code(e); }
+for (const [key, path] of [["dot", __dirname + "/node_modules/./asherah/dist/asherah.node"], ["relative", "node_modules/asherah/dist/asherah.node"]]) {
+  const m = { exports: {} };
+  try { process.dlopen(m, path); out[key] = "loaded"; } catch (e) { out[key] = code(e); }
+}
+console.log("RESULT " + JSON.stringify(out));
+`,
+    });
+    mkdirSync(join(app, "node_modules"));
+    symlinkSync(join(source, "asherah"), join(app, "node_modules", "asherah"), "dir");
+    const result = await runProcess([pinnedBun(), "--preload", PRELOAD, "app.js"], { cwd: app, env: cleanEnv({ ASHERAH_BUN_PRELOAD_LIBRARY_DIR: lib }), timeoutMs: 10_000 });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(jsonLine<Record<string, string>>(result.stdout, "RESULT")).toEqual({ linked: "CHECKSUM_MISMATCH", dot: "CHECKSUM_MISMATCH", relative: "CHECKSUM_MISMATCH" });
+  }, 20_000);
+});
+
 describe("permissions of what the preload maps", () => {
   async function start(libraryDirPath: string): Promise<RunResult> {
     const app = appDir({ "app.js": WARMUP_APP(API, true) }, true);

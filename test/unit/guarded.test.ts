@@ -8,6 +8,16 @@ describe("guardedPackageOf", () => {
     expect(guardedPackageOf("/app/node_modules/dep/node_modules/asherah/dist/asherah.node", packages)).toBe("asherah");
     expect(guardedPackageOf("/app/node_modules/asherah-consumer/x.node", packages)).toBeUndefined();
   });
+  test("other spellings of the same file are guarded too; a way out of the folder is not", () => {
+    expect(guardedPackageOf("/app/node_modules/./asherah/dist/asherah.node", packages)).toBe("asherah");
+    expect(guardedPackageOf("/app/node_modules//asherah/dist/asherah.node", packages)).toBe("asherah");
+    expect(guardedPackageOf("/app/node_modules/other/../asherah/dist/asherah.node", packages)).toBe("asherah");
+    expect(guardedPackageOf(`node_modules/asherah/dist/asherah.node`, packages)).toBe("asherah"); // relative to the working folder
+    expect(guardedPackageOf("./node_modules/asherah/dist/asherah.node", packages)).toBe("asherah");
+    expect(guardedPackageOf("/app/node_modules/asherah/../evil/x.node", packages)).toBeUndefined();
+    // No "/": dlopen searches the library path, not the working folder.
+    expect(guardedPackageOf("asherah.node", packages)).toBeUndefined();
+  });
   test("compiled binaries: the embedded name <file>-<hash>.node (Bun 1.0.x and later forms)", () => {
     expect(guardedPackageOf("/$bunfs/root/asherah-zw3m7jtj.node", packages)).toBe("asherah");
     expect(guardedPackageOf("/$bunfs/root/asherah-123a520754e37c1f.node", packages)).toBe("asherah");
