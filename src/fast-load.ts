@@ -39,6 +39,25 @@ export function repairsInBackground(state: PreloadState): boolean {
   return state.wrapped.length > 0 || repairPlan(state).suspend.length === 0;
 }
 
+/**
+ * The file the loader would open for `filename` when that is a FIFO or a
+ * device (Bun.file().size is Infinity for both): the loader would wait for a
+ * writer forever, or read without end. A name with a "/" is a path; one
+ * without is searched on LD_LIBRARY_PATH (an empty entry is the working
+ * folder), as the loader searches it — the system folders after it are
+ * root's. Undefined when nothing there would block.
+ */
+export function blockingFile(filename: string): string | undefined {
+  if (filename.includes("/")) return Bun.file(filename).size === Infinity ? filename : undefined;
+  const search = process.env.LD_LIBRARY_PATH;
+  if (!search) return undefined;
+  for (const dir of search.split(/[:;]/)) {
+    const path = `${dir === "" ? "." : dir}/${filename}`;
+    if (Bun.file(path).size === Infinity) return path;
+  }
+  return undefined;
+}
+
 /** The record of a finished load: the event, and for a guarded module that loaded, status().guarded. */
 export function recordLoadDone(state: PreloadState, file: string, via: "process.dlopen" | "bun:ffi", guarded: string | undefined, go: string, startedMicros: number, failed: boolean): void {
   recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
@@ -77,7 +96,7 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
   // A warmup to wait for (or to report), or a FIFO or device the loader would
   // block on (Bun.file().size is Infinity for both): the full guard.
   const needsWarmup = guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done";
-  if (needsWarmup || Bun.file(filename).size === Infinity) {
+  if (needsWarmup || blockingFile(filename) !== undefined) {
     if (needsWarmup) hurryWarmup(state);
     return cold().guardedDlopen(state, original, self, module, filename, flags);
   }

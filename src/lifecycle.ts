@@ -9,7 +9,7 @@ import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
 import { guardedPackageOf } from "./guarded.ts";
-import { finishInBackground, recordLoadDone, repairsInBackground } from "./fast-load.ts";
+import { blockingFile, finishInBackground, recordLoadDone, repairsInBackground } from "./fast-load.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
@@ -306,11 +306,12 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
   // The loader would open a FIFO and wait for a writer forever, and read a
   // device without end: one stat (Infinity for both) turns that into an
   // error (test/e2e/integrity.test.ts).
-  if (Bun.file(file).size === Infinity) {
+  const blocking = blockingFile(file);
+  if (blocking !== undefined) {
     throw new PreloadError({
       code: "LIBRARY_INVALID",
-      what: `refusing to load ${file}: it is a FIFO or a device, not a library (loading it would block)`,
-      where: guarded === undefined ? { path: file } : { module: guarded, path: file },
+      what: `refusing to load ${blocking === file ? file : `${file} (${blocking})`}: it is a FIFO or a device, not a library (loading it would block)`,
+      where: guarded === undefined ? { path: blocking } : { module: guarded, path: blocking },
       next: guarded === undefined ? "Check the path the application loads." : `Reinstall ${guarded}: its package entry must be a regular file.`,
     });
   }

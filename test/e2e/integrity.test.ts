@@ -250,6 +250,27 @@ console.log("RESULT " + JSON.stringify({ outcome, ms: performance.now() - starte
   }
 });
 
+describe("a FIFO the loader would find by a bare name on LD_LIBRARY_PATH", () => {
+  // dlopen("libx.so") searches LD_LIBRARY_PATH, not the working folder: the
+  // FIFO check follows the same search (fast-load.ts blockingFile). Before,
+  // it looked in the working folder and the load hung (killed by the timeout).
+  test(`Bun ${pinnedBunVersion()}: process.dlopen of a bare name is refused with LIBRARY_INVALID, without blocking`, async () => {
+    const dir = tempDir("abp-integrity-ldpath-");
+    makeSpecial("FIFO", join(dir, "libabpfifo.so"));
+    const app = appDir({
+      "app.js": `const m = { exports: {} };
+try { process.dlopen(m, "libabpfifo.so"); console.log("RESULT " + JSON.stringify({ outcome: "loaded" })); }
+catch (e) { console.log("RESULT " + JSON.stringify({ outcome: e.code ?? "threw", message: String(e.message) })); }
+`,
+    });
+    const result = await runProcess([pinnedBun(), "--preload", PRELOAD, "app.js"], { cwd: app, env: cleanEnv({ LD_LIBRARY_PATH: `/nonexistent-abp:${dir}` }), timeoutMs: 8_000 });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    const r = jsonLine<{ outcome: string; message: string }>(result.stdout, "RESULT");
+    expect(r.outcome).toBe("LIBRARY_INVALID");
+    expect(r.message).toContain(join(dir, "libabpfifo.so"));
+  }, 20_000);
+});
+
 describe("guarded by name: another spelling of asherah's path still waits for (and is refused after) a failed warmup", () => {
   // asherah's own folder is a link to a copy outside any node_modules (bun
   // link, a link: dependency): Bun hands dlopen the real path, so the guard
