@@ -20,11 +20,22 @@ import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
 import { guardedDlopen } from "./fast-load.ts";
+import { registerPlugin } from "./plugin.ts";
 import { protectSignals } from "./protect.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
+import { hookWorkers } from "./workers.ts";
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 type FfiDlopen = (path: unknown, symbols: unknown) => unknown;
+
+/** Step "hooks", the last of both paths (start.ts, install.ts): every place native code enters, then the plugin and the Workers. */
+export function installHooks(state: PreloadState): void {
+  hookProcessDlopen(state);
+  // The core's hook on Bun's own dlopen: bun:ffi is never loaded at start.
+  hookFfiDlopen(state);
+  registerPlugin(state);
+  hookWorkers(state);
+}
 
 export function hookProcessDlopen(state: PreloadState): void {
   if (state.hooks.processDlopen) return;

@@ -7,9 +7,7 @@ import { needsCollectAfterInstall, supportsBackgroundWarmup } from "./bun-versio
 import { readConfig, warnUnknownVariables } from "./config.ts";
 import { describeError, toPreloadError, type PreloadError } from "./errors.ts";
 import { coreAtStart, debugLog, ensureCore, ensureWarmup, PREBUILDS_DIR, protectSignals, startWarmup, WARMUP_GRACE_MS, warmsUpAtStart } from "./lifecycle.ts";
-import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
-import { registerPlugin } from "./plugin.ts";
-import { hookWorkers } from "./workers.ts";
+import { installHooks } from "./hooks.ts";
 import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 
 export interface InstallOptions {
@@ -78,10 +76,7 @@ export function install(options: InstallOptions = {}): PreloadState {
     } else if (config.warmup === "off") {
       state.warmup.status = "skipped";
     }
-    hookProcessDlopen(state);
-    hookFfiDlopen(state);
-    registerPlugin(state);
-    hookWorkers(state);
+    installHooks(state);
     // Bun 1.0.x: garbage from the set-up collected later, while an
     // application's Go module loads, ended in a fault loop: `bun test` hung
     // in every run of one layout of this code. Collecting it now, before any

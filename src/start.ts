@@ -19,13 +19,11 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold, coldAtStart } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX, type Config } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
-import { hookFfiDlopen, hookProcessDlopen } from "./hooks.ts";
-import { registerPlugin } from "./plugin.ts";
+import { installHooks } from "./hooks.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
 import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
-import { hookWorkers } from "./workers.ts";
 
 /** The shipped core, loaded, with where it came from and what it should hash to. */
 interface DefaultCore {
@@ -158,11 +156,7 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   } else if (config.warmup === "off") {
     state.warmup.status = "skipped";
   }
-  hookProcessDlopen(state);
-  // The core's hook on Bun's own dlopen: bun:ffi is never loaded at start.
-  hookFfiDlopen(state);
-  registerPlugin(state);
-  hookWorkers(state);
+  installHooks(state);
   state.phase = "installed";
   state.timings.installMicros = nowMicros() - started;
   recordEvent(state, "install-done");
