@@ -20,7 +20,7 @@ import { guardedEntry, type GuardedEntry } from "./entries.ts";
 import { guardedPackageOf } from "./guarded.ts";
 import type { CjsModule } from "./plugin-serve.ts";
 import { repairPlan } from "./protect.ts";
-import { parentDir } from "./resolve.ts";
+import { parentDir } from "./paths.ts";
 import { appendBounded, nowMicros, recordEvent, type PreloadState } from "./state.ts";
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
@@ -58,6 +58,22 @@ export function blockingFile(filename: string): string | undefined {
   return undefined;
 }
 
+/** The guarded package a native load belongs to: by its path (guarded.ts), or the one whose require()/import is loading it (state.expectGuarded). */
+export function guardedOf(state: PreloadState, file: string): string | undefined {
+  return guardedPackageOf(file, state.config!.packages) ?? state.expectGuarded;
+}
+
+/** The original process.dlopen, with the core's dlopen hook told that this load is guarded already (it lets it through). */
+export function dlopenGuardedHere(core: Core | undefined, original: Dlopen, self: unknown, module: { exports: unknown }, filename: string, flags: number | undefined): void {
+  core?.guardDepth(1);
+  try {
+    if (flags === undefined) original.call(self, module, filename);
+    else original.call(self, module, filename, flags);
+  } finally {
+    core?.guardDepth(-1);
+  }
+}
+
 /** The record of a finished load: the event, and for a guarded module that loaded, status().guarded. */
 export function recordLoadDone(state: PreloadState, file: string, via: "process.dlopen" | "bun:ffi", guarded: string | undefined, go: string, startedMicros: number, failed: boolean): void {
   recordEvent(state, "native-load-done", `${file} go=${go}${failed ? " (threw)" : ""}`);
@@ -92,7 +108,7 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
   if (core === undefined || config === undefined || state.timings.signalsMicros === undefined || config.watchdogMs > 0 || typeof filename !== "string" || !repairsInBackground(state)) {
     return cold().guardedDlopen(state, original, self, module, filename, flags);
   }
-  const guarded = guardedPackageOf(filename, config.packages) ?? state.expectGuarded;
+  const guarded = guardedOf(state, filename);
   // A warmup to wait for (or to report), or a FIFO or device the loader would
   // block on (Bun.file().size is Infinity for both): the full guard.
   const needsWarmup = guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done";
@@ -103,14 +119,10 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
   const started = nowMicros();
   recordEvent(state, "native-load-start", filename);
   let failed = true;
-  // This load is guarded here: the core's dlopen hook lets it through.
-  core.guardDepth(1);
   try {
-    if (flags === undefined) original.call(self, module, filename);
-    else original.call(self, module, filename, flags);
+    dlopenGuardedHere(core, original, self, module, filename, flags);
     failed = false;
   } finally {
-    core.guardDepth(-1);
     if (!finishInBackground(state, core, filename, "process.dlopen", guarded, started, failed)) cold().afterNativeLoad(state, filename, "process.dlopen", guarded, started, failed);
   }
 }

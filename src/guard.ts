@@ -2,6 +2,7 @@
 // place): the warmup before, the watchdog around, the wait for Go and the
 // repair after. In the cold half (cold-link.ts): it runs at the first native
 // load, not at start.
+import { dlopenGuardedHere } from "./fast-load.ts";
 import { afterNativeLoad, beforeNativeLoad } from "./lifecycle.ts";
 import { nowMicros, type PreloadState } from "./state.ts";
 import { armWatchdog, disarmWatchdog } from "./watchdog.ts";
@@ -41,16 +42,7 @@ function guardedLoad<T>(state: PreloadState, target: unknown, via: "process.dlop
 
 /** process.dlopen, guarded: the body of hooks.ts hookProcessDlopen's wrapper. */
 export function guardedDlopen(state: PreloadState, original: Dlopen, self: unknown, module: { exports: unknown }, filename: string, flags: number | undefined): void {
-  return guardedLoad(state, filename, "process.dlopen", () => {
-    // This load is guarded here: the core's dlopen hook lets it through.
-    const core = state.core;
-    core?.guardDepth(1);
-    try {
-      return flags === undefined ? original.call(self, module, filename) : original.call(self, module, filename, flags);
-    } finally {
-      core?.guardDepth(-1);
-    }
-  });
+  return guardedLoad(state, filename, "process.dlopen", () => dlopenGuardedHere(state.core, original, self, module, filename, flags));
 }
 
 /** bun:ffi's dlopen, guarded: the body of hooks.ts hookFfiDlopen's wrapper, where the core cannot interpose. */

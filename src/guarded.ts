@@ -15,7 +15,7 @@
 // without the lazy warmup. Guarded by e2e real-world.test.ts ("bun build --compile")
 // and unit guarded.test.ts.
 
-import { resolve } from "./paths.ts";
+import { isNormalAbsolute, resolve } from "./paths.ts";
 
 /** Bun's embedded file system: `/$bunfs/` on POSIX, `B:\~BUN\` (any drive letter) on Windows. */
 const EMBEDDED = /^(?:\/\$bunfs\/|[A-Z]:[\\/]~BUN[\\/])/;
@@ -36,7 +36,7 @@ export function guardedPackageOf(file: string, packages: readonly string[]): str
   // segments, doubled slashes, and a path relative to the working folder
   // (dlopen reads any name with a "/" as a path). A name without "/" is
   // searched on the library path, not here; an embedded one is Bun's own.
-  if (normalised.includes("/") && !isEmbeddedPath(file) && (!normalised.startsWith("/") || normalised.includes("//") || normalised.includes("/./") || normalised.includes("/../"))) {
+  if (normalised.includes("/") && !isEmbeddedPath(file) && !isNormalAbsolute(normalised)) {
     normalised = resolve(normalised);
   }
   for (const name of packages) {

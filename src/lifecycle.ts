@@ -9,7 +9,7 @@ import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
 import { guardedPackageOf } from "./guarded.ts";
-import { blockingFile, finishInBackground, recordLoadDone, repairsInBackground } from "./fast-load.ts";
+import { blockingFile, finishInBackground, guardedOf, recordLoadDone, repairsInBackground } from "./fast-load.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
@@ -302,7 +302,7 @@ function warnUnprotectedGo(state: PreloadState, file: string): void {
 export function beforeNativeLoad(state: PreloadState, file: string, via: string): string | undefined {
   const config = state.config;
   if (config === undefined) return undefined;
-  const guarded = guardedPackageOf(file, config.packages) ?? state.expectGuarded;
+  const guarded = guardedOf(state, file);
   // The loader would open a FIFO and wait for a writer forever, and read a
   // device without end: one stat (Infinity for both) turns that into an
   // error (test/e2e/integrity.test.ts).

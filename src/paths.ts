@@ -23,6 +23,24 @@ export function join(...parts: string[]): string {
   return absolute ? `/${body}` : body === "" ? "." : body;
 }
 
+/**
+ * Whether an absolute path is already what join() makes of it: no "." or ".."
+ * segment, no empty one, no trailing slash. String tests only: the start path
+ * and every native load ask (resolve.ts, guarded.ts), and join() costs its
+ * first compilation.
+ */
+export function isNormalAbsolute(path: string): boolean {
+  if (path === "/") return true;
+  if (!path.startsWith("/") || path.endsWith("/") || path.endsWith("/.") || path.endsWith("/..")) return false;
+  return !path.includes("//") && !path.includes("/./") && !path.includes("/../");
+}
+
+/** The folder above a normal absolute path ("/" above "/app"), without join(). */
+export function parentDir(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
+
 export function isAbsolute(path: string): boolean {
   return path.startsWith("/");
 }

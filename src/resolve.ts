@@ -10,7 +10,7 @@
 // application ran at every start (issue 13; guarded by e2e real-world.test.ts and unit manifest.test.ts).
 import { readTextFile } from "./files.ts";
 import { isEmbeddedPath } from "./guarded.ts";
-import { dirname, join, resolve } from "./paths.ts";
+import { isNormalAbsolute, parentDir, resolve } from "./paths.ts";
 
 type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
 
@@ -101,14 +101,11 @@ export function warnRefusedManifest(path: string, reason: string): void {
 /**
  * Walks up from `fromDir` through node_modules folders to the package's
  * package.json; undefined when not installed or refused. Plain string work
- * on a clean absolute folder (Bun.main's): this runs at every start
+ * on a normal absolute folder (Bun.main's): this runs at every start
  * (plugin.ts), where join() and dirname() cost their first compilation.
  */
 function findPackageManifest(name: string, fromDir: string, onRefused: RefusedManifest): { path: string; text: string } | undefined {
-  // A clean absolute folder (no "." or ".." segment, no empty one, no
-  // trailing slash) is what resolve() would return unchanged.
-  const clean = fromDir === "/" || (fromDir.startsWith("/") && !fromDir.endsWith("/") && !fromDir.includes("//") && !fromDir.includes("/."));
-  let dir = clean ? fromDir : resolve(fromDir);
+  let dir = isNormalAbsolute(fromDir) ? fromDir : resolve(fromDir);
   for (;;) {
     const path = `${dir === "/" ? "" : dir}/node_modules/${name}/package.json`;
     const manifest = readManifest(path);
@@ -120,12 +117,6 @@ function findPackageManifest(name: string, fromDir: string, onRefused: RefusedMa
     if (dir === "/") return undefined;
     dir = parentDir(dir);
   }
-}
-
-/** The folder above a clean absolute one ("/" above "/app"). */
-export function parentDir(dir: string): string {
-  const slash = dir.lastIndexOf("/");
-  return slash <= 0 ? "/" : dir.slice(0, slash);
 }
 
 export function resolvePackageEntry(name: string, fromDir: string, onRefused?: RefusedManifest): PackageEntry | undefined {
@@ -149,6 +140,6 @@ export function resolvePackageEntry(name: string, fromDir: string, onRefused?: R
   // guarded package is installed, and each function's first call costs its
   // compilation.
   const target = (pkg.exports === undefined ? undefined : exportTarget(pkg.exports)) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
-  const plain = target.startsWith("./") && !target.endsWith("/") && !target.includes("//") && !target.includes("/.");
+  const plain = target.startsWith("./") && target !== "./" && isNormalAbsolute(target.slice(1));
   return { root, entry: plain ? root + target.slice(1) : resolve(root, target) };
 }

@@ -26,6 +26,13 @@ describe("paths (POSIX helpers instead of node:path on the start-up path)", () =
     expect(paths.isAbsolute("/x")).toBe(true);
     expect(paths.isAbsolute("x/y")).toBe(false);
   });
+  test("isNormalAbsolute is true exactly where join() would change nothing; parentDir of those matches dirname", () => {
+    const more = [...cases, "/app/node_modules/.bun/x@1/node_modules/x/a.node", "/a/.", "/a/..", "/a/b/", "/a/.hidden/b", "/a"];
+    for (const c of more) {
+      expect(paths.isNormalAbsolute(c), c).toBe(c.startsWith("/") && paths.join(c) === c);
+      if (paths.isNormalAbsolute(c)) expect(paths.parentDir(c), c).toBe(paths.dirname(c));
+    }
+  });
 });
 
 
