@@ -20,6 +20,8 @@
 // follow: test/e2e/loading.test.ts, "bun build --compile"). A footer adds no
 // mapped code, so the source maps stay exact. Under src/ (tests) there is no
 // footer, and Bun resolves "./cold.js" to cold.ts.
+import { DEBUG_VARIABLE, debugRequested } from "./debug.ts";
+
 export type Cold = typeof import("./cold.ts");
 
 declare const __abpRequireCold: (() => Cold) | undefined;
@@ -56,8 +58,8 @@ function missingColdHalf(error: unknown): unknown {
     const missing = new Error(
       `${import.meta.dir}/cold.js is missing: this copy of asherah-bun-preload is incomplete, or it was bundled into an application (bun build), which cannot carry the files the preload loads from beside itself.\n` +
         "  Keep asherah-bun-preload and asherah out of the bundle (bun build --external asherah-bun-preload --external asherah) and preload it from bunfig.toml or with --preload; otherwise reinstall asherah-bun-preload.\n" +
-        `  (code ${MISSING_CODE}; ASHERAH_BUN_PRELOAD_DEBUG=1 for details)`,
-      process.env.ASHERAH_BUN_PRELOAD_DEBUG ? { cause: error } : undefined,
+        `  (code ${MISSING_CODE}; ${DEBUG_VARIABLE}=1 for details)`,
+      debugRequested() ? { cause: error } : undefined,
     );
     missing.name = "asherah-bun-preload";
     return missing;
@@ -76,7 +78,7 @@ export function coldAtStart(): Cold {
     return cold();
   } catch (error) {
     if (!(error instanceof Error && error.name === "asherah-bun-preload")) throw error;
-    const cause = (error as { cause?: unknown }).cause; // set only under ASHERAH_BUN_PRELOAD_DEBUG
+    const cause = (error as { cause?: unknown }).cause; // set only when debugRequested()
     process.stderr.write(`${error.name}: ${error.message}\n`);
     if (cause !== undefined) process.stderr.write(`  caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
     process.exit(MISSING_STATUS);

@@ -1,6 +1,16 @@
 // One line per event on stderr with a stable prefix, so users can grep for it
 // and tests can assert on it. Off unless ASHERAH_BUN_PRELOAD_DEBUG is set.
 export const DEBUG_PREFIX = "[asherah-bun-preload]";
+export const DEBUG_VARIABLE = "ASHERAH_BUN_PRELOAD_DEBUG";
+
+/**
+ * Whether ASHERAH_BUN_PRELOAD_DEBUG asks for details; lenient, since a bad
+ * value is reported by readConfig. Here, not in errors.ts: the start bundle's
+ * missing-cold-half error (cold-link.ts) asks too.
+ */
+export function debugRequested(env: Record<string, string | undefined> = process.env): boolean {
+  return /^\s*(1|true|yes|on)\s*$/i.test(env[DEBUG_VARIABLE] ?? "");
+}
 
 export type DebugFields = Record<string, string | number | boolean | undefined>;
 

@@ -22,9 +22,10 @@
 //   ` code: "…"` line), and `cause` is only set with the debug variable; the
 //   cause's text is folded into the first line instead.
 // - a thrown non-Error (string, object) is printed twice or as an object dump.
+import { DEBUG_VARIABLE, debugRequested } from "./debug.ts";
+
+export { debugRequested };
 export const PREFIX = "asherah-bun-preload";
-// Spelled out: config.ts imports this module.
-const DEBUG_VARIABLE = "ASHERAH_BUN_PRELOAD_DEBUG";
 
 /**
  * Every code the preload reports, the exit status of a process that stops
@@ -60,10 +61,6 @@ export interface ErrorParts {
 
 const PREFIX_TEXT = `${PREFIX}: `;
 
-/** Whether ASHERAH_BUN_PRELOAD_DEBUG asks for details; lenient, since a bad value is reported by readConfig. */
-export function debugRequested(env: Record<string, string | undefined> = process.env): boolean {
-  return /^\s*(1|true|yes|on)\s*$/i.test(env[DEBUG_VARIABLE] ?? "");
-}
 
 function stripPrefix(text: string): string {
   return text.split(PREFIX_TEXT).join("");

@@ -44,7 +44,8 @@ export function start(): void {
     state.installedBy.push("preload");
     return;
   }
-  const config = state.phase === "not-installed" && state.foreignVersion === undefined ? plainConfig() : undefined;
+  // Past the line above, only another version's copy is not "not-installed".
+  const config = state.foreignVersion === undefined ? plainConfig() : undefined;
   if (config?.disabled === true) {
     disable(state, config);
     return;
