@@ -8,7 +8,7 @@
 // statNames, warmupErrorNames) so a loaded core is checked too.
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
-export const CORE_ABI = 7;
+export const CORE_ABI = 8;
 export const CORE_FILE = "asherah-bun-core.node";
 export const WARMUP_FILE = "asherah-bun-warmup.so";
 
@@ -40,6 +40,7 @@ export const STAT_NAMES = [
   "altstackErrors",
   "registeredThreads",
   "foreign",
+  "held",
 ] as const;
 export type WrapStats = Record<(typeof STAT_NAMES)[number], number>;
 

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "617557ca96ad77b44e39fc0240265156e877868f07e703511303fc4083d6f5d8", size: 67400 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "a0db7314c0df6d8b778062042af2fa3e1116b4b5b7dea34d030dea9a22a7a1f9", size: 67400 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "c72441065b9f1fc800bf92226b80c4cbe0da130b4c754afc2f1e1c796d3dabfd", size: 71576 },
+  "linux-x64/asherah-bun-core.node": { sha256: "3f20356d9ff64f9aaa6f0926c7cfdfd6c047e0659bc0d904939b26e85cf8826b", size: 75672 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

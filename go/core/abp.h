@@ -12,7 +12,7 @@
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
-#define ABP_ABI_VERSION 7
+#define ABP_ABI_VERSION 8
 
 // Results of the signal and thread functions. Every negative value means one
 // thing only, whichever function returns it; the Node-API layer hands the
@@ -49,7 +49,8 @@ enum abp_result {
 	X(ABP_STAT_LOW_HEADROOM, "lowHeadroom")  /* native stack nearly exhausted: backed off */       \
 	X(ABP_STAT_ALT_ERROR, "altstackErrors")  /* sigaltstack(SS_DISABLE) failed: backed off */      \
 	X(ABP_STAT_THREADS, "registeredThreads") /* live registered threads (a gauge) */               \
-	X(ABP_STAT_FOREIGN, "foreign")           /* not JSC's own tgkill: dropped */
+	X(ABP_STAT_FOREIGN, "foreign")           /* not JSC's own tgkill: dropped */                   \
+	X(ABP_STAT_HELD, "held")                 /* foreign, inside JSC's wait: held until the resume */
 
 enum abp_stat {
 #define ABP_ENUM(name, text) name,

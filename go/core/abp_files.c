@@ -23,10 +23,27 @@ const char *abp_file_kind(unsigned mode) {
 	return "special file";
 }
 
+// realpath(3) that does not give up on a borrowed EINTR. glibc's realpath
+// calls readlink(2) on every component and reads errno to tell "not a link"
+// (EINVAL) from a failure. Before the preload wraps it, JavaScriptCore's
+// suspend handler does not preserve errno (its sigsuspend leaves EINTR), and
+// under `bun --cpu-prof` it runs every 200 µs; landing between readlink and
+// that look, it made the core "unresolvable" (run 4 of 6 in one CI run of
+// test/e2e/cpu-prof.test.ts, Bun 1.3.14; test/native/errno-clobber.c
+// reproduces it). No real failure of realpath is EINTR.
+static char *resolve(const char *path, char real[PATH_MAX]) {
+	char *result = NULL;
+	for (int attempt = 0; attempt < 64; attempt++) {
+		result = realpath(path, real);
+		if (result != NULL || errno != EINTR) break;
+	}
+	return result;
+}
+
 int abp_check_path_safe(const char *path, char *why, int32_t len) {
 	char real[PATH_MAX];
 	struct stat st;
-	if (realpath(path, real) == NULL) {
+	if (resolve(path, real) == NULL) {
 		snprintf(why, (size_t)len, "%s cannot be resolved: %s", path, strerror(errno));
 		return -1;
 	}

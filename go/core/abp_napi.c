@@ -91,6 +91,14 @@ static int arg_int(napi_env env, napi_value value, int32_t *out) {
 	return 0;
 }
 
+// An optional flag: true only for the boolean true; anything else (missing, undefined) is false.
+static bool arg_flag(napi_env env, napi_value value) {
+	bool flag = false;
+	napi_valuetype type;
+	if (napi_typeof(env, value, &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, value, &flag);
+	return flag;
+}
+
 static int arg_string(napi_env env, napi_value value, char *buf, size_t size) {
 	size_t len = 0;
 	if (napi_get_value_string_utf8(env, value, buf, size, &len) != napi_ok) {
@@ -281,10 +289,8 @@ static napi_value js_repair_later(napi_env env, napi_callback_info cb) {
 // repairTake(wait) → [{trigger, goRuntimes, changed, before}]: this environment's finished repairs.
 static napi_value js_repair_take(napi_env env, napi_callback_info cb) {
 	napi_value argv[1];
-	bool wait = false;
 	if (!args(env, cb, 1, argv)) return NULL;
-	napi_valuetype type;
-	if (napi_typeof(env, argv[0], &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, argv[0], &wait);
+	bool wait = arg_flag(env, argv[0]);
 	abp_repair_settle(wait ? 5000 : 0);
 	struct abp_repair_record taken[4]; // ~5 KB of stack
 	napi_value out;
@@ -323,10 +329,8 @@ static napi_value js_warmup_start(napi_env env, napi_callback_info cb) {
 // warmupInfo(wait: boolean) → {state, error, message, sha256, verifyMicros, dlopenMicros, callMicros, repaired}
 static napi_value js_warmup_info(napi_env env, napi_callback_info cb) {
 	napi_value argv[1];
-	bool wait = false;
 	if (!args(env, cb, 1, argv)) return NULL;
-	napi_valuetype type;
-	if (napi_typeof(env, argv[0], &type) == napi_ok && type == napi_boolean) napi_get_value_bool(env, argv[0], &wait);
+	bool wait = arg_flag(env, argv[0]);
 	struct abp_warmup_info info;
 	abp_warmup_info(&info, wait);
 	napi_value object;

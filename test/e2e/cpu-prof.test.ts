@@ -136,3 +136,25 @@ describe("Bun 1.3.14 --cpu-prof (200 µs) with 1.5 s of long Go calls", () => {
     expect(r.load?.repaired).toEqual([13, 30]);
   }, 30_000);
 });
+
+// Before the wrapper is installed, the profiler's suspensions run JSC's own
+// handler, which leaves errno at EINTR. Once, in run 4 of the test above,
+// that landed inside realpath(3) while the preload checked its core, and the
+// core was refused as "cannot be resolved: Interrupted system call" (exit 77).
+// abp_check_path_safe now retries realpath on EINTR. Hitting that window with
+// real signals takes minutes (test/native/errno-clobber.c "flood"); this run
+// makes every second realpath report what such a handler leaves behind.
+describe("the core's path check under a handler that does not preserve errno", () => {
+  test("realpath's borrowed EINTR is retried, never a refusal", async () => {
+    const dir = tempDir("abp-errno-clobber-");
+    const cc = process.env.CC ?? "gcc";
+    const core = join(REPO_ROOT, "go", "core");
+    execFileSync(cc, ["-O2", "-c", "-Drealpath=clobbered_realpath", "-o", join(dir, "files.o"), join(core, "abp_files.c")], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(cc, ["-O2", "-o", join(dir, "errno-clobber"), join(REPO_ROOT, "test", "native", "errno-clobber.c"), join(dir, "files.o"), join(core, "abp_sha256.c"), "-lpthread"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const result = await runProcess([join(dir, "errno-clobber"), "inject", join(REPO_ROOT, "prebuilds", "linux-x64", "asherah-bun-core.node")], { timeoutMs: 10_000 });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(result.stdout.trim()).toBe("checks=100 refused=0");
+  });
+});
