@@ -9,7 +9,8 @@ import { processState, type EventRecord, type GuardRecord, type Phase, type Repa
 import type { Config } from "./config.ts";
 import type { InterposeStats, WrapStats } from "./core.ts";
 import { planRepairs } from "./signals.ts";
-import { ensureWarmup, syncRepairs, syncWarmup } from "./lifecycle.ts";
+import { syncRepairs, syncWarmup } from "./core-reports.ts";
+import { ensureWarmup } from "./lifecycle.ts";
 
 export type { InstallOptions } from "./install.ts";
 export type { Config, WarmupMode, SignalMode } from "./config.ts";

@@ -203,6 +203,11 @@ export interface Core {
 }
 
 export function describeFlags(flags: number, values: Readonly<Record<FlagName, number>>): string {
-  const names = FLAG_NAMES.filter((name) => name !== "SA_RESTORER" && (flags & values[name]) !== 0);
-  return names.length === 0 ? "0" : names.join("|");
+  // An indexed loop: this runs on the start bundle (core-reports.ts), where a builtin's first call is a compilation.
+  let names = "";
+  for (let i = 0; i < FLAG_NAMES.length; i++) {
+    const name = FLAG_NAMES[i]!;
+    if (name !== "SA_RESTORER" && (flags & values[name]) !== 0) names += (names === "" ? "" : "|") + name;
+  }
+  return names === "" ? "0" : names;
 }

@@ -1,10 +1,10 @@
 // The common case of a native load, on the start path's bundle: the core is
-// loaded, the warmup (if the module needs one) has finished in this
-// environment, no watchdog, no debug output, and the wait for Go and the
-// repair can run on the core's repair thread. Everything else — a warmup to
-// wait for or a failed one, a FIFO, the watchdog, the synchronous repair,
-// every error — is the full guard's (guard.ts, lifecycle.ts), in the cold
-// half.
+// loaded, the warmup (if the module needs one) has finished or finishes while
+// this load waits for it, no watchdog, no debug output, and the wait for Go
+// and the repair can run on the core's repair thread. Everything else — a
+// failed warmup or a lazy one to start, a FIFO, the watchdog, the
+// synchronous repair, every error — is the full guard's (guard.ts,
+// lifecycle.ts), in the cold half.
 //
 // Why it is here and not there: loading the cold half costs ~0.6–0.9 ms
 // (import.meta.require of dist/cold.js and its shared chunk, then every
@@ -16,8 +16,10 @@
 import { atLeast, BUN_1_1, supportsJsEntryGuard } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
+import { syncWarmup } from "./core-reports.ts";
 import { guardedEntry, type GuardedEntry } from "./entries.ts";
 import { guardedPackageOf } from "./guarded.ts";
+import { asObjectModule, type ObjectModule } from "./object-module.ts";
 import type { CjsModule } from "./plugin-serve.ts";
 import { repairPlan } from "./protect.ts";
 import { parentDir } from "./paths.ts";
@@ -109,13 +111,17 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
     return cold().guardedDlopen(state, original, self, module, filename, flags);
   }
   const guarded = guardedOf(state, filename);
-  // A warmup to wait for (or to report), or a FIFO or device the loader would
-  // block on (Bun.file().size is Infinity for both): the full guard.
-  const needsWarmup = guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done";
-  if (needsWarmup || blockingFile(filename) !== undefined) {
-    if (needsWarmup) hurryWarmup(state);
-    return cold().guardedDlopen(state, original, self, module, filename, flags);
+  // A FIFO or device the loader would block on (Bun.file().size is Infinity
+  // for both): the full guard refuses it.
+  if (blockingFile(filename) !== undefined) return cold().guardedDlopen(state, original, self, module, filename, flags);
+  // A warmup this environment has not seen finish: a running one is waited
+  // for here (its grace ended first), as the full guard would; one that
+  // failed, or a lazy one not started, is the full guard's to report or start.
+  if (guarded !== undefined && config.warmup !== "off" && state.warmup.status === "running") {
+    hurryWarmup(state);
+    syncWarmup(state, core, true);
   }
+  if (guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done") return cold().guardedDlopen(state, original, self, module, filename, flags);
   const started = nowMicros();
   recordEvent(state, "native-load-start", filename);
   let failed = true;
@@ -128,9 +134,10 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
 }
 
 /**
- * Ends the warmup thread's grace period without waiting for it, so that it
- * verifies the library and starts Go while this thread loads the cold half
- * that will wait for it (~0.6–0.9 ms that used to come first). Only a warmup
+ * Ends the warmup thread's grace period without waiting for it: a load that
+ * needs the warmup needs it now. It then verifies the library and starts Go
+ * while this thread goes on to wait for it (guardedDlopen) or loads the cold
+ * half that will (~0.6–0.9 ms that used to come first). Only a warmup
  * already started: a lazy one is started by the full guard, which records
  * why (lifecycle.ts startWarmup).
  */
@@ -166,6 +173,22 @@ export function requireGuarded(state: PreloadState, self: CjsModule | undefined,
   if (guarded.kind === "refused") throw guarded.error;
   hurryWarmup(state);
   return guarded.kind === "native" ? loadingGuarded(state, guarded.name, () => original.call(self, guarded.entry)) : cold().loadCommonJs(state, guarded.entry, self ?? null);
+}
+
+/**
+ * build.module's callback for a guarded bare name with a native entry:
+ * `import { encrypt } from "asherah"`. The same load as require(name):
+ * require() by absolute path goes through process.dlopen, i.e. guardedDlopen
+ * above, and the full guard only when the common case does not hold; served
+ * as an object module. `requireHere` is a require() of the preload's own
+ * (Bun 1.0.36 hung `bun test` when the virtual module loaded the addon with
+ * import.meta.require instead).
+ */
+export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, requireHere: (id: string) => unknown): ObjectModule {
+  hurryWarmup(state);
+  const exports = loadingGuarded(state, name, () => requireHere(entry));
+  recordEvent(state, "virtual-module", `${name} -> ${entry}`);
+  return asObjectModule(exports);
 }
 
 /** Runs `load` with state.expectGuarded set to `name`: the native load it makes is guarded whatever its path. */

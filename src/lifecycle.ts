@@ -4,7 +4,8 @@
 // the eager path (at preload time) and the lazy path (inside a load hook) are
 // the same code. Process-wide work is idempotent in the core itself: a
 // Worker's copy of the preload finds it done.
-import { CORE_FILE, describeFlags, type Core, type Disposition } from "./core.ts";
+import { CORE_FILE, type Core } from "./core.ts";
+import { describeDisposition, recordRepairs, syncWarmup } from "./core-reports.ts";
 import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
@@ -142,58 +143,12 @@ export function warnOnce(state: PreloadState, key: string, text: string): void {
   process.stderr.write(text);
 }
 
-export function describeDisposition(core: Core, disposition: Disposition | undefined): string {
-  if (disposition === undefined) return "unknown";
-  return `${disposition.handler} flags=${describeFlags(disposition.flags, core.flags)}`;
-}
-
-function recordRepairs(state: PreloadState, core: Core, changed: readonly number[], before: ReadonlyMap<number, string>, trigger: string): void {
-  const log = debugLog(state);
-  for (const signal of changed) {
-    const record = { signal: signalName(signal), before: before.get(signal) ?? "unknown", after: describeDisposition(core, core.query(signal, 0)), trigger };
-    appendBounded(state, state.repairs, record);
-    log("signal repaired", { signal: record.signal, before: record.before, after: record.after, after_load: trigger });
-  }
-  recordEvent(state, "signals-repaired", `${trigger}: ${changed.map(signalName).join(",") || "nothing changed"}`);
-}
-
 /** After a load that may have brought a Go runtime: applies the repair plan. */
 export function repairAfter(state: PreloadState, core: Core, trigger: string): void {
   const signals = repairPlan(state);
   const watched = [...signals.suspend, ...signals.dispositions];
   const before = new Map(watched.map((signal) => [signal, describeDisposition(core, core.query(signal, 0))]));
   recordRepairs(state, core, core.repairNow(), before, trigger);
-}
-
-/** Copies the core's process-wide warmup report into this environment's state. */
-export function syncWarmup(state: PreloadState, core: Core, wait: boolean): void {
-  const report = core.warmupInfo(wait);
-  if (report.state === "idle") return;
-  const path = state.location?.status === "native" ? state.location.warmup : undefined;
-  if (report.state === "running") {
-    state.warmup = { status: "running", path };
-    return;
-  }
-  if (state.warmup.status === "done" || state.warmup.status === "failed") return;
-  if (report.state === "failed") {
-    state.warmup = { status: "failed", path, error: report.message };
-    recordEvent(state, "warmup-failed", report.message);
-    return;
-  }
-  state.warmup = {
-    status: "done",
-    path,
-    sha256: report.sha256,
-    verifyMicros: report.verifyMicros,
-    dlopenMicros: report.dlopenMicros,
-    callMicros: report.callMicros,
-  };
-  recordEvent(state, "warmup-done", path ?? "");
-  debugLog(state)("warmup loaded", { path, verify_us: report.verifyMicros, dlopen_us: report.dlopenMicros, call_us: report.callMicros });
-  if (report.repaired.length > 0) {
-    const before = new Map(report.repairedBefore.map((d) => [d.signal, describeDisposition(core, d)]));
-    recordRepairs(state, core, report.repaired, before, "warmup");
-  }
 }
 
 
@@ -377,10 +332,3 @@ export function afterNativeLoad(
   }
 }
 
-/** Copies the repair thread's finished passes for this environment into its state (status()). */
-export function syncRepairs(state: PreloadState, core: Core, wait: boolean): void {
-  for (const done of core.repairTake(wait)) {
-    const before = new Map(done.before.map((d) => [d.signal, describeDisposition(core, d)]));
-    recordRepairs(state, core, done.changed, before, done.trigger);
-  }
-}

@@ -6,8 +6,8 @@ import { PreloadError, throwingSource } from "./errors.ts";
 import { readTextFile } from "./files.ts";
 import { ensureWarmup } from "./lifecycle.ts";
 import { dirname } from "./paths.ts";
+import { asObjectModule } from "./object-module.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
-import { loadingGuarded } from "./fast-load.ts";
 
 export interface CjsModule {
   exports: unknown;
@@ -20,38 +20,13 @@ export interface CjsModule {
 interface ModuleClass {
   new (id: string, parent?: CjsModule | null): CjsModule;
   _nodeModulePaths(dir: string): string[];
-  createRequire(from: string | URL): (id: string) => unknown;
 }
 
 // node:module is loaded by plugin.ts before any of this runs (a guarded
 // package is installed); requiring it again here costs a lookup.
 const Module = import.meta.require("node:module") as ModuleClass;
-// A require() of this file's own: Bun 1.0.36 hung `bun test` when the
-// virtual module loaded the addon with import.meta.require instead.
-const requireHere = Module.createRequire(import.meta.url);
 // Guarded CommonJS files run here once per path.
 const compiled = new Map<string, CjsModule>();
-
-/**
- * The module object as Bun's object loader wants it: every own property name,
- * non-enumerable ones included (node-addon-api's Napi::Addon defines the real
- * asherah 3.x exports without napi_enumerable, so Object.keys() is empty and a
- * spread would lose every named import: loading.test.ts "import forms"), and
- * `default` = the module object itself, as Node gives ESM importers of a
- * CommonJS module; a transpiled ES module (__esModule) keeps its own default.
- */
-export function asObjectModule(exports: unknown): { loader: "object"; exports: Record<string, unknown> } {
-  const served: Record<string, unknown> = {};
-  if ((typeof exports === "object" && exports !== null) || typeof exports === "function") {
-    const record = exports as Record<string, unknown>;
-    for (const name of Object.getOwnPropertyNames(record)) served[name] = record[name];
-    const esModule = record.__esModule === true && "default" in record;
-    served.default = esModule ? record.default : exports;
-  } else {
-    served.default = exports;
-  }
-  return { loader: "object", exports: served };
-}
 
 /** Runs a guarded CommonJS file with real CommonJS semantics, once per path. */
 export function loadCommonJs(state: PreloadState, file: string, parent: CjsModule | null): unknown {
@@ -82,21 +57,18 @@ function failingModule(error: unknown) {
   return { contents: throwingSource(error), loader: "js" as const };
 }
 
-/** build.module's callback for a guarded bare name: the whole module, served as an object. */
-export function serveGuarded(state: PreloadState, { name, entry, kind, error }: GuardedEntry) {
+/**
+ * build.module's callback for a guarded bare name whose entry is refused or
+ * CommonJS: the whole module, served as an object. (A native entry is served
+ * on the start bundle: fast-load.ts serveNative.)
+ */
+export function serveGuarded(state: PreloadState, { entry, kind, error }: GuardedEntry) {
   if (kind === "refused") return failingModule(error);
-  if (kind === "commonjs") {
-    try {
-      return asObjectModule(loadCommonJs(state, entry, null));
-    } catch (failure) {
-      return failingModule(failure);
-    }
+  try {
+    return asObjectModule(loadCommonJs(state, entry, null));
+  } catch (failure) {
+    return failingModule(failure);
   }
-  // require() by absolute path goes through process.dlopen, i.e. through
-  // the native guard, exactly like require(name) would.
-  const exports = loadingGuarded(state, name, () => requireHere(entry));
-  recordEvent(state, "virtual-module", `${name} -> ${entry}`);
-  return asObjectModule(exports);
 }
 
 /** onLoad's callback for a JavaScript file inside a guarded package. */

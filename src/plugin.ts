@@ -19,7 +19,7 @@
 import { supportsJsEntryGuard } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import { createDebugLog } from "./debug.ts";
-import { hurryWarmup, requireGuarded } from "./fast-load.ts";
+import { hurryWarmup, requireGuarded, serveNative } from "./fast-load.ts";
 import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname, parentDir } from "./paths.ts";
 import type { Config } from "./config-defaults.ts";
@@ -137,6 +137,9 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
   // node:module costs ~0.3 ms to load (Bun 1.4.5, docs/performance.md): it
   // is loaded only once a guarded package is installed.
   const Module = import.meta.require("node:module") as ModuleClass;
+  // Made on the first import of a native entry, before hookCreateRequireResolve below.
+  const createRequire = Module.createRequire;
+  let requireHere: ((id: string) => unknown) | undefined;
   hookWorkerThreads(state, Module);
   Bun.plugin({
     name: "asherah-bun-preload",
@@ -144,9 +147,12 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
       for (const entry of entries) {
         if (entry.kind === "esm") continue; // Bun imports ESM itself; onLoad below runs the guard first
         // The bare name is served whole: onLoad's object modules lose their
-        // named exports on Bun 1.0.x, build.module's do not.
-        // The warmup first (no wait): it runs while the cold half loads.
-        build.module(entry.name, () => (hurryWarmup(state), cold().serveGuarded(state, entry)));
+        // named exports on Bun 1.0.x, build.module's do not. A native entry
+        // on the start bundle (the cold half only if its load needs the full
+        // guard); others by the cold half, the warmup hurried first (no
+        // wait: it runs while the cold half loads).
+        if (entry.kind === "native") build.module(entry.name, () => serveNative(state, entry, (requireHere ??= createRequire.call(Module, import.meta.url))));
+        else build.module(entry.name, () => (hurryWarmup(state), cold().serveGuarded(state, entry)));
         if (entry.kind === "refused") continue;
         state.hooks.virtualModules.push(entry.name);
         log("virtual module", { package: entry.name, entry: entry.entry });

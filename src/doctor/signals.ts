@@ -2,7 +2,7 @@
 // them in /proc/self/status (SigIgn, SigCgt). No library is loaded to ask:
 // that costs the SA_ONSTACK flags and the handler's owner, which only
 // sigaction() tells, but keeps the doctor from running any native code.
-import { syncWarmup } from "../lifecycle.ts";
+import { syncWarmup } from "../core-reports.ts";
 import { processState } from "../state.ts";
 import { describeReadError, readText } from "./read.ts";
 

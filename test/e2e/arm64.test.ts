@@ -59,12 +59,12 @@ interface Probe {
 function probeScript(root: string): string {
   const api = JSON.stringify(join(root, "src", "api.ts"));
   const state = JSON.stringify(join(root, "src", "state.ts"));
-  const lifecycle = JSON.stringify(join(root, "src", "lifecycle.ts"));
+  const reports = JSON.stringify(join(root, "src", "core-reports.ts"));
   return `
 const { warmup } = require(${api});
 const status = warmup();
 const core = require(${state}).processState().core;
-const { describeDisposition } = require(${lifecycle});
+const { describeDisposition } = require(${reports});
 const { constants } = require("node:os");
 const dispositions = {};
 if (core !== undefined) for (const name of ["SIGPWR", "SIGUSR1", "SIGPIPE"]) {

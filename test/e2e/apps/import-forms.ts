@@ -1,7 +1,7 @@
 // Every way to reach asherah in one process: named imports, the default
 // import, a dynamic import and require(). The real asherah 3.x (node-addon-api)
 // defines its exports non-enumerable, so named imports need every own
-// property name served, not Object.keys (plugin.ts asObjectModule).
+// property name served, not Object.keys (object-module.ts asObjectModule).
 import { encrypt, decrypt, setup, shutdown } from "asherah";
 import asherah from "asherah";
 const required = require("asherah");
