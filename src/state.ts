@@ -93,7 +93,7 @@ export interface PreloadState {
   /**
    * The guarded package whose entry is being loaded right now through the
    * plugin or the require() intercept (fast-load.ts requireGuarded,
-   * plugin-serve.ts serveGuarded): the native load it triggers is guarded by
+   * serveNative): the native load it triggers is guarded by
    * that name even when its path does not say so — a linked package
    * (`bun link`, `link:`) reaches dlopen under its real path, outside any
    * node_modules (e2e hostile.test.ts, "guarded by name").
