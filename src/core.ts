@@ -41,6 +41,7 @@ export const STAT_NAMES = [
   "registeredThreads",
   "foreign",
   "held",
+  "heldTimedOut",
 ] as const;
 export type WrapStats = Record<(typeof STAT_NAMES)[number], number>;
 

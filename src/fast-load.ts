@@ -19,7 +19,7 @@ import type { Core } from "./core.ts";
 import { syncWarmup } from "./core-reports.ts";
 import { guardedEntry, type GuardedEntry } from "./entries.ts";
 import { guardedPackageOf } from "./guarded.ts";
-import { asObjectModule, type ObjectModule } from "./object-module.ts";
+import { asObjectModule } from "./object-module.ts";
 import type { CjsModule } from "./plugin-serve.ts";
 import { repairPlan } from "./protect.ts";
 import { parentDir } from "./paths.ts";
@@ -184,9 +184,20 @@ export function requireGuarded(state: PreloadState, self: CjsModule | undefined,
  * (Bun 1.0.36 hung `bun test` when the virtual module loaded the addon with
  * import.meta.require instead).
  */
-export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, requireHere: (id: string) => unknown): ObjectModule {
+export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, requireHere: (id: string) => unknown) {
   hurryWarmup(state);
-  const exports = loadingGuarded(state, name, () => requireHere(entry));
+  let exports: unknown;
+  try {
+    exports = loadingGuarded(state, name, () => requireHere(entry));
+  } catch (error) {
+    // Bun 1.0.x turns an error thrown here into "Expected module mock to
+    // return an object"; a module that throws when evaluated keeps it there
+    // (plugin-serve.ts failingModule). Later releases report the thrown error
+    // itself, also to a static named import, which the throwing module could
+    // not serve: it has none of the names. (e2e errors.test.ts, "imported".)
+    if (!atLeast(Bun.version, BUN_1_1)) return cold().failingModule(error);
+    throw error;
+  }
   recordEvent(state, "virtual-module", `${name} -> ${entry}`);
   return asObjectModule(exports);
 }

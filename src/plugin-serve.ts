@@ -53,7 +53,7 @@ export function loadCommonJs(state: PreloadState, file: string, parent: CjsModul
 // the very error object, so its class, `code` and printed form (the errors.ts
 // block, no frame of the bundle) survive the boundary
 // (test/e2e/error-output.test.ts).
-function failingModule(error: unknown) {
+export function failingModule(error: unknown) {
   return { contents: throwingSource(error), loader: "js" as const };
 }
 

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "a0db7314c0df6d8b778062042af2fa3e1116b4b5b7dea34d030dea9a22a7a1f9", size: 67400 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "9df0e4f14dd4049d9f7bb19fdfe28d6aaa12e19706b3f7e3ecad5686bda0b233", size: 67408 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "3f20356d9ff64f9aaa6f0926c7cfdfd6c047e0659bc0d904939b26e85cf8826b", size: 75672 },
+  "linux-x64/asherah-bun-core.node": { sha256: "69f3acaa2a296fde0b5dc75d368535e6d79e50e59776e5faba6e44f90ea9b342", size: 75680 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

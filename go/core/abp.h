@@ -50,7 +50,8 @@ enum abp_result {
 	X(ABP_STAT_ALT_ERROR, "altstackErrors")  /* sigaltstack(SS_DISABLE) failed: backed off */      \
 	X(ABP_STAT_THREADS, "registeredThreads") /* live registered threads (a gauge) */               \
 	X(ABP_STAT_FOREIGN, "foreign")           /* not JSC's own tgkill: dropped */                   \
-	X(ABP_STAT_HELD, "held")                 /* foreign, inside JSC's wait: held until the resume */
+	X(ABP_STAT_HELD, "held")                 /* foreign, inside JSC's wait: held until the resume */ \
+	X(ABP_STAT_HELD_TIMEOUT, "heldTimedOut") /* a hold that saw no resume within 1 s: released */
 
 enum abp_stat {
 #define ABP_ENUM(name, text) name,

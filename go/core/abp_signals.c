@@ -23,7 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -284,7 +287,8 @@ int32_t abp_handler_owner(int32_t sig, int32_t which, char *buf, int32_t len) {
 //     could repeat forever, so it behaves like abp_restore_flags (runs JSC
 //     just below the interrupted stack pointer), and counts it.
 // Everything in the handler is async-signal-safe: no locks, no allocation,
-// only sigaltstack(2), sigsuspend(2), gettid(2) and atomics; errno is preserved.
+// only sigaltstack(2), ppoll(2), clock_gettime(2), gettid(2) and atomics;
+// errno is preserved.
 // ---------------------------------------------------------------------------
 
 #if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
@@ -308,6 +312,15 @@ int32_t abp_wrap_supported(void) { return ABP_HAVE_WRAPPER; }
 // below the new stack pointer for JSC's handler (a few hundred bytes) to run.
 #define ABP_SWITCH_MARGIN 64
 #define ABP_MIN_HEADROOM 16384
+// What one signal frame needs on this machine (AVX-512 ~3.4 KiB, AMX or SME
+// far more): a held foreign signal (hold_for_resume) puts two more frames
+// below JSC's handler, so the headroom grows with them. Set at wrap time.
+static uintptr_t min_headroom = ABP_MIN_HEADROOM;
+static void size_headroom(void) {
+	unsigned long frame = getauxval(AT_MINSIGSTKSZ);
+	if (frame < 4096) frame = 4096;
+	min_headroom = ABP_MIN_HEADROOM + 2 * (uintptr_t)frame;
+}
 
 // void abp_call_on_stack(uintptr_t sp, void (*fn)(void *), void *arg):
 // calls fn(arg) with the stack pointer set to sp (16-byte aligned), then
@@ -563,6 +576,15 @@ static void invoke(const struct abp_call *c) {
 // both return and JSC's wait ends as it expects.
 // A second foreign signal during the hold only wakes the hold, which waits
 // again: the nesting never goes deeper than one hold.
+// The hold ends after ABP_HOLD_LIMIT_S without a resume, as JSC's wait would
+// have ended at the foreign signal: a foreign SIGPWR aimed at this very thread
+// (tgkill from another process) that is still pending when JSC's resume comes
+// takes the resume's place, as standard signals do not queue, so that resume
+// never arrives. Released, JSC posts "resumed" and the suspender's resume()
+// completes. A real suspension lasts microseconds to a few milliseconds (a
+// stack scan, a profiler sample). Guarded by test/e2e/hostile.test.ts
+// ("JSC's suspend protocol (model), lost-resume").
+#define ABP_HOLD_LIMIT_S 1
 static void hold_for_resume(struct abp_thread *t, int sig) {
 	if (get(&t->holding)) return;
 	bump(ABP_STAT_HELD);
@@ -571,7 +593,20 @@ static void hold_for_resume(struct abp_thread *t, int sig) {
 	sigset_t wait;
 	sigfillset(&wait);
 	sigdelset(&wait, sig);
-	while (!get(&t->resumed)) sigsuspend(&wait);
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ABP_HOLD_LIMIT_S;
+	while (!get(&t->resumed)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		struct timespec left = {end.tv_sec - now.tv_sec, end.tv_nsec - now.tv_nsec};
+		if (left.tv_nsec < 0) left.tv_sec--, left.tv_nsec += 1000000000L;
+		if (left.tv_sec < 0) {
+			bump(ABP_STAT_HELD_TIMEOUT);
+			break;
+		}
+		// sigsuspend(2) with a time limit: the same mask, the same wake-up.
+		ppoll(NULL, 0, &left, &wait);
+	}
 	set(&t->holding, 0);
 }
 
@@ -650,7 +685,7 @@ static void suspend_wrapper(int sig, siginfo_t *info, void *ucv) {
 		goto out;
 	} else {
 		t->off_native = 0;
-		if (target < t->lo + ABP_MIN_HEADROOM) {
+		if (target < t->lo + min_headroom) {
 			bump(ABP_STAT_LOW_HEADROOM);
 			invoke(&call);
 			goto out;
@@ -706,6 +741,7 @@ int32_t abp_wrap_suspend_handler(int32_t sig) {
 	if (handler == wrapper_address()) return ABP_UNCHANGED;
 	if (handler == (void *)SIG_DFL || handler == (void *)SIG_IGN) return ABP_E_NO_HANDLER;
 	pin_self();
+	size_headroom();
 	wrapped[sig] = cur;
 	__atomic_store_n(&wrapped_set[sig], 1, __ATOMIC_RELEASE);
 	struct sigaction w;

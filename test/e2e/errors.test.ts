@@ -90,6 +90,24 @@ describe("the native libraries", () => {
     const dir = libraryDir({ "asherah-bun-core.node": core(), "asherah-bun-warmup.so": warmup().subarray(0, 4096) });
     expectRefused(await start({ ASHERAH_BUN_PRELOAD_LIBRARY_DIR: dir }), `${dir}/asherah-bun-warmup.so has sha256`, "but this asherah-bun-core was built with", "(code CHECKSUM_MISMATCH");
   }, 30_000);
+  // `import` is served by the plugin's build.module (fast-load.ts
+  // serveNative): the guard's error must reach the application as itself.
+  // On Bun 1.0.36 an error thrown in that callback became "Expected module
+  // mock to return an object" (a dynamic import there: a static named import
+  // of a module that failed cannot link on 1.0.x either way).
+  for (const [version, app] of [["1.0.36", "dynamic-import"], ["pinned", "import-esm"]] as const) {
+    test(`the warmup: truncated, asherah imported (Bun ${version}, ${app}): the same refusal`, async () => {
+      const dir = libraryDir({ "asherah-bun-core.node": core(), "asherah-bun-warmup.so": warmup().subarray(0, 4096) });
+      const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: 0, appsDir, env: { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: dir } });
+      const bun = version === "pinned" ? pinnedBun() : bunBinary(version);
+      const result = await runProcess([bun, "--preload", PRELOAD_ENTRY, `./${app}.ts`], { cwd: appsDir, env, timeoutMs: 20_000 });
+      expect(result.outcome, describeRun(result)).toBe("fail");
+      expect(result.stdout).not.toContain(`OK ${app}`);
+      expect(result.stderr).toContain(`${dir}/asherah-bun-warmup.so has sha256`);
+      expect(result.stderr).toContain("(code CHECKSUM_MISMATCH");
+      expect(result.stderr).not.toContain("Expected module");
+    }, 30_000);
+  }
   test("the core: not a shared library", async () => {
     const dir = libraryDir({ "asherah-bun-core.node": "#!/bin/sh\necho not a library\n", "asherah-bun-warmup.so": warmup() });
     expectRefused(await start({ ASHERAH_BUN_PRELOAD_LIBRARY_DIR: dir }), `the native core ${dir}/asherah-bun-core.node could not be loaded: it is not an ELF file`);

@@ -502,22 +502,42 @@ const t = setInterval(() => {
   // now and then; the model of JSC's protocol (test/native/suspend-protocol.c)
   // hits it thousands of times per run and fails on the dropping wrapper with
   // thousands of rounds in which the suspended thread ran.
+  function buildModel(): string {
+    const exe = join(tempDir("abp-suspend-protocol-"), "suspend-protocol");
+    execFileSync(process.env.CC ?? "gcc", ["-O2", "-o", exe, join(REPO_ROOT, "test", "native", "suspend-protocol.c"), join(REPO_ROOT, "go", "core", "abp_signals.c"), "-ldl", "-lpthread"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    return exe;
+  }
+  const countsOf = (stdout: string): Record<string, number> =>
+    Object.fromEntries(stdout.trim().split(" ").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])]));
   for (const mode of ["direct", "switched"] as const) {
     test(`JSC's suspend protocol (model), ${mode}, flooded with kill(2): the suspended thread never runs and none is parked`, async () => {
-      const dir = tempDir("abp-suspend-protocol-");
-      const exe = join(dir, "suspend-protocol");
-      execFileSync(process.env.CC ?? "gcc", ["-O2", "-o", exe, join(REPO_ROOT, "test", "native", "suspend-protocol.c"), join(REPO_ROOT, "go", "core", "abp_signals.c"), "-ldl", "-lpthread"], {
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      const result = await runProcess([exe, mode, "10000"], { timeoutMs: 20_000 });
+      const result = await runProcess([buildModel(), mode, "10000"], { timeoutMs: 20_000 });
       expect(result.outcome, describeRun(result)).toBe("ok");
-      const counts = Object.fromEntries(result.stdout.trim().split(" ").map((kv) => kv.split("=").map((v, i) => (i === 0 ? v : Number(v)))));
+      const counts = countsOf(result.stdout);
       expect(counts.rounds).toBe(10000);
       expect(counts.ran).toBe(0);
       expect(counts.held).toBeGreaterThan(0); // the race was there to be lost
       expect(counts[mode]).toBe(mode === "direct" ? 20000 : 10000); // JSC ran for each suspend and resume, where the mode says
+      expect(counts.heldTimedOut).toBe(0); // every hold ended at its resume
     }, 40_000);
   }
+
+  // A foreign SIGPWR aimed at the thread itself (tgkill from another
+  // process) that is still pending when JSC's resume comes takes the resume's
+  // place: standard signals do not queue. The hold gives up after 1 s, as
+  // JSC's own wait would have ended at the foreign signal, and resume()
+  // returns. (The same merge with JSC's *suspend* request loses that request;
+  // that older case is not covered: docs/how-it-works.md.)
+  test("JSC's suspend protocol (model), lost-resume: a hold whose resume never comes is released after 1 s", async () => {
+    const result = await runProcess([buildModel(), "lost-resume", "2"], { timeoutMs: 15_000 });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    const counts = countsOf(result.stdout);
+    expect(counts.rounds).toBe(2);
+    expect(counts.heldTimedOut).toBe(2);
+    expect(result.wallMs).toBeGreaterThan(1_900); // held for the whole second each time
+  }, 30_000);
 
   test("Bun 1.2.19 with the preload and asherah: a flood of SIGPWRs during WebAssembly tier-ups, the app finishes", async () => {
     const flooded = app(true)

@@ -10,13 +10,19 @@
 // sigsuspend early breaks that (and, a moment later, parks the target for
 // good: see hold_for_resume in abp_signals.c).
 //
-// usage: suspend-protocol <direct|switched> <rounds>
-//   direct    the target has no alternate signal stack: JSC runs in place
-//   switched  the target has one (as with Go loaded): the wrapper moves JSC
-//             onto the native stack
-// Prints one line "rounds=N foreign=F held=H ran=R" and exits 0 when every
-// round completed and the target never ran while suspended; 1 otherwise;
-// 3 when nothing moved for 3 s (the target is parked).
+// usage: suspend-protocol <direct|switched|lost-resume> <rounds>
+//   direct       the target has no alternate signal stack: JSC runs in place
+//   switched     the target has one (as with Go loaded): the wrapper moves
+//                JSC onto the native stack
+//   lost-resume  no flood: each round suspends, sends one foreign signal,
+//                waits until the wrapper holds it, and then, as the kernel
+//                does when a foreign signal aimed at the thread is still
+//                pending, never delivers the resume; the hold must give up
+//                (heldTimedOut) so that resume() still returns
+// Prints one line "rounds=N foreign=F held=H ran=R ..." and exits 0 when every
+// round completed and the target never ran while suspended (lost-resume: and
+// every hold timed out); 1 otherwise; 3 when nothing moved for 3 s (the
+// target is parked).
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
@@ -93,7 +99,7 @@ static void block_suspend_signal(void) {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SUSPEND_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL); // so kill(2) can only land on the target
+	pthread_sigmask(SIG_BLOCK, &set, NULL); // so kill(2) can only land on the target (already so from birth)
 }
 
 static void spin_us(long us) {
@@ -117,6 +123,37 @@ static void *suspender(void *arg) {
 		resume(&target);
 		atomic_fetch_add(&rounds_done, 1);
 		spin_us(i % 50);
+	}
+	atomic_store(&stop, 1);
+	return NULL;
+}
+
+static uint64_t stat(int which) {
+	uint64_t stats[ABP_STAT_COUNT];
+	abp_wrap_stats(stats);
+	return stats[which];
+}
+
+// The lost resume: a foreign signal held inside the suspension, and the
+// resume signal that would end it never sent; then resume()'s wait.
+static void *lose_resumes(void *arg) {
+	(void)arg;
+	block_suspend_signal();
+	for (long i = 0; i < rounds; i++) {
+		suspend(&target);
+		uint64_t held = stat(ABP_STAT_HELD);
+		kill(getpid(), SUSPEND_SIGNAL);
+		for (int waited = 0; stat(ABP_STAT_HELD) == held; waited++) {
+			if (waited == 2000) {
+				printf("the foreign signal was not held\n");
+				fflush(stdout);
+				_exit(1);
+			}
+			usleep(1000);
+		}
+		while (sem_wait(&semaphore) != 0) {}
+		target.suspend_count--;
+		atomic_fetch_add(&rounds_done, 1);
 	}
 	atomic_store(&stop, 1);
 	return NULL;
@@ -151,8 +188,9 @@ static void *watchdog(void *arg) {
 }
 
 int main(int argc, char **argv) {
-	if (argc != 3 || (strcmp(argv[1], "direct") != 0 && strcmp(argv[1], "switched") != 0)) {
-		fprintf(stderr, "usage: %s <direct|switched> <rounds>\n", argv[0]);
+	int lost = argc == 3 && strcmp(argv[1], "lost-resume") == 0;
+	if (argc != 3 || (strcmp(argv[1], "direct") != 0 && strcmp(argv[1], "switched") != 0 && !lost)) {
+		fprintf(stderr, "usage: %s <direct|switched|lost-resume> <rounds>\n", argv[0]);
 		return 2;
 	}
 	rounds = atol(argv[2]);
@@ -181,20 +219,29 @@ int main(int argc, char **argv) {
 		if (sigaltstack(&alt, NULL) != 0) return perror("sigaltstack"), 2;
 	}
 
+	// Every other thread is born with the signal blocked (a thread not yet
+	// scheduled would otherwise take a kill(2) meant for the target).
 	pthread_t s, f, w;
+	sigset_t suspend_only, before;
+	sigemptyset(&suspend_only);
+	sigaddset(&suspend_only, SUSPEND_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &suspend_only, &before);
 	pthread_create(&w, NULL, watchdog, NULL);
-	pthread_create(&s, NULL, suspender, NULL);
-	pthread_create(&f, NULL, flooder, NULL);
+	pthread_create(&s, NULL, lost ? lose_resumes : suspender, NULL);
+	if (!lost) pthread_create(&f, NULL, flooder, NULL);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
 	while (!atomic_load(&stop)) atomic_fetch_add(&progress, 1);
 	atomic_store(&finished, 1);
 	pthread_join(s, NULL);
-	pthread_join(f, NULL);
+	if (!lost) pthread_join(f, NULL);
 
 	uint64_t stats[ABP_STAT_COUNT];
 	abp_wrap_stats(stats);
 	unsigned long ran = atomic_load(&ran_while_suspended);
-	printf("rounds=%lu foreign=%llu held=%llu ran=%lu switched=%llu direct=%llu\n", atomic_load(&rounds_done),
+	printf("rounds=%lu foreign=%llu held=%llu ran=%lu switched=%llu direct=%llu heldTimedOut=%llu\n", atomic_load(&rounds_done),
 	       (unsigned long long)stats[ABP_STAT_FOREIGN], (unsigned long long)stats[ABP_STAT_HELD], ran,
-	       (unsigned long long)stats[ABP_STAT_SWITCHED], (unsigned long long)stats[ABP_STAT_DIRECT]);
+	       (unsigned long long)stats[ABP_STAT_SWITCHED], (unsigned long long)stats[ABP_STAT_DIRECT],
+	       (unsigned long long)stats[ABP_STAT_HELD_TIMEOUT]);
+	if (lost) return atomic_load(&rounds_done) == (unsigned long)rounds && stats[ABP_STAT_HELD_TIMEOUT] == (uint64_t)rounds ? 0 : 1;
 	return ran == 0 && atomic_load(&rounds_done) == (unsigned long)rounds ? 0 : 1;
 }
