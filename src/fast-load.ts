@@ -117,11 +117,13 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
   // A warmup this environment has not seen finish: a running one is waited
   // for here (its grace ended first), as the full guard would; one that
   // failed, or a lazy one not started, is the full guard's to report or start.
-  if (guarded !== undefined && config.warmup !== "off" && state.warmup.status === "running") {
-    hurryWarmup(state);
-    syncWarmup(state, core, true);
+  if (guarded !== undefined && config.warmup !== "off") {
+    if (state.warmup.status === "running") {
+      hurryWarmup(state);
+      syncWarmup(state, core, true);
+    }
+    if (state.warmup.status !== "done") return cold().guardedDlopen(state, original, self, module, filename, flags);
   }
-  if (guarded !== undefined && config.warmup !== "off" && state.warmup.status !== "done") return cold().guardedDlopen(state, original, self, module, filename, flags);
   const started = nowMicros();
   recordEvent(state, "native-load-start", filename);
   let failed = true;
@@ -171,21 +173,24 @@ export function requireGuarded(state: PreloadState, self: CjsModule | undefined,
   // Not installed where the caller looks (or refused): Bun answers, as it would without us.
   if (guarded === null || guarded.kind === "esm") return original.call(self, id);
   if (guarded.kind === "refused") throw guarded.error;
+  // A native entry's load hurries the warmup itself (guardedDlopen); a
+  // CommonJS one hurries it here, so that it runs while the cold half loads.
+  if (guarded.kind === "native") return loadingGuarded(state, guarded.name, () => original.call(self, guarded.entry));
   hurryWarmup(state);
-  return guarded.kind === "native" ? loadingGuarded(state, guarded.name, () => original.call(self, guarded.entry)) : cold().loadCommonJs(state, guarded.entry, self ?? null);
+  return cold().loadCommonJs(state, guarded.entry, self ?? null);
 }
 
 /**
  * build.module's callback for a guarded bare name with a native entry:
  * `import { encrypt } from "asherah"`. The same load as require(name):
  * require() by absolute path goes through process.dlopen, i.e. guardedDlopen
- * above, and the full guard only when the common case does not hold; served
+ * above (which hurries and waits for the warmup), and the full guard only
+ * when the common case does not hold; served
  * as an object module. `requireHere` is a require() of the preload's own
  * (Bun 1.0.36 hung `bun test` when the virtual module loaded the addon with
  * import.meta.require instead).
  */
 export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, requireHere: (id: string) => unknown) {
-  hurryWarmup(state);
   let exports: unknown;
   try {
     exports = loadingGuarded(state, name, () => requireHere(entry));
