@@ -8,7 +8,7 @@
 // statNames, warmupErrorNames) so a loaded core is checked too.
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
-export const CORE_ABI = 8;
+export const CORE_ABI = 9;
 export const CORE_FILE = "asherah-bun-core.node";
 export const WARMUP_FILE = "asherah-bun-warmup.so";
 
@@ -76,6 +76,9 @@ export const INTERPOSE_STAT_NAMES = [
   "goRuntimeWaits",
   "repairs",
   "dropped",
+  "execRanges",
+  "execKept",
+  "execNotKept",
 ] as const;
 export const LOAD_OUTCOME_NAMES = ["loaded", "failed", "refused"] as const;
 

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "9df0e4f14dd4049d9f7bb19fdfe28d6aaa12e19706b3f7e3ecad5686bda0b233", size: 67408 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "93ac51874f6dc9128126444956edad5afc11c39c6dd60deffba068ad9cd8d030", size: 67408 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "69f3acaa2a296fde0b5dc75d368535e6d79e50e59776e5faba6e44f90ea9b342", size: 75680 },
+  "linux-x64/asherah-bun-core.node": { sha256: "7831a439c97dec9a1c244cb09d8b565e898823d6d934880880f8210cca7b1969", size: 75680 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -12,7 +12,7 @@
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
-#define ABP_ABI_VERSION 8
+#define ABP_ABI_VERSION 9
 
 // Results of the signal and thread functions. Every negative value means one
 // thing only, whichever function returns it; the Node-API layer hands the
@@ -186,7 +186,10 @@ const char *abp_warmup_expected_sha256(void);
 	X(ABP_IS_WARMUP_WAITS, "warmupWaits")    /* guarded-package loads that waited for the warmup */ \
 	X(ABP_IS_GO_RUNTIMES, "goRuntimeWaits")  /* loads after which a Go runtime was waited for */  \
 	X(ABP_IS_REPAIRS, "repairs")             /* loads after which the repair changed a signal */   \
-	X(ABP_IS_DROPPED, "dropped")             /* loads not kept in the record log (full) */
+	X(ABP_IS_DROPPED, "dropped")             /* loads not kept in the record log (full) */        \
+	X(ABP_IS_EXEC_TRACKED, "execRanges")     /* page ranges Bun made executable, remembered */     \
+	X(ABP_IS_EXEC_KEPT, "execKept")          /* Bun's mprotect calls split to keep them executable */ \
+	X(ABP_IS_EXEC_FULL, "execNotKept")       /* ranges not remembered: the table was full */
 
 enum abp_interpose_stat {
 #define ABP_ENUM(name, text) name,
@@ -215,7 +218,8 @@ struct abp_load_record {
 };
 
 // Rewrites the GOT slots through which Bun's executable calls dlopen and
-// dlerror, once per process (mutex); later calls return the first result,
+// dlerror (and mprotect, unless another interposer holds it or it has no
+// safe target: abp_exec_keep.c), once per process (mutex); later calls return the first result,
 // ABP_UNCHANGED for a success. packages: the guarded package names (their
 // loads wait for the warmup at warmup_path unless warmup_on is 0, and are
 // watched for watchdog_ms when > 0). ABP_E_UNSUPPORTED: no slot (a static
@@ -229,6 +233,16 @@ int32_t abp_guard_depth(int32_t delta);
 void abp_interpose_stats(uint64_t out[ABP_IS_COUNT], uint64_t *repaired_mask, char *last_refused, int32_t len);
 // Copies the complete records (at most max); returns how many.
 int32_t abp_interpose_records(struct abp_load_record *out, int32_t max);
+void abp_interpose_bump(enum abp_interpose_stat which);
+
+// ---- abp_exec_keep.c: Bun's mprotect, seen from the core -------------------------
+// Machine code Bun compiled into its heap (bun:ffi's trampolines) keeps its
+// execute permission when Bun's allocator later re-protects the pages around
+// it (abp_exec_keep.c has why). abp_interpose installs the hook in Bun's
+// mprotect slot after abp_exec_keep_init has the real function.
+typedef int (*abp_mprotect_fn)(void *, size_t, int);
+void abp_exec_keep_init(abp_mprotect_fn real);
+int abp_exec_keep_mprotect(void *addr, size_t len, int prot);
 
 // ---- abp_files.c ----------------------------------------------------------------
 // "FIFO", "folder", ... for a file that is not regular.

@@ -7,7 +7,8 @@
 // and process.dlopen (a Worker's own on Bun 1.0.x) reach the core, without
 // loading bun:ffi at start just to wrap its dlopen (+1.7 ms per process,
 // issue 11). Loads by other objects (a Go runtime, the core's own warmup)
-// use their own slots and are not seen.
+// use their own slots and are not seen. Bun's mprotect slot is taken too,
+// when it is safe to, for abp_exec_keep.c (bun:ffi's code in Bun's heap).
 //
 // The hook mirrors src/lifecycle.ts beforeNativeLoad/afterNativeLoad:
 //   a. a path with a '/' that is a FIFO or device is refused (the loader
@@ -59,8 +60,9 @@
 #define ABP_HAVE_INTERPOSE 0
 #endif
 
-enum { FN_DLOPEN, FN_DLERROR, FN_COUNT };
-static const char *const fn_names[FN_COUNT] = {"dlopen", "dlerror"};
+// mprotect is optional: abp_exec_keep.c's hook, taken when its slot is safe to take.
+enum { FN_DLOPEN, FN_DLERROR, FN_MPROTECT, FN_COUNT };
+static const char *const fn_names[FN_COUNT] = {"dlopen", "dlerror", "mprotect"};
 
 typedef void *(*dlopen_fn)(const char *, int);
 typedef char *(*dlerror_fn)(void);
@@ -103,6 +105,8 @@ struct thread_state {
 static __thread struct thread_state self;
 
 static void bump(int which) { __atomic_fetch_add(&stats[which], 1, __ATOMIC_RELAXED); }
+
+void abp_interpose_bump(enum abp_interpose_stat which) { bump((int)which); }
 
 int32_t abp_guard_depth(int32_t delta) {
 	if (delta > 0) self.depth++;
@@ -259,7 +263,7 @@ static char *hook_dlerror(void) {
 	return __atomic_load_n(&real_dlerror, __ATOMIC_ACQUIRE)();
 }
 
-static void *const hooks[FN_COUNT] = {(void *)hook_dlopen, (void *)hook_dlerror};
+static void *const hooks[FN_COUNT] = {(void *)hook_dlopen, (void *)hook_dlerror, (void *)abp_exec_keep_mprotect};
 
 // ---- finding the slots ---------------------------------------------------------
 
@@ -307,7 +311,7 @@ static uintptr_t dyn_address(const struct object *o, ElfW(Addr) value) {
 }
 
 // Collects the JUMP_SLOT (and unless jump_only GLOB_DAT) relocations of
-// dlopen and dlerror. Returns the number of slots, or a negative ABP_E_*.
+// dlopen, dlerror and mprotect. Returns the number of slots, or a negative ABP_E_*.
 static int collect_slots(const struct object *o, int jump_only, struct slot *out) {
 	const ElfW(Dyn) *dyn = NULL;
 	uintptr_t relro_start = 0, relro_end = 0;
@@ -405,30 +409,41 @@ static int32_t interpose_once(void) {
 	int bun_n = collect_slots(&exe, 0, bun);
 	if (own_n < 0) return own_n;
 	if (bun_n < 0) return bun_n;
-	void *real[FN_COUNT] = {NULL, NULL};
+	void *real[FN_COUNT] = {NULL};
 	for (int i = 0; i < own_n; i++) real[own[i].fn] = __atomic_load_n(own[i].addr, __ATOMIC_ACQUIRE);
-	int have[FN_COUNT] = {0, 0};
+	int have[FN_COUNT] = {0};
 	for (int i = 0; i < bun_n; i++) have[bun[i].fn] = 1;
 	// Both or neither: a refusal's message reaches Bun only through dlerror.
 	if (!have[FN_DLOPEN] || !have[FN_DLERROR]) return ABP_E_UNSUPPORTED;
+	// Taken: dlopen and dlerror always, mprotect when it is safe to (below).
+	int take[FN_COUNT] = {1, 1, have[FN_MPROTECT]};
 	for (int f = 0; f < FN_COUNT; f++) {
 		// Unbound (lazy binding) or bound to Bun itself: no safe target.
-		if (real[f] == NULL || in_load(&core, (uintptr_t)real[f], 1) || in_load(&exe, (uintptr_t)real[f], 1)) return ABP_E_UNSUPPORTED;
+		if (!take[f] || real[f] == NULL || in_load(&core, (uintptr_t)real[f], 1) || in_load(&exe, (uintptr_t)real[f], 1)) {
+			if (f == FN_MPROTECT) take[f] = 0;
+			else return ABP_E_UNSUPPORTED;
+		}
 	}
 	for (int i = 0; i < bun_n; i++) {
+		int fn = bun[i].fn;
+		if (!take[fn]) continue;
 		void *now = __atomic_load_n(bun[i].addr, __ATOMIC_ACQUIRE);
 		// A lazily bound JUMP_SLOT not called yet points back into Bun's own
 		// PLT (Bun >= 1.1 is not linked BIND_NOW; dlerror is often unbound at
 		// start): the hook replaces the resolver's stub, which then never runs.
 		int unbound = bun[i].jump && in_load(&exe, (uintptr_t)now, 1);
-		if (now != real[bun[i].fn] && now != hooks[bun[i].fn] && !unbound) return ABP_E_FOREIGN;
+		if (now == real[fn] || now == hooks[fn] || unbound) continue;
+		if (fn != FN_MPROTECT) return ABP_E_FOREIGN;
+		take[fn] = 0; // someone else's mprotect: left alone, and so are the other slots of it
 	}
 	__atomic_store_n(&real_dlopen, (dlopen_fn)real[FN_DLOPEN], __ATOMIC_RELEASE);
 	__atomic_store_n(&real_dlerror, (dlerror_fn)real[FN_DLERROR], __ATOMIC_RELEASE);
+	if (take[FN_MPROTECT]) abp_exec_keep_init((abp_mprotect_fn)real[FN_MPROTECT]);
 	// dlerror first: once dlopen reaches the hook, its refusals must be readable.
 	int done = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		int fn = pass == 0 ? FN_DLERROR : FN_DLOPEN;
+	for (int pass = 0; pass < 3; pass++) {
+		int fn = pass == 0 ? FN_DLERROR : pass == 1 ? FN_DLOPEN : FN_MPROTECT;
+		if (!take[fn]) continue;
 		for (int i = 0; i < bun_n; i++) {
 			if (bun[i].fn != fn) continue;
 			if (write_slot(&bun[i], hooks[fn]) != 0) {

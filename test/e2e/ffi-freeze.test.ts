@@ -1,17 +1,25 @@
 // Bun 1.0.36: an application's own bun:ffi after the preload (issue 11).
-// The pre-rewrite preload compiled its own bun:ffi trampoline at start; Bun
-// 1.0.36 later mprotect()s those pages read-write when it compiles the
-// application's trampoline, the preload's after-load hook then called its own
-// → SIGSEGV SEGV_ACCERR, looped forever by the Go runtime's forwarding handler
-// (100 % CPU). Whether it happened depended on the memory layout: it was seen
-// with 1 and with 3 extra environment variables. The preload now has no
-// trampoline of its own (its native code is a Node-API addon); this runs the
-// application's dlopen of libc and getpid calls across environment sizes.
+// bun:ffi compiles each symbol's trampoline with TinyCC into memory from
+// Bun's allocator (mimalloc) and makes those pages executable. mimalloc later
+// re-commits a 2 MiB range around them with mprotect(PROT_READ|PROT_WRITE):
+// the next call into a trampoline faults (SIGSEGV, SEGV_ACCERR at its own
+// address) and, with a Go runtime's forwarding handler installed, faults
+// again forever at 100 % CPU. Whether a range holding live trampolines gets
+// re-committed depends on the memory layout and timing: the pre-rewrite
+// preload (its own trampoline) hit it with 1 and 3 extra environment
+// variables; this preload hit it in the gc/ffi scenario (1 of 20 runs in the
+// matrix, 8 of 12 under CPU load once the bundle was minified). The core now
+// takes Bun's mprotect slot and keeps those pages executable
+// (go/core/abp_exec_keep.c). Below: the application's dlopen of libc across
+// environment sizes; the keeper against the same mprotect calls, with its
+// control; and the gc/ffi scenario under CPU load.
 import { beforeAll, expect, test } from "bun:test";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv } from "../support/app-run.ts";
 import { bunBinary, REPO_ROOT } from "../support/bun-versions.ts";
+import { prepareApps, runScenario } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
 
@@ -62,5 +70,43 @@ test(`Bun 1.0.36: the application's own bun:ffi dlopen + getpid completes with 0
     }
   }
   console.log(`${EXTRA_VARIABLES.length * PADDING.length} runs on Bun 1.0.36, slowest ${Math.round(slowest)} ms`);
+  expect(failures).toEqual([]);
+}, 120_000);
+
+// The keeper (go/core/abp_exec_keep.c) called as Bun calls through its
+// mprotect slot: TinyCC's RWX pages inside a 2 MiB chunk, then mimalloc's RW
+// over the chunk. The control (libc's mprotect) shows the fault it prevents.
+test("the core keeps bun:ffi's code executable when Bun's allocator re-protects the memory around it", async () => {
+  const dir = tempDir("abp-exec-keep-");
+  const core = join(REPO_ROOT, "go", "core");
+  const binary = join(dir, "exec-keep");
+  execFileSync(process.env.CC ?? "gcc", ["-O2", "-I", core, "-o", binary, join(REPO_ROOT, "test", "native", "exec-keep.c"), join(core, "abp_exec_keep.c")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const kept = await runProcess([binary, "keep"], { timeoutMs: 10_000 });
+  expect(kept.outcome, describeRun(kept)).toBe("ok");
+  expect(kept.stdout).toContain("pass the code still runs");
+  expect(kept.stdout.trim().split("\n").at(-1)).toBe("ok");
+  const control = await runProcess([binary, "plain"], { timeoutMs: 10_000 });
+  expect(control.outcome, describeRun(control)).toBe("ok");
+  expect(control.stdout).toContain("pass control: the code faults");
+});
+
+// The scenario that hung: Go through the application's own bun:ffi
+// (test/e2e/apps/gc.ts), with allocation pressure and forced collections.
+// Before the keeper, 8 of 12 runs hung like this under CPU load; the load
+// makes mimalloc's re-commit land while the trampolines are in use.
+test("Bun 1.0.36: the gc/ffi scenario completes under CPU load (bun:ffi's trampolines stay executable)", async () => {
+  const appsDir = prepareApps();
+  const busy = [0, 1].map(() => spawn("sh", ["-c", "while :; do :; done"], { detached: true, stdio: "ignore" }));
+  const failures: string[] = [];
+  try {
+    for (let i = 0; i < 6; i++) {
+      const result = await runScenario({ bun: bunBinary("1.0.36"), scenario: "gc", path: "ffi", mode: "preload", timeoutMs: 10_000, appsDir });
+      if (result.outcome !== "ok") failures.push(`run ${i + 1}: ${describeRun(result)}`);
+    }
+  } finally {
+    for (const child of busy) if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+  }
   expect(failures).toEqual([]);
 }, 120_000);

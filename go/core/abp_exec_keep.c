@@ -1,0 +1,148 @@
+// abp_exec_keep: machine code Bun compiled into its own heap stays executable.
+//
+// bun:ffi compiles a trampoline per symbol with TinyCC. Up to 1.3.x Bun has
+// TinyCC relocate that code into memory from its own allocator (mimalloc)
+// and makes those pages executable: mprotect(..., PROT_READ | PROT_WRITE |
+// PROT_EXEC). mimalloc, re-committing part of a segment later, calls
+// mprotect(..., PROT_READ | PROT_WRITE) over a 2 MiB range that can include
+// those pages while the trampolines are still in use. The next call into
+// one faults (SIGSEGV, SEGV_ACCERR at the trampoline's own address). Once a
+// Go runtime's handler is installed (the warmup's, or the application's own
+// Go library) the fault is forwarded to a handler that returns, the same
+// instruction faults again, and the JS thread spins at 100 % CPU for good.
+// Measured on Bun 1.0.36 (gc/ffi scenario, 8 of 12 runs under CPU load;
+// strace shows that mprotect over the faulting page just before the loop);
+// test/e2e/ffi-freeze.test.ts and test/native/exec-keep.c guard this.
+//
+// The core takes Bun's mprotect slot too (abp_interpose.c) and remembers
+// the page ranges Bun made executable. A later mprotect by Bun that keeps
+// memory readable but drops PROT_EXEC is split: the remembered pages keep
+// PROT_EXEC, the rest of the range gets exactly what was asked. Every other
+// call passes through unchanged: one that adds PROT_EXEC (remembered), one
+// that makes memory inaccessible (PROT_NONE: the remembered pages in it are
+// forgotten), and one that touches no remembered page. munmap is not seen:
+// a page Bun unmapped stays remembered, so if Bun maps it again and later
+// drops PROT_EXEC from it, it keeps it. That is the only way the core adds
+// execute permission to a page, and only to one Bun itself made executable.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "abp.h"
+
+// Append-only and lock-free (Bun calls mprotect from any thread): an entry
+// is published by storing its end last; a forgotten one has end 0.
+#define MAX_RANGES 1024
+static struct {
+	uintptr_t start, end;
+} ranges[MAX_RANGES];
+static uint32_t range_count;
+
+static abp_mprotect_fn real_mprotect;
+
+void abp_exec_keep_init(abp_mprotect_fn real) { __atomic_store_n(&real_mprotect, real, __ATOMIC_RELEASE); }
+
+static uintptr_t page_size(void) {
+	static uintptr_t size;
+	uintptr_t s = __atomic_load_n(&size, __ATOMIC_RELAXED);
+	if (s == 0) {
+		s = (uintptr_t)sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&size, s, __ATOMIC_RELAXED);
+	}
+	return s;
+}
+
+static uint32_t published(void) {
+	uint32_t n = __atomic_load_n(&range_count, __ATOMIC_ACQUIRE);
+	return n < MAX_RANGES ? n : MAX_RANGES;
+}
+
+static int covered(uintptr_t start, uintptr_t end) {
+	uint32_t n = published();
+	for (uint32_t i = 0; i < n; i++) {
+		uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
+		if (e != 0 && ranges[i].start <= start && end <= e) return 1;
+	}
+	return 0;
+}
+
+static void remember(uintptr_t start, uintptr_t end) {
+	if (covered(start, end)) return; // TinyCC protects the same pages once per symbol
+	uint32_t i = __atomic_fetch_add(&range_count, 1, __ATOMIC_ACQ_REL);
+	if (i >= MAX_RANGES) {
+		abp_interpose_bump(ABP_IS_EXEC_FULL);
+		return;
+	}
+	ranges[i].start = start;
+	__atomic_store_n(&ranges[i].end, end, __ATOMIC_RELEASE);
+	abp_interpose_bump(ABP_IS_EXEC_TRACKED);
+}
+
+static void forget(uintptr_t start, uintptr_t end) {
+	uint32_t n = published();
+	for (uint32_t i = 0; i < n; i++) {
+		uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
+		if (e != 0 && start <= ranges[i].start && e <= end) __atomic_store_n(&ranges[i].end, 0, __ATOMIC_RELEASE);
+	}
+}
+
+// Where the piece that starts at `at` ends, and whether it is remembered:
+// a remembered piece runs to the furthest end of the remembered ranges
+// chained from `at`; another one to the next remembered start.
+static uintptr_t piece_end(uintptr_t at, uintptr_t end, int *kept) {
+	uint32_t n = published();
+	uintptr_t next = end;
+	*kept = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
+		if (e != 0 && ranges[i].start <= at && at < e) *kept = 1;
+	}
+	if (!*kept) {
+		for (uint32_t i = 0; i < n; i++) {
+			uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
+			if (e != 0 && ranges[i].start > at && ranges[i].start < next) next = ranges[i].start;
+		}
+		return next;
+	}
+	next = at;
+	for (int grew = 1; grew;) {
+		grew = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
+			if (e != 0 && ranges[i].start <= next && next < e) {
+				next = e;
+				grew = 1;
+			}
+		}
+	}
+	return next < end ? next : end;
+}
+
+int abp_exec_keep_mprotect(void *addr, size_t len, int prot) {
+	abp_mprotect_fn real = __atomic_load_n(&real_mprotect, __ATOMIC_ACQUIRE);
+	uintptr_t page = page_size();
+	uintptr_t start = (uintptr_t)addr;
+	uintptr_t end = start + ((len + page - 1) & ~(page - 1));
+	if ((start & (page - 1)) != 0 || end < start || len == 0) return real(addr, len, prot); // the kernel's answer
+	if (prot & PROT_EXEC) {
+		int rc = real(addr, len, prot);
+		if (rc == 0) remember(start, end);
+		return rc;
+	}
+	if (!(prot & PROT_READ)) {
+		int rc = real(addr, len, prot);
+		if (rc == 0) forget(start, end);
+		return rc;
+	}
+	int kept;
+	if (piece_end(start, end, &kept) == end && !kept) return real(addr, len, prot); // no remembered page in it
+	abp_interpose_bump(ABP_IS_EXEC_KEPT);
+	for (uintptr_t at = start; at < end;) {
+		uintptr_t next = piece_end(at, end, &kept);
+		if (real((void *)at, next - at, kept ? prot | PROT_EXEC : prot) != 0) return -1; // errno is the kernel's
+		at = next;
+	}
+	return 0;
+}
