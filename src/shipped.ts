@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "93ac51874f6dc9128126444956edad5afc11c39c6dd60deffba068ad9cd8d030", size: 67408 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "814480026c7ca2213605ea54ca62afd4d6e180289550ab192a1493b16547302c", size: 67408 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "7831a439c97dec9a1c244cb09d8b565e898823d6d934880880f8210cca7b1969", size: 75680 },
+  "linux-x64/asherah-bun-core.node": { sha256: "07e796b46bdaa94c9d44482a11a4a94689d9a1d89c37b0d1cd7c80acb57fa036", size: 75680 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -125,7 +125,8 @@ int abp_exec_keep_mprotect(void *addr, size_t len, int prot) {
 	uintptr_t page = page_size();
 	uintptr_t start = (uintptr_t)addr;
 	uintptr_t end = start + ((len + page - 1) & ~(page - 1));
-	if ((start & (page - 1)) != 0 || end < start || len == 0) return real(addr, len, prot); // the kernel's answer
+	// Unaligned, empty, or past the end of the address space: the kernel's answer.
+	if ((start & (page - 1)) != 0 || len == 0 || end <= start) return real(addr, len, prot);
 	if (prot & PROT_EXEC) {
 		int rc = real(addr, len, prot);
 		if (rc == 0) remember(start, end);

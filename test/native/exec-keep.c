@@ -105,6 +105,7 @@ int main(int argc, char **argv) {
 		check(strcmp(inside, "rwx") == 0, "its pages kept PROT_EXEC");
 		check(strcmp(before, "rw-") == 0 && strcmp(after, "rw-") == 0, "the rest of the chunk got exactly RW");
 		check(counts[ABP_IS_EXEC_TRACKED] == 1 && counts[ABP_IS_EXEC_KEPT] == 1, "one range remembered, one call split");
+		check(protect(code, (size_t)-1, PROT_READ) == -1, "a length past the end of the address space: the kernel's error, not a silent success");
 
 		// Made inaccessible (a decommit): forgotten, and RW afterwards is RW.
 		check(protect(code, 2 * page, PROT_NONE) == 0 && protect(code, 2 * page, PROT_READ | PROT_WRITE) == 0, "PROT_NONE, then RW");
