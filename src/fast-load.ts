@@ -152,6 +152,20 @@ export function hurryWarmup(state: PreloadState): void {
 // Guarded bare names per requiring folder: require() answers per folder.
 const byFolder = new Map<string, GuardedEntry | null>();
 
+/** What require() of a guarded name answers with: the entry to guard, or null (Bun answers, as without the preload). */
+function requirable(entry: GuardedEntry | undefined): GuardedEntry | null {
+  return entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
+}
+
+/**
+ * The plugin's resolution from the application's folder (plugin.ts), kept
+ * for require() from that folder: the first require("asherah") of the
+ * application's own files does not walk the packages again (~0.14 ms).
+ */
+export function rememberEntries(entries: readonly GuardedEntry[], fromDir: string): void {
+  for (const entry of entries) byFolder.set(`${entry.name}\0${fromDir}`, requirable(entry));
+}
+
 /**
  * require(name) of a guarded bare name (plugin.ts's intercept), answered from
  * the requiring module's own folder as Node (and Bun without the preload)
@@ -166,8 +180,7 @@ export function requireGuarded(state: PreloadState, self: CjsModule | undefined,
   const key = `${id}\0${dir}`;
   let guarded = byFolder.get(key);
   if (guarded === undefined) {
-    const entry = guardedEntry(id, dir);
-    guarded = entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
+    guarded = requirable(guardedEntry(id, dir));
     byFolder.set(key, guarded);
   }
   // Not installed where the caller looks (or refused): Bun answers, as it would without us.

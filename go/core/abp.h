@@ -143,6 +143,9 @@ struct abp_repair_record {
 // thread (started on first use); ABP_DONE, or ABP_E_SYSCALL when the thread
 // could not start (the caller repairs in place).
 int32_t abp_repair_later(const char *trigger, uint64_t owner);
+// Starts the repair thread ahead of the first request (the warmup thread
+// does, once the warmup is done); a failure is left to abp_repair_later.
+void abp_repair_prestart(void);
 // How many requests are not done yet, after waiting up to wait_ms for none to be.
 int32_t abp_repair_settle(int32_t wait_ms);
 // Moves the finished records of owner into out (at most max); how many.

@@ -77,16 +77,26 @@ static void *run(void *unused) {
 	return NULL;
 }
 
+// Starts the thread once; 0, or pthread_create's error. Called with mu held.
+static int start_locked(void) {
+	if (started) return 0;
+	int rc = abp_start_thread(run, NULL);
+	if (rc == 0) started = 1;
+	return rc;
+}
+
+void abp_repair_prestart(void) {
+	pthread_mutex_lock(&mu);
+	(void)start_locked(); // a failure is retried, and reported, by the first request
+	pthread_mutex_unlock(&mu);
+}
+
 int32_t abp_repair_later(const char *trigger, uint64_t owner) {
 	if (trigger == NULL) return ABP_E_INVALID;
 	pthread_mutex_lock(&mu);
-	if (!started) {
-		int rc = abp_start_thread(run, NULL);
-		if (rc != 0) {
-			pthread_mutex_unlock(&mu);
-			return ABP_E_SYSCALL; // the caller repairs in place
-		}
-		started = 1;
+	if (start_locked() != 0) {
+		pthread_mutex_unlock(&mu);
+		return ABP_E_SYSCALL; // the caller repairs in place
 	}
 	if (pending_count < ABP_REPAIR_RECORDS) {
 		struct abp_repair_record *r = &pending[pending_count++];
