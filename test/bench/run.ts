@@ -520,8 +520,10 @@ function sectionTest(): void {
  */
 function bundleStages(): { evaluated: string; parsed: string } | undefined {
   const text = readFileSync(PRELOAD_ENTRY, "utf8");
-  // Followed by the build's footer (src/cold-link.ts) and the source-map comments.
-  const call = /\bstart\(\);?\s*(?:function __abpRequireCold\(\)\{[^\n]*\}\s*)?(?:\/\/# \w+=\S*\s*)*$/g;
+  // start(), under whatever name the minifier gave it: the bundle's last
+  // statement, followed by the build's footer (src/cold-link.ts) and the
+  // source-map comments.
+  const call = /(?<![\w$.])[A-Za-z_$][\w$]*\(\);?\s*(?:function __abpRequireCold\(\)\{[^\n]*\}\s*)?(?:\/\/# \w+=\S*\s*)*$/g;
   let at = -1;
   for (const m of text.matchAll(call)) at = m.index ?? -1;
   if (at < 0) return undefined;
@@ -537,7 +539,7 @@ function bundleStages(): { evaluated: string; parsed: string } | undefined {
 
 function sectionLayers(): void {
   const stages = bundleStages();
-  if (stages === undefined) print("   (dist/index.js does not end with the start() call: the bundle-copy layers are left out)");
+  if (stages === undefined) print("   (dist/index.js does not end with a call of start(): the bundle-copy layers are left out)");
   const stageVariants: Variant[] =
     stages === undefined
       ? []
