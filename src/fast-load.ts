@@ -157,13 +157,21 @@ function requirable(entry: GuardedEntry | undefined): GuardedEntry | null {
   return entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
 }
 
-/**
- * The plugin's resolution from the application's folder (plugin.ts), kept
- * for require() from that folder: the first require("asherah") of the
- * application's own files does not walk the packages again (~0.14 ms).
- */
+// The plugin's resolution from the application's folder (plugin.ts): the
+// first require("asherah") of the application's own files reads it instead
+// of walking the packages again (~0.14 ms). Only kept at start (one
+// assignment); looked at on that first require().
+let appEntries: { readonly dir: string; readonly entries: readonly GuardedEntry[] } | undefined;
+
 export function rememberEntries(entries: readonly GuardedEntry[], fromDir: string): void {
-  for (const entry of entries) byFolder.set(`${entry.name}\0${fromDir}`, requirable(entry));
+  appEntries = { dir: fromDir, entries };
+}
+
+function entryFromApp(id: string, dir: string): GuardedEntry | undefined {
+  if (appEntries === undefined || appEntries.dir !== dir) return undefined;
+  const entries = appEntries.entries;
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.name === id) return entries[i];
+  return undefined;
 }
 
 /**
@@ -180,7 +188,7 @@ export function requireGuarded(state: PreloadState, self: CjsModule | undefined,
   const key = `${id}\0${dir}`;
   let guarded = byFolder.get(key);
   if (guarded === undefined) {
-    guarded = requirable(guardedEntry(id, dir));
+    guarded = requirable(entryFromApp(id, dir) ?? guardedEntry(id, dir));
     byFolder.set(key, guarded);
   }
   // Not installed where the caller looks (or refused): Bun answers, as it would without us.
