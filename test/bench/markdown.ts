@@ -1,8 +1,8 @@
 // Markdown tables for docs/performance.md from saved bench results, one
 // column group per file (e.g. Bun 1.4.5 and 1.2.19):
 //
-//   bun test/bench/markdown.ts test/bench/results/reference-5-linux-x64-bun-1.4.5.json \
-//                              test/bench/results/reference-5-linux-x64-bun-1.2.19.json
+//   bun test/bench/markdown.ts test/bench/results/reference-7-linux-x64-bun-1.4.5.json \
+//                              test/bench/results/reference-7-linux-x64-bun-1.2.19.json
 //
 // Reads the JSON written by run.ts; prints to stdout; computes nothing new.
 import { readFileSync } from "node:fs";
