@@ -98,7 +98,9 @@ test("the core keeps bun:ffi's code executable when Bun's allocator re-protects 
 // makes mimalloc's re-commit land while the trampolines are in use.
 test("Bun 1.0.36: the gc/ffi scenario completes under CPU load (bun:ffi's trampolines stay executable)", async () => {
   const appsDir = prepareApps();
-  const busy = [0, 1].map(() => spawn("sh", ["-c", "while :; do :; done"], { detached: true, stdio: "ignore" }));
+  // Two busy loops, killed with their process group below; `timeout` ends
+  // them anyway should this test runner die first.
+  const busy = [0, 1].map(() => spawn("timeout", ["90", "sh", "-c", "while :; do :; done"], { detached: true, stdio: "ignore" }));
   const failures: string[] = [];
   try {
     for (let i = 0; i < 6; i++) {
