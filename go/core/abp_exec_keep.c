@@ -32,9 +32,14 @@
 
 #include "abp.h"
 
-// Append-only and lock-free (Bun calls mprotect from any thread): an entry
-// is published by storing its end last; a forgotten one has end 0.
-#define MAX_RANGES 1024
+// Lock-free (Bun calls mprotect from any thread). An entry is published by
+// storing its end last; a forgotten one has end 0. Entries only grow
+// outward (a range that overlaps or touches one joins it), so a reader
+// between two stores sees remembered pages only. Bun 1.0.36's trampolines
+// join into a couple of entries; 1.1-1.3 add about two per bun:ffi dlopen()
+// call and never give them back (measured: 40 after 20 calls), so 4,096
+// entries (64 KiB, touched as used) last about 2,000 calls.
+#define MAX_RANGES 4096
 static struct {
 	uintptr_t start, end;
 } ranges[MAX_RANGES];
@@ -59,23 +64,40 @@ static uint32_t published(void) {
 	return n < MAX_RANGES ? n : MAX_RANGES;
 }
 
-static int covered(uintptr_t start, uintptr_t end) {
+// Entry i's range; 0 when it is not published or was forgotten.
+static int entry(uint32_t i, uintptr_t *start, uintptr_t *end) {
+	*end = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
+	*start = __atomic_load_n(&ranges[i].start, __ATOMIC_ACQUIRE);
+	return *end != 0;
+}
+
+// Joins [start, end) to an entry it overlaps or touches; 1 when one took it.
+static int join(uintptr_t start, uintptr_t end) {
 	uint32_t n = published();
 	for (uint32_t i = 0; i < n; i++) {
-		uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
-		if (e != 0 && ranges[i].start <= start && end <= e) return 1;
+		uintptr_t s, e;
+		if (!entry(i, &s, &e) || end < s || e < start) continue;
+		while (end > e) {
+			if (e == 0) return 0; // forgotten meanwhile: a new entry instead
+			if (__atomic_compare_exchange_n(&ranges[i].end, &e, end, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) break;
+		}
+		while (start < s && !__atomic_compare_exchange_n(&ranges[i].start, &s, start, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		}
+		return 1;
 	}
 	return 0;
 }
 
 static void remember(uintptr_t start, uintptr_t end) {
-	if (covered(start, end)) return; // TinyCC protects the same pages once per symbol
+	// TinyCC protects the same pages once per symbol, and a library's
+	// trampolines sit next to each other: most calls join an entry.
+	if (join(start, end)) return;
 	uint32_t i = __atomic_fetch_add(&range_count, 1, __ATOMIC_ACQ_REL);
 	if (i >= MAX_RANGES) {
 		abp_interpose_bump(ABP_IS_EXEC_FULL);
 		return;
 	}
-	ranges[i].start = start;
+	__atomic_store_n(&ranges[i].start, start, __ATOMIC_RELEASE);
 	__atomic_store_n(&ranges[i].end, end, __ATOMIC_RELEASE);
 	abp_interpose_bump(ABP_IS_EXEC_TRACKED);
 }
@@ -83,8 +105,8 @@ static void remember(uintptr_t start, uintptr_t end) {
 static void forget(uintptr_t start, uintptr_t end) {
 	uint32_t n = published();
 	for (uint32_t i = 0; i < n; i++) {
-		uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
-		if (e != 0 && start <= ranges[i].start && e <= end) __atomic_store_n(&ranges[i].end, 0, __ATOMIC_RELEASE);
+		uintptr_t s, e;
+		if (entry(i, &s, &e) && start <= s && e <= end) __atomic_store_n(&ranges[i].end, 0, __ATOMIC_RELEASE);
 	}
 }
 
@@ -93,25 +115,20 @@ static void forget(uintptr_t start, uintptr_t end) {
 // chained from `at`; another one to the next remembered start.
 static uintptr_t piece_end(uintptr_t at, uintptr_t end, int *kept) {
 	uint32_t n = published();
-	uintptr_t next = end;
+	uintptr_t next = end, s, e;
 	*kept = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
-		if (e != 0 && ranges[i].start <= at && at < e) *kept = 1;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		if (entry(i, &s, &e) && s <= at && at < e) *kept = 1;
 	if (!*kept) {
-		for (uint32_t i = 0; i < n; i++) {
-			uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
-			if (e != 0 && ranges[i].start > at && ranges[i].start < next) next = ranges[i].start;
-		}
+		for (uint32_t i = 0; i < n; i++)
+			if (entry(i, &s, &e) && s > at && s < next) next = s;
 		return next;
 	}
 	next = at;
 	for (int grew = 1; grew;) {
 		grew = 0;
 		for (uint32_t i = 0; i < n; i++) {
-			uintptr_t e = __atomic_load_n(&ranges[i].end, __ATOMIC_ACQUIRE);
-			if (e != 0 && ranges[i].start <= next && next < e) {
+			if (entry(i, &s, &e) && s <= next && next < e) {
 				next = e;
 				grew = 1;
 			}

@@ -118,10 +118,25 @@ int main(int argc, char **argv) {
 		// A full table: counted, nothing else changes.
 		for (int i = 0; i < 1100; i++) (void)protect(heap + (size_t)(i % 64) * page * 8, page, PROT_READ | PROT_WRITE | PROT_EXEC);
 		check(counts[ABP_IS_EXEC_FULL] == 0, "the same pages again are not new ranges");
-		unsigned char *many = mmap(NULL, 1100 * 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		// A library's trampolines sit next to each other: pages that touch
+		// join one entry, whichever side they are added on.
+		unsigned char *row = mmap(NULL, 201 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (row == MAP_FAILED) return 2;
+		uint64_t entries = counts[ABP_IS_EXEC_TRACKED];
+		for (int i = 0; i < 100; i++) (void)protect(row + (size_t)i * page, page, PROT_READ | PROT_WRITE | PROT_EXEC);
+		for (int i = 199; i >= 100; i--) (void)protect(row + (size_t)i * page, page, PROT_READ | PROT_WRITE | PROT_EXEC);
+		// (Two runs: the second, added downwards, meets the first only at its
+		// last page; entries do not merge with each other.)
+		check(counts[ABP_IS_EXEC_TRACKED] == entries + 2, "200 touching pages, 100 upwards then 100 downwards: two entries");
+		char mid[4], past[4];
+		check(protect(row, 201 * page, PROT_READ | PROT_WRITE) == 0, "RW over all of them and one page more");
+		perms(row + 150 * page, mid);
+		perms(row + 200 * page, past);
+		check(strcmp(mid, "rwx") == 0 && strcmp(past, "rw-") == 0, "the joined pages kept PROT_EXEC, the page past them did not");
+		unsigned char *many = mmap(NULL, 4200 * 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (many == MAP_FAILED) return 2;
-		for (int i = 0; i < 1100; i++) (void)protect(many + (size_t)i * 2 * page, page, PROT_READ | PROT_WRITE | PROT_EXEC);
-		check(counts[ABP_IS_EXEC_FULL] > 0, "past 1,024 ranges: counted as not kept");
+		for (int i = 0; i < 4200; i++) (void)protect(many + (size_t)i * 2 * page, page, PROT_READ | PROT_WRITE | PROT_EXEC);
+		check(counts[ABP_IS_EXEC_FULL] > 0, "past 4,096 entries: counted as not kept");
 	} else {
 		check(call(code) == -1, "control: the code faults (SEGV_ACCERR), as in Bun 1.0.36");
 		check(strcmp(inside, "rw-") == 0, "control: its pages lost PROT_EXEC");
