@@ -172,6 +172,9 @@ export class PreloadError extends Error {
     return this.#cause;
   }
 }
+// The bundle minifies identifiers: the class keeps its own name for
+// err.constructor.name (err.name is set below).
+Object.defineProperty(PreloadError, "name", { value: "PreloadError" });
 // On the prototype, so no own property is added to each error; Bun prints `<name>: <message>`.
 Object.defineProperty(PreloadError.prototype, "name", { value: PREFIX, writable: true, configurable: true, enumerable: false });
 Object.defineProperty(PreloadError.prototype, BRAND, { value: true, enumerable: false });

@@ -16,6 +16,7 @@
 // place. The common case of a process.dlopen runs on the start path's bundle
 // (fast-load.ts); the full guard (guard.ts) loads with the cold half when a
 // load needs more (cold-link.ts).
+import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
@@ -82,7 +83,10 @@ function interposeDlopen(state: PreloadState): boolean {
   }
   if (core === undefined || state.location?.status !== "native") return false;
   protectSignals(state, core);
-  const result = core.interpose(state.location.warmup, config.packages, config.warmup, config.watchdogMs);
+  // Bun 1.0.x: bun:ffi's trampolines keep their execute permission when
+  // Bun's allocator re-protects the memory around them (go/core/abp_exec_keep.c;
+  // e2e ffi-freeze.test.ts).
+  const result = core.interpose(state.location.warmup, config.packages, config.warmup, config.watchdogMs, !atLeast(Bun.version, BUN_1_1));
   const interposed = result === "done" || result === "unchanged";
   recordEvent(state, "ffi-dlopen", interposed ? `interposed (${result})` : `wrapped: the core could not interpose (${result})`);
   if (config.debug) createDebugLog(true)("bun's dlopen", { interposed, result });

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "177fd75ba7ff8118ea34317ffed73aae8bbc511a0695845cc2e9e8055644043b", size: 67408 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "71a66827616fe55d87b4819a5087b01285e75545233fd8c2161a4022442cda96", size: 67408 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "4fdac7e84e5dcb51386a01981f5759208b73f7c7e0f9e53166021e503c7fa444", size: 75680 },
+  "linux-x64/asherah-bun-core.node": { sha256: "3ea74e76508eddeed43ad75f53ef6123eb5af3da4a8e50e7536f250ef101d8d0", size: 75680 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -221,14 +221,14 @@ struct abp_load_record {
 };
 
 // Rewrites the GOT slots through which Bun's executable calls dlopen and
-// dlerror (and mprotect, unless another interposer holds it or it has no
-// safe target: abp_exec_keep.c), once per process (mutex); later calls return the first result,
+// dlerror (and, when keep_exec is set, mprotect, unless another interposer
+// holds it or it has no safe target: abp_exec_keep.c), once per process (mutex); later calls return the first result,
 // ABP_UNCHANGED for a success. packages: the guarded package names (their
 // loads wait for the warmup at warmup_path unless warmup_on is 0, and are
 // watched for watchdog_ms when > 0). ABP_E_UNSUPPORTED: no slot (a static
 // Bun, not Linux x64/arm64); ABP_E_FOREIGN: a slot held neither the real
 // function nor the hook; ABP_E_SYSCALL: mprotect failed (nothing changed).
-int32_t abp_interpose(const char *warmup_path, const char *const *packages, int32_t count, int32_t warmup_on, int32_t watchdog_ms);
+int32_t abp_interpose(const char *warmup_path, const char *const *packages, int32_t count, int32_t warmup_on, int32_t watchdog_ms, int32_t keep_exec);
 int32_t abp_interpose_result(void);
 // Adds delta (1 or -1) to the calling thread's guard depth: while it is above
 // 0 the hook passes loads straight through (process.dlopen's JS guard has them).

@@ -1,6 +1,6 @@
 // abp_exec_keep: machine code Bun compiled into its own heap stays executable.
 //
-// bun:ffi compiles a trampoline per symbol with TinyCC. Up to 1.3.x Bun has
+// bun:ffi compiles a trampoline per symbol with TinyCC. Bun 1.0.x has
 // TinyCC relocate that code into memory from its own allocator (mimalloc)
 // and makes those pages executable: mprotect(..., PROT_READ | PROT_WRITE |
 // PROT_EXEC). mimalloc, re-committing part of a segment later, calls
@@ -14,13 +14,17 @@
 // strace shows that mprotect over the faulting page just before the loop);
 // test/e2e/ffi-freeze.test.ts and test/native/exec-keep.c guard this.
 //
-// The core takes Bun's mprotect slot too (abp_interpose.c) and remembers
+// On Bun 1.0.x only (src/hooks.ts asks for it), the core takes Bun's mprotect
+// slot too (abp_interpose.c) and remembers
 // the page ranges Bun made executable. A later mprotect by Bun that keeps
 // memory readable but drops PROT_EXEC is split: the remembered pages keep
 // PROT_EXEC, the rest of the range gets exactly what was asked. Every other
 // call passes through unchanged: one that adds PROT_EXEC (remembered), one
-// that makes memory inaccessible (PROT_NONE: the remembered pages in it are
-// forgotten), and one that touches no remembered page. munmap is not seen:
+// that makes memory inaccessible (PROT_NONE: remembered entries wholly inside
+// it are forgotten; one it covers in part stays), and one that touches no
+// remembered page. Not on 1.1 and later: the hang was never seen there, and
+// 1.3's lib.close() drops PROT_EXEC from its trampolines on purpose, so that
+// a call after close() crashes instead of running freed memory. munmap is not seen:
 // a page Bun unmapped stays remembered, so if Bun maps it again and later
 // drops PROT_EXEC from it, it keeps it. That is the only way the core adds
 // execute permission to a page, and only to one Bun itself made executable.
@@ -36,9 +40,8 @@
 // storing its end last; a forgotten one has end 0. Entries only grow
 // outward (a range that overlaps or touches one joins it), so a reader
 // between two stores sees remembered pages only. Bun 1.0.36's trampolines
-// join into a couple of entries; 1.1-1.3 add about two per bun:ffi dlopen()
-// call and never give them back (measured: 40 after 20 calls), so 4,096
-// entries (64 KiB, touched as used) last about 2,000 calls.
+// join into a couple of entries (2 after 20 bun:ffi dlopen() calls); 4,096
+// entries (64 KiB, touched as used) leave room for ranges that do not touch.
 #define MAX_RANGES 4096
 static struct {
 	uintptr_t start, end;
@@ -92,11 +95,13 @@ static void remember(uintptr_t start, uintptr_t end) {
 	// TinyCC protects the same pages once per symbol, and a library's
 	// trampolines sit next to each other: most calls join an entry.
 	if (join(start, end)) return;
-	uint32_t i = __atomic_fetch_add(&range_count, 1, __ATOMIC_ACQ_REL);
-	if (i >= MAX_RANGES) {
-		abp_interpose_bump(ABP_IS_EXEC_FULL);
-		return;
-	}
+	uint32_t i = __atomic_load_n(&range_count, __ATOMIC_ACQUIRE);
+	do {
+		if (i >= MAX_RANGES) {
+			abp_interpose_bump(ABP_IS_EXEC_FULL);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&range_count, &i, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 	__atomic_store_n(&ranges[i].start, start, __ATOMIC_RELEASE);
 	__atomic_store_n(&ranges[i].end, end, __ATOMIC_RELEASE);
 	abp_interpose_bump(ABP_IS_EXEC_TRACKED);

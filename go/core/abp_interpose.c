@@ -7,8 +7,9 @@
 // and process.dlopen (a Worker's own on Bun 1.0.x) reach the core, without
 // loading bun:ffi at start just to wrap its dlopen (+1.7 ms per process,
 // issue 11). Loads by other objects (a Go runtime, the core's own warmup)
-// use their own slots and are not seen. Bun's mprotect slot is taken too,
-// when it is safe to, for abp_exec_keep.c (bun:ffi's code in Bun's heap).
+// use their own slots and are not seen. On Bun 1.0.x, Bun's mprotect slot is
+// taken too, when it is safe to, for abp_exec_keep.c (bun:ffi's code in
+// Bun's heap).
 //
 // The hook mirrors src/lifecycle.ts beforeNativeLoad/afterNativeLoad:
 //   a. a path with a '/' that is a FIFO or device is refused (the loader
@@ -60,7 +61,7 @@
 #define ABP_HAVE_INTERPOSE 0
 #endif
 
-// mprotect is optional: abp_exec_keep.c's hook, taken when its slot is safe to take.
+// mprotect is optional: abp_exec_keep.c's hook, taken when asked for and safe to take.
 enum { FN_DLOPEN, FN_DLERROR, FN_MPROTECT, FN_COUNT };
 static const char *const fn_names[FN_COUNT] = {"dlopen", "dlerror", "mprotect"};
 
@@ -391,7 +392,7 @@ static int write_slot(const struct slot *s, void *value) {
 	return mprotect(start, page, PROT_READ);
 }
 
-static int32_t interpose_once(void) {
+static int32_t interpose_once(int32_t keep_exec) {
 	// The real functions are what the loader bound the core's own calls to:
 	// its JUMP_SLOTs. Not `&dlopen`: on Bun 1.4.x the executable defines
 	// dlopen at its PLT entry (a nonzero symbol value), which is then the
@@ -416,7 +417,7 @@ static int32_t interpose_once(void) {
 	// Both or neither: a refusal's message reaches Bun only through dlerror.
 	if (!have[FN_DLOPEN] || !have[FN_DLERROR]) return ABP_E_UNSUPPORTED;
 	// Taken: dlopen and dlerror always, mprotect when it is safe to (below).
-	int take[FN_COUNT] = {1, 1, have[FN_MPROTECT]};
+	int take[FN_COUNT] = {1, 1, keep_exec && have[FN_MPROTECT]};
 	for (int f = 0; f < FN_COUNT; f++) {
 		// Unbound (lazy binding) or bound to Bun itself: no safe target.
 		if (!take[f] || real[f] == NULL || in_load(&core, (uintptr_t)real[f], 1) || in_load(&exe, (uintptr_t)real[f], 1)) {
@@ -463,7 +464,7 @@ static int32_t interpose_once(void) {
 
 #endif
 
-int32_t abp_interpose(const char *path, const char *const *packages, int32_t count, int32_t warmup, int32_t watchdog) {
+int32_t abp_interpose(const char *path, const char *const *packages, int32_t count, int32_t warmup, int32_t watchdog, int32_t keep_exec) {
 	pthread_mutex_lock(&mu);
 	if (attempted) {
 		int32_t result = first_result == ABP_DONE ? ABP_UNCHANGED : first_result;
@@ -488,7 +489,7 @@ int32_t abp_interpose(const char *path, const char *const *packages, int32_t cou
 		warmup_on = warmup;
 		watchdog_ms = watchdog;
 #if ABP_HAVE_INTERPOSE
-		result = interpose_once();
+		result = interpose_once(keep_exec);
 #endif
 	}
 out:

@@ -411,11 +411,11 @@ static napi_value js_watchdog_disarm(napi_env env, napi_callback_info cb) {
 
 // interpose(warmupPath, packages, warmupMode, watchdogMs) → result name
 static napi_value js_interpose(napi_env env, napi_callback_info cb) {
-	napi_value argv[4];
+	napi_value argv[5];
 	char path[PATH_MAX], mode[16];
 	int32_t watchdog;
 	uint32_t count = 0;
-	if (!args(env, cb, 4, argv) || !arg_string(env, argv[0], path, sizeof path) || !arg_string(env, argv[2], mode, sizeof mode) ||
+	if (!args(env, cb, 5, argv) || !arg_string(env, argv[0], path, sizeof path) || !arg_string(env, argv[2], mode, sizeof mode) ||
 	    !arg_int(env, argv[3], &watchdog))
 		return NULL;
 	if (napi_get_array_length(env, argv[1], &count) != napi_ok || count > 32) {
@@ -429,7 +429,7 @@ static napi_value js_interpose(napi_env env, napi_callback_info cb) {
 		if (napi_get_element(env, argv[1], i, &item) != napi_ok || !arg_string(env, item, names[i], sizeof names[i])) return NULL;
 		list[i] = names[i];
 	}
-	return result(env, abp_interpose(path, list, (int32_t)count, strcmp(mode, "off") != 0, watchdog));
+	return result(env, abp_interpose(path, list, (int32_t)count, strcmp(mode, "off") != 0, watchdog, arg_flag(env, argv[4])));
 }
 
 // guardDepth(1 | -1) → the calling thread's depth afterwards

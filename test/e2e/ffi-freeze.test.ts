@@ -112,3 +112,36 @@ test("Bun 1.0.36: the gc/ffi scenario completes under CPU load (bun:ffi's trampo
   }
   expect(failures).toEqual([]);
 }, 120_000);
+
+// The keeper is for Bun 1.0.x only (src/hooks.ts): Bun 1.3's lib.close()
+// takes execute permission from its trampolines on purpose, so that calling
+// a closed library's function crashes instead of running freed memory; a
+// keeper there would undo that (found in review: "after close 7" with the
+// preload, a crash without).
+const CLOSE_APP = `const { dlopen, FFIType } = require("bun:ffi");
+const lib = dlopen("libc.so.6", { abs: { args: [FFIType.i32], returns: FFIType.i32 } });
+const abs = lib.symbols.abs;
+if (abs(-5) !== 5) throw new Error("abs");
+console.log("STATS " + JSON.stringify(require(process.env.ABP_API).status().interpose ?? null));
+lib.close();
+console.log("after close " + abs(-7));
+`;
+
+test("Bun's mprotect slot is taken on 1.0.x only; on 1.3.14 a closed library's function crashes with the preload as without it", async () => {
+  const dir = tempDir("abp-exec-close-");
+  writeFileSync(join(dir, "close.js"), CLOSE_APP);
+  const run = (version: string, preload: boolean) =>
+    runProcess([bunBinary(version), ...(preload ? ["--preload", PRELOAD] : []), "close.js"], { cwd: dir, env: cleanEnv({ ABP_API: API }), timeoutMs: 10_000 });
+  const stats = (result: RunResult) => JSON.parse(result.stdout.split("\n").find((l) => l.startsWith("STATS "))?.slice(6) ?? "null") as { execRanges: number } | null;
+
+  const old = await run("1.0.36", true);
+  expect(old.outcome, describeRun(old)).toBe("ok");
+  expect(stats(old)?.execRanges).toBeGreaterThan(0);
+
+  const newer = await run("1.3.14", true);
+  const bare = await run("1.3.14", false);
+  expect(stats(newer)?.execRanges).toBe(0);
+  expect(bare.stdout).not.toContain("after close");
+  expect(newer.stdout, describeRun(newer)).not.toContain("after close");
+  expect(newer.outcome).toBe(bare.outcome);
+}, 60_000);

@@ -204,7 +204,7 @@ const SECOND_INTERPOSER = `const { loadCore } = require(process.env.ABP_CORE_TS)
 const dlopen = process.dlopen;
 const first = loadCore(process.env.ABP_CORE_A, undefined, dlopen);
 const second = loadCore(process.env.ABP_CORE_B, undefined, dlopen);
-const results = [first.interpose(process.env.ABP_WARMUP, [], "off", 0), second.interpose(process.env.ABP_WARMUP, [], "off", 0), first.interpose(process.env.ABP_WARMUP, [], "off", 0)];
+const results = [first.interpose(process.env.ABP_WARMUP, [], "off", 0, false), second.interpose(process.env.ABP_WARMUP, [], "off", 0, false), first.interpose(process.env.ABP_WARMUP, [], "off", 0, false)];
 const libc = require("bun:ffi").dlopen("libc.so.6", { getpid: { args: [], returns: "i32" } });
 console.log("RESULT " + JSON.stringify({ results, getpid: libc.symbols.getpid() === process.pid, first: first.interposeStats().records.map((r) => r.path), second: second.interposeStats().slots }));
 `;
@@ -242,7 +242,7 @@ describe("a second interposer", () => {
     writeFileSync(
       join(dir, "first.js"),
       `const other = require(process.env.ABP_CORE_TS).loadCore(process.env.ABP_OTHER, undefined, process.dlopen);
-if (other.interpose(process.env.ABP_WARMUP, [], "off", 0) !== "done") throw new Error("the other core did not interpose");\n`,
+if (other.interpose(process.env.ABP_WARMUP, [], "off", 0, false) !== "done") throw new Error("the other core did not interpose");\n`,
     );
     writeFileSync(
       join(dir, "app.js"),
