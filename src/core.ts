@@ -199,8 +199,8 @@ export interface Core {
    * dlerror at the core's hook, once per process ("done"; "unchanged" after
    * that). "unsupported" (no slot: a static Bun, another platform), "foreign"
    * (another interposer got there first) and "syscall-failed" change nothing.
+   * keepExec: Bun's mprotect slot too (go/core/abp_exec_keep.c; Bun 1.0.x).
    */
-  /** keepExec: take Bun's mprotect slot too (go/core/abp_exec_keep.c; Bun 1.0.x). */
   interpose(warmupPath: string, packages: readonly string[], warmupMode: "eager" | "lazy" | "off", watchdogMs: number, keepExec: boolean): CoreResult;
   /** ±1 around a load process.dlopen's JS wrapper guards itself; the thread's depth afterwards. */
   guardDepth(delta: 1 | -1): number;

@@ -157,20 +157,9 @@ function requirable(entry: GuardedEntry | undefined): GuardedEntry | null {
   return entry !== undefined && (entry.kind === "native" || entry.kind === "refused" || supportsJsEntryGuard(Bun.version)) ? entry : null;
 }
 
-// The plugin's resolution from the application's folder (plugin.ts): the
-// first require("asherah") of the application's own files reads it instead
-// of walking the packages again (~0.14 ms). Only kept at start (one
-// assignment); looked at on that first require().
-let appEntries: { readonly dir: string; readonly entries: readonly GuardedEntry[] } | undefined;
-
-export function rememberEntries(entries: readonly GuardedEntry[], fromDir: string): void {
-  appEntries = { dir: fromDir, entries };
-}
-
-function entryFromApp(id: string, dir: string): GuardedEntry | undefined {
-  if (appEntries === undefined || appEntries.dir !== dir) return undefined;
-  const entries = appEntries.entries;
-  for (let i = 0; i < entries.length; i++) if (entries[i]!.name === id) return entries[i];
+/** `name` in the plugin's resolution from the application's folder, if it has it. */
+function foundEntry(found: readonly GuardedEntry[], name: string): GuardedEntry | undefined {
+  for (let i = 0; i < found.length; i++) if (found[i]!.name === name) return found[i];
   return undefined;
 }
 
@@ -182,13 +171,22 @@ function entryFromApp(id: string, dir: string): GuardedEntry | undefined {
  * through process.dlopen, i.e. guardedDlopen above; a CommonJS entry is run
  * by the cold half (plugin-serve.ts loadCommonJs).
  */
-export function requireGuarded(state: PreloadState, self: CjsModule | undefined, id: string, original: (this: unknown, id: string) => unknown, fromDir: string): unknown {
+export function requireGuarded(
+  state: PreloadState,
+  self: CjsModule | undefined,
+  id: string,
+  original: (this: unknown, id: string) => unknown,
+  fromDir: string,
+  found: readonly GuardedEntry[],
+): unknown {
   const filename = self?.filename;
   const dir = typeof filename === "string" && filename.startsWith("/") ? parentDir(filename) : fromDir;
   const key = `${id}\0${dir}`;
   let guarded = byFolder.get(key);
   if (guarded === undefined) {
-    guarded = requirable(entryFromApp(id, dir) ?? guardedEntry(id, dir));
+    // From the application's own folder, the plugin's resolution at start
+    // (plugin.ts) answers: no second package walk (~0.14 ms).
+    guarded = requirable((dir === fromDir ? foundEntry(found, id) : undefined) ?? guardedEntry(id, dir));
     byFolder.set(key, guarded);
   }
   // Not installed where the caller looks (or refused): Bun answers, as it would without us.

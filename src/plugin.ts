@@ -19,7 +19,7 @@
 import { supportsJsEntryGuard } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
 import { createDebugLog } from "./debug.ts";
-import { hurryWarmup, rememberEntries, requireGuarded, serveNative } from "./fast-load.ts";
+import { hurryWarmup, requireGuarded, serveNative } from "./fast-load.ts";
 import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname, parentDir } from "./paths.ts";
 import type { Config } from "./config-defaults.ts";
@@ -169,11 +169,10 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
   // cannot, as it is told no importer; it only serves `import` (see
   // docs/how-it-works.md).
   if (bareNames.size > 0) {
-    rememberEntries(found, fromDir);
     const original = Module.prototype.require;
     Module.prototype.require = function (this: unknown, id: string) {
       if (typeof id !== "string" || !bareNames.has(id)) return original.call(this, id);
-      return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir);
+      return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir, found);
     };
     hookCreateRequireResolve(Module, bareNames);
   }

@@ -409,7 +409,7 @@ static napi_value js_watchdog_disarm(napi_env env, napi_callback_info cb) {
 
 // ---- the dlopen interposer ---------------------------------------------------------
 
-// interpose(warmupPath, packages, warmupMode, watchdogMs) → result name
+// interpose(warmupPath, packages, warmupMode, watchdogMs, keepExec) → result name
 static napi_value js_interpose(napi_env env, napi_callback_info cb) {
 	napi_value argv[5];
 	char path[PATH_MAX], mode[16];
