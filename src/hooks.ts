@@ -21,6 +21,8 @@ import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
 import { guardedDlopen } from "./fast-load.ts";
+import { manifestPath } from "./installed.ts";
+import { dirname, parentDir } from "./paths.ts";
 import { registerPlugin } from "./plugin.ts";
 import { protectSignals } from "./protect.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
@@ -34,7 +36,7 @@ export function installHooks(state: PreloadState): void {
   hookProcessDlopen(state);
   // The core's hook on Bun's own dlopen: bun:ffi is never loaded at start.
   hookFfiDlopen(state);
-  registerPlugin(state);
+  pluginWhereInstalled(state);
   hookWorkers(state);
 }
 
@@ -47,6 +49,25 @@ export function hookProcessDlopen(state: PreloadState): void {
   };
   (process as unknown as { dlopen: Dlopen }).dlopen = wrapped;
   state.hooks.processDlopen = true;
+}
+
+/**
+ * The plugin (plugin.ts), when a guarded package is installed where the
+ * application resolves from: a stat per folder up from there (installed.ts)
+ * decides whether the resolver and the plugin's registration run at all, so
+ * a process without one compiles neither.
+ */
+export function pluginWhereInstalled(state: PreloadState): void {
+  const config = state.config;
+  if (state.hooks.plugin || config === undefined) return;
+  // The folder the application resolves its packages from: its entry's.
+  // Bun.main is absolute and clean, so its parent is one lastIndexOf.
+  const main = Bun.main;
+  const fromDir = !main ? process.cwd() : main.startsWith("/") ? parentDir(main) : dirname(main);
+  for (const name of config.packages) {
+    if (manifestPath(name, fromDir) !== undefined) return registerPlugin(state, fromDir);
+  }
+  if (config.debug) createDebugLog(true)("no guarded package installed", { from: fromDir });
 }
 
 export function hookFfiDlopen(state: PreloadState): void {

@@ -21,7 +21,7 @@ import { cold } from "./cold-link.ts";
 import { createDebugLog } from "./debug.ts";
 import { hurryWarmup, requireGuarded, serveNative } from "./fast-load.ts";
 import { guardedEntries, type GuardedEntry } from "./entries.ts";
-import { dirname, parentDir } from "./paths.ts";
+import { dirname } from "./paths.ts";
 import type { Config } from "./config-defaults.ts";
 import type { PreloadState } from "./state.ts";
 import { hookWorkerThreads } from "./workers.ts";
@@ -94,25 +94,19 @@ function hookCreateRequireResolve(Module: ModuleClass, names: ReadonlySet<string
 }
 
 /**
- * Registers the plugin when a guarded package is installed where the
- * application looks for it. Kept small: it runs at every start, and a
- * function's first call costs in proportion to its size (docs/performance.md);
- * the registration itself (servePackages) compiles only where there is
- * something to serve.
+ * Registers the plugin for the guarded packages installed where the
+ * application resolves from (`fromDir`, its entry's folder). The start path
+ * calls it only once a stat found one of them (hooks.ts); the registration
+ * itself (servePackages) compiles only where there is something to serve.
  */
-export function registerPlugin(state: PreloadState): void {
+export function registerPlugin(state: PreloadState, fromDir: string): void {
   if (state.hooks.plugin) return;
   const config = state.config;
   if (config === undefined) return;
-  // The folder the application resolves its packages from: its entry's.
-  // Bun.main is absolute and clean, so its parent is one lastIndexOf
-  // (paths.ts dirname would cost its first compilation on every start).
-  const main = Bun.main;
-  const fromDir = !main ? process.cwd() : main.startsWith("/") ? parentDir(main) : dirname(main);
   const entries = guardedEntries(config.packages, fromDir);
-  // Nothing to serve or intercept: no plugin, no node:module. A guarded
-  // package's native code still passes through the process.dlopen guard
-  // wherever it is installed (hooks.ts).
+  // Nothing to serve or intercept (a broken manifest, say): no plugin, no
+  // node:module. A guarded package's native code still passes through the
+  // process.dlopen guard wherever it is installed (hooks.ts).
   if (entries.length > 0) servePackages(state, config, entries, fromDir);
   else if (config.debug) createDebugLog(true)("no guarded package installed", { from: fromDir });
 }

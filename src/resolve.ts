@@ -9,8 +9,8 @@
 // node_modules/asherah/package.json/ planted in any parent folder of the
 // application ran at every start (issue 13; guarded by e2e real-world.test.ts and unit manifest.test.ts).
 import { readTextFile } from "./files.ts";
-import { isEmbeddedPath } from "./guarded.ts";
-import { isNormalAbsolute, parentDir, resolve } from "./paths.ts";
+import { manifestPath } from "./installed.ts";
+import { isNormalAbsolute, resolve } from "./paths.ts";
 
 type ExportsField = string | { [condition: string]: ExportsField } | null | undefined;
 
@@ -105,24 +105,15 @@ export function warnRefusedManifest(path: string, reason: string): void {
  * (plugin.ts), where join() and dirname() cost their first compilation.
  */
 function findPackageManifest(name: string, fromDir: string, onRefused: RefusedManifest): { path: string; text: string } | undefined {
-  let dir = isNormalAbsolute(fromDir) ? fromDir : resolve(fromDir);
-  for (;;) {
-    const path = `${dir === "/" ? "" : dir}/node_modules/${name}/package.json`;
-    const manifest = readManifest(path);
-    if (manifest.kind === "text") return { path, text: manifest.text };
-    if (manifest.kind === "refused") {
-      onRefused(path, manifest.reason);
-      return undefined;
-    }
-    if (dir === "/") return undefined;
-    dir = parentDir(dir);
-  }
+  const path = manifestPath(name, fromDir);
+  if (path === undefined) return undefined;
+  const manifest = readManifest(path);
+  if (manifest.kind === "text") return { path, text: manifest.text };
+  if (manifest.kind === "refused") onRefused(path, manifest.reason);
+  return undefined;
 }
 
 export function resolvePackageEntry(name: string, fromDir: string, onRefused?: RefusedManifest): PackageEntry | undefined {
-  // In a `bun build --compile` binary the modules were resolved at build
-  // time; walking up from /$bunfs/root would reach the host's /node_modules.
-  if (isEmbeddedPath(fromDir)) return undefined;
   const manifest = findPackageManifest(name, fromDir, onRefused ?? warnRefusedManifest);
   if (manifest === undefined) return undefined;
   // findPackageManifest built the path from a clean folder and a validated

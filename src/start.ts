@@ -19,11 +19,12 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold, coldAtStart } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX, type Config } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
-import { installHooks } from "./hooks.ts";
+import { hookProcessDlopen, pluginWhereInstalled } from "./hooks.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
 import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
+import { hookWorkers } from "./workers.ts";
 
 /** The shipped core, loaded, with where it came from and what it should hash to. */
 interface DefaultCore {
@@ -157,7 +158,19 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   } else if (config.warmup === "off") {
     state.warmup.status = "skipped";
   }
-  installHooks(state);
+  // hooks.ts installHooks, the default case: the core is loaded and
+  // verified, so it takes Bun's own dlopen (bun:ffi's loads) without
+  // hooks.ts's fallbacks, which stay out of this bundle.
+  hookProcessDlopen(state);
+  const interposed = core.interpose(warmup, config.packages, config.warmup, config.watchdogMs, false);
+  if (interposed === "done" || interposed === "unchanged") {
+    state.hooks.ffiDlopen = "interposed";
+    recordEvent(state, "ffi-dlopen", `interposed (${interposed})`);
+  } else {
+    cold().hookFfiDlopen(state); // records why, and wraps bun:ffi's export instead
+  }
+  pluginWhereInstalled(state);
+  hookWorkers(state);
   state.phase = "installed";
   state.timings.installMicros = nowMicros() - started;
   recordEvent(state, "install-done");

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { manifestPath } from "../../src/installed.ts";
 import { MANIFEST_MAX_BYTES, readManifest, resolvePackageEntry } from "../../src/resolve.ts";
 import { tempDirs } from "../support/temp.ts";
 
@@ -43,5 +44,33 @@ describe("readManifest", () => {
     expect(resolvePackageEntry("folder", dir, (path) => refused.push(path))).toBeUndefined();
     expect(refused).toEqual([join(dir, "node_modules", "folder", "package.json")]);
     expect((globalThis as { __abpRan?: boolean }).__abpRan).toBeUndefined();
+  });
+});
+
+describe("manifestPath (installed.ts): the start path's stat-only walk", () => {
+  // hooks.ts runs the resolver and registers the plugin only where this
+  // finds a manifest, so it must stop where resolvePackageEntry would read.
+  test("the nearest folder up with one; undefined when none; a FIFO or folder is found, to be refused by name", () => {
+    const dir = tempDir("abp-walk-");
+    const app = join(dir, "app", "src");
+    mkdirSync(app, { recursive: true });
+    mkdirSync(join(dir, "node_modules", "near"), { recursive: true });
+    writeFileSync(join(dir, "node_modules", "near", "package.json"), "{}");
+    mkdirSync(join(dir, "app", "node_modules", "near"), { recursive: true });
+    writeFileSync(join(dir, "app", "node_modules", "near", "package.json"), "{}");
+    mkdirSync(join(dir, "app", "node_modules", "fifo"), { recursive: true });
+    expect(spawnSync("mkfifo", [join(dir, "app", "node_modules", "fifo", "package.json")]).status).toBe(0);
+    mkdirSync(join(dir, "app", "node_modules", "folder", "package.json"), { recursive: true });
+    mkdirSync(join(dir, "app", "node_modules", "empty"), { recursive: true });
+    writeFileSync(join(dir, "app", "node_modules", "empty", "package.json"), "");
+    expect(manifestPath("near", app)).toBe(join(dir, "app", "node_modules", "near", "package.json"));
+    expect(manifestPath("near", dir)).toBe(join(dir, "node_modules", "near", "package.json"));
+    expect(manifestPath("fifo", app)).toBe(join(dir, "app", "node_modules", "fifo", "package.json"));
+    expect(manifestPath("folder", app)).toBe(join(dir, "app", "node_modules", "folder", "package.json"));
+    // Empty reads as missing (readManifest): the walk goes on up, and finds none.
+    expect(manifestPath("empty", app)).toBeUndefined();
+    expect(manifestPath("not-installed-anywhere-abp", app)).toBeUndefined();
+    // A compiled binary's folder: its modules were resolved at build time.
+    expect(manifestPath("near", "/$bunfs/root")).toBeUndefined();
   });
 });
