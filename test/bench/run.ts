@@ -552,6 +552,7 @@ function sectionLayers(): void {
     layer("core", "layer core.js: process.dlopen of the core + its self-check"),
     layer("core-warmup", "layer core-warmup.js: core + snapshot + warmup thread started"),
     layer("core-warmup", "layer core-warmup.js, waiting for the warmup (Go start on the JS thread)", { ABP_LAYER_WAIT: "1" }),
+    layer("floor", "layer floor.js: every native step and hook of the start path, flat, no plugin"),
     layer("ffi", "layer ffi.js: bun:ffi loaded, its dlopen wrapped"),
     layer("module", "layer module.js: node:module loaded, require wrapped"),
     layer("plugin", "layer plugin.js: Bun.plugin with one build.module"),
