@@ -29,7 +29,7 @@ require("node:module");
 mark("builtin node:module (first use; plugin.ts, when a guarded package is installed)");
 
 type Fn = (...args: any[]) => any;
-const names = ["state", "config", "lifecycle", "core-load", "entries", "shipped", "platform", "hooks", "plugin", "workers"] as const;
+const names = ["state", "config", "lifecycle", "core-load", "entries", "shipped", "platform", "hooks", "workers"] as const;
 const mods = {} as Record<(typeof names)[number], Record<string, unknown>>;
 for (const name of names) mods[name] = (await import(`${src}/${name}.ts`)) as Record<string, unknown>;
 mark("(import src/*.ts: transpiled; not on the users' path)");
@@ -79,7 +79,7 @@ mark("startWarmup (JS side: starts the core's warmup thread)");
 for (const [mod, fn] of [
   ["hooks", "hookProcessDlopen"],
   ["hooks", "hookFfiDlopen"],
-  ["plugin", "registerPlugin"],
+  ["hooks", "pluginWhereInstalled"],
   ["workers", "hookWorkers"],
 ] as const) {
   need(mod, fn)(state);
@@ -106,7 +106,7 @@ core.checkPathSafe(location.core);
 extra["core.checkPathSafe() again"] = since(s);
 s = Bun.nanoseconds();
 need("entries", "guardedEntries")(config.packages, process.cwd());
-extra["guardedEntries() again (registerPlugin's resolve of asherah: manifests through the core)"] = since(s);
+extra["guardedEntries() again (the plugin's resolve of asherah: manifests through the core)"] = since(s);
 if (!(size > 0 && folderSize > 0)) throw new Error("the core or its folder reads as empty");
 
 console.log(
