@@ -2,8 +2,8 @@
 // a folder: the first `<folder>/node_modules/<name>/package.json` there is,
 // walking up to the root. One stat per folder (Bun.file().size: 0 when
 // missing), nothing read. The start path asks it whether a guarded package
-// is installed at all (hooks.ts) before it requires the code that resolves
-// one (resolve.ts, which reads the manifest it finds here).
+// is installed at all (hooks.ts) before it runs the code that resolves one
+// (resolve.ts, which reads the manifest it finds here).
 import { isEmbeddedPath } from "./guarded.ts";
 import { isNormalAbsolute, parentDir, resolve } from "./paths.ts";
 

@@ -99,10 +99,9 @@ export function warnRefusedManifest(path: string, reason: string): void {
 }
 
 /**
- * Walks up from `fromDir` through node_modules folders to the package's
- * package.json; undefined when not installed or refused. Plain string work
- * on a normal absolute folder (Bun.main's): this runs at every start
- * (plugin.ts), where join() and dirname() cost their first compilation.
+ * The package's package.json from `fromDir` up (installed.ts finds it, this
+ * reads it); undefined when not installed or refused. A manifest found by
+ * the stat but gone before the read ends the walk there.
  */
 function findPackageManifest(name: string, fromDir: string, onRefused: RefusedManifest): { path: string; text: string } | undefined {
   const path = manifestPath(name, fromDir);

@@ -160,7 +160,8 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   }
   // hooks.ts installHooks, the default case: the core is loaded and
   // verified, so it takes Bun's own dlopen (bun:ffi's loads) without
-  // hooks.ts's fallbacks, which stay out of this bundle.
+  // hooks.ts's fallbacks, which stay out of this bundle. No mprotect slot
+  // (keepExec): this path runs on Bun >= 1.1 only (defaultCore).
   hookProcessDlopen(state);
   const interposed = core.interpose(warmup, config.packages, config.warmup, config.watchdogMs, false);
   if (interposed === "done" || interposed === "unchanged") {
