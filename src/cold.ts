@@ -8,7 +8,6 @@ import type { PreloadState } from "./state.ts";
 
 export { loadedCoreProblem } from "./core-load.ts";
 export { guardedDlopen, guardedFfiDlopen } from "./guard.ts";
-export { hookFfiDlopen } from "./hooks.ts";
 export { afterNativeLoad, ensureCore, signalsFailed, warnTainted, warnUnreportedWarmupFailure } from "./lifecycle.ts";
 export { failingModule, loadCommonJs, loadGuardedJs, refusedEntryError, serveGuarded } from "./plugin-serve.ts";
 

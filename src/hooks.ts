@@ -72,7 +72,16 @@ export function pluginWhereInstalled(state: PreloadState): void {
 
 export function hookFfiDlopen(state: PreloadState): void {
   if (state.hooks.ffiDlopen) return;
-  if (interposeDlopen(state)) return;
+  if (!interposeDlopen(state)) wrapFfiDlopen(state);
+}
+
+/**
+ * Where the core cannot take Bun's dlopen (a static Bun, another interposer
+ * first): bun:ffi's dlopen export wrapped instead, which application code
+ * sees too. On the start bundle, so that the start path's fallback (start.ts)
+ * needs no cold half (e2e interpose.test.ts, "falls back").
+ */
+export function wrapFfiDlopen(state: PreloadState): void {
   // bun:ffi is taken with require(), never with an ESM import: an ESM import
   // would fix the module's namespace before the export is replaced.
   const ffi = import.meta.require("bun:ffi") as { dlopen: FfiDlopen };
