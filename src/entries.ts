@@ -6,7 +6,7 @@
 import type { PreloadError } from "./errors.ts";
 import { cold } from "./cold-link.ts";
 import { dirname, join } from "./paths.ts";
-import { readManifest, resolvePackageEntry } from "./resolve.ts";
+import { parseManifest, readManifest, resolvePackageEntry } from "./resolve.ts";
 
 export interface GuardedEntry {
   readonly name: string;
@@ -25,7 +25,7 @@ export function isEsm(file: string): boolean {
     const manifest = readManifest(join(dir, "package.json"));
     if (manifest.kind === "text") {
       try {
-        return (JSON.parse(manifest.text) as { type?: unknown } | null)?.type === "module";
+        return (parseManifest(manifest.text) as { type?: unknown } | null)?.type === "module";
       } catch {
         // unparseable: look further up, as before
       }

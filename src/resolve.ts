@@ -120,7 +120,7 @@ export function resolvePackageEntry(name: string, fromDir: string, onRefused?: R
   const root = manifest.path.slice(0, -"/package.json".length);
   let pkg: { main?: unknown; exports?: ExportsField };
   try {
-    pkg = JSON.parse(manifest.text) as typeof pkg;
+    pkg = parseManifest(manifest.text) as typeof pkg;
   } catch {
     return undefined; // a broken package.json: let Bun report it when the app loads the package
   }
@@ -129,7 +129,45 @@ export function resolvePackageEntry(name: string, fromDir: string, onRefused?: R
   // neither exportTarget nor resolve(): this runs at every start where a
   // guarded package is installed, and each function's first call costs its
   // compilation.
-  const target = (pkg.exports === undefined ? undefined : exportTarget(pkg.exports)) ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
+  const exported = pkg.exports === undefined ? undefined : exportTarget(pkg.exports);
+  const target = exported ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
   const plain = target.startsWith("./") && target !== "./" && isNormalAbsolute(target.slice(1));
-  return { root, entry: plain ? root + target.slice(1) : resolve(root, target) };
+  const entry = plain ? root + target.slice(1) : resolve(root, target);
+  // An "exports" target names its file exactly; a "main" may leave the
+  // extension or the index file to the resolver, as Node and Bun allow.
+  return { root, entry: exported === undefined && !hasEntryExtension(entry) ? completeMain(entry) : entry };
+}
+
+/**
+ * JSON.parse of a manifest's text, without the UTF-8 byte order mark some
+ * editors write first (Node and Bun skip it; JSON.parse does not).
+ */
+export function parseManifest(text: string): unknown {
+  return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+}
+
+function hasEntryExtension(path: string): boolean {
+  return path.endsWith(".node") || path.endsWith(".js") || path.endsWith(".cjs") || path.endsWith(".mjs") || path.endsWith(".json");
+}
+
+// Node's extensions, and .cjs, in the order Bun 1.0.36–1.4.5 tries them for
+// a package's main (checked two at a time). Bun's TypeScript and .mjs
+// completions are not repeated here: such a main is left as it is.
+const COMPLETIONS = [".js", ".cjs", ".json", ".node"];
+
+/**
+ * Node's completion of a "main" that names no file (LOAD_AS_FILE, then
+ * LOAD_INDEX): `"lib/index"` is lib/index.js, `"./dist"` (a folder) is
+ * dist/index.js. Stats only, nothing read: Bun.file().size is 0 when a name
+ * is missing (and for an empty file, which is passed over), and `<name>/.`
+ * is there only for a folder. A FIFO or device
+ * found here is refused by the caller (entries.ts). Unchanged when nothing
+ * matches: the load then fails as it would without the preload.
+ */
+function completeMain(path: string): string {
+  const folder = Bun.file(`${path}/.`).size !== 0;
+  if (!folder && Bun.file(path).size !== 0) return path;
+  for (const extension of COMPLETIONS) if (Bun.file(path + extension).size !== 0) return path + extension;
+  if (folder) for (const extension of COMPLETIONS) if (Bun.file(`${path}/index${extension}`).size !== 0) return `${path}/index${extension}`;
+  return path;
 }

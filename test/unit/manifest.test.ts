@@ -74,3 +74,41 @@ describe("manifestPath (installed.ts): the start path's stat-only walk", () => {
     expect(manifestPath("near", "/$bunfs/root")).toBeUndefined();
   });
 });
+
+describe("resolvePackageEntry: a main that names no file is completed as Node and Bun complete it", () => {
+  function pkg(dir: string, name: string, manifest: string, files: Record<string, string>): void {
+    const root = join(dir, "node_modules", name);
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "package.json"), manifest);
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(join(root, file, ".."), { recursive: true });
+      writeFileSync(join(root, file), text || "module.exports = 1;");
+    }
+  }
+
+  test("an extension left out, a folder, an index, a BOM; an exports target stays exact", () => {
+    const dir = tempDir("abp-main-");
+    pkg(dir, "noext", '{"main":"lib/index"}', { "lib/index.js": "" });
+    pkg(dir, "cjs", '{"main":"lib/index"}', { "lib/index.cjs": "", "lib/index.json": "{}" });
+    pkg(dir, "folder", '{"main":"./dist"}', { "dist/index.js": "" });
+    pkg(dir, "file-first", '{"main":"./dist"}', { "dist/index.js": "", "dist.js": "" });
+    pkg(dir, "native", '{"main":"./build/addon"}', { "build/addon.node": "x" });
+    pkg(dir, "exact", '{"main":"./dist/asherah.node"}', { "dist/asherah.node": "x" });
+    pkg(dir, "bom", '\uFEFF{"main":"./lib/main.js"}', { "lib/main.js": "" });
+    pkg(dir, "exports", '{"exports":{".":"./lib/index"},"main":"./lib/other.js"}', { "lib/index.js": "", "lib/other.js": "" });
+    pkg(dir, "missing", '{"main":"lib/gone"}', {});
+    const entry = (name: string) => resolvePackageEntry(name, dir, () => {})?.entry;
+    const root = (name: string) => join(dir, "node_modules", name);
+    expect(entry("noext")).toBe(join(root("noext"), "lib/index.js"));
+    expect(entry("cjs")).toBe(join(root("cjs"), "lib/index.cjs"));
+    expect(entry("folder")).toBe(join(root("folder"), "dist/index.js"));
+    expect(entry("file-first")).toBe(join(root("file-first"), "dist.js"));
+    expect(entry("native")).toBe(join(root("native"), "build/addon.node"));
+    expect(entry("exact")).toBe(join(root("exact"), "dist/asherah.node"));
+    expect(entry("bom")).toBe(join(root("bom"), "lib/main.js"));
+    // "exports" targets are exact in Node and Bun: no completion.
+    expect(entry("exports")).toBe(join(root("exports"), "lib/index"));
+    // Nothing to complete to: the name as it is, and the load fails as without the preload.
+    expect(entry("missing")).toBe(join(root("missing"), "lib/gone"));
+  });
+});
