@@ -18,7 +18,7 @@
 // load needs more (cold-link.ts).
 import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
-import type { Core } from "./core.ts";
+import type { Core, CoreResult } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
 import { guardedDlopen } from "./fast-load.ts";
 import { manifestPath } from "./installed.ts";
@@ -116,10 +116,22 @@ function interposeDlopen(state: PreloadState): boolean {
   // Bun 1.0.x: bun:ffi's trampolines keep their execute permission when
   // Bun's allocator re-protects the memory around them (go/core/abp_exec_keep.c;
   // e2e ffi-freeze.test.ts).
-  const result = core.interpose(state.location.warmup, config.packages, config.warmup, config.watchdogMs, !atLeast(Bun.version, BUN_1_1));
+  const result = interposeWith(state, core, state.location.warmup, !atLeast(Bun.version, BUN_1_1));
+  const interposed = state.hooks.ffiDlopen === "interposed";
+  if (config.debug) createDebugLog(true)("bun's dlopen", { interposed, result });
+  return interposed;
+}
+
+/**
+ * The core takes Bun's own dlopen slots (and with keepExec its mprotect
+ * slot); recorded either way. The caller wraps bun:ffi's export when this
+ * leaves state.hooks.ffiDlopen unset (wrapFfiDlopen).
+ */
+export function interposeWith(state: PreloadState, core: Core, warmup: string, keepExec: boolean): CoreResult {
+  const config = state.config!;
+  const result = core.interpose(warmup, config.packages, config.warmup, config.watchdogMs, keepExec);
   const interposed = result === "done" || result === "unchanged";
   recordEvent(state, "ffi-dlopen", interposed ? `interposed (${result})` : `wrapped: the core could not interpose (${result})`);
-  if (config.debug) createDebugLog(true)("bun's dlopen", { interposed, result });
   if (interposed) state.hooks.ffiDlopen = "interposed";
-  return interposed;
+  return result;
 }

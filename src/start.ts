@@ -19,7 +19,7 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold, coldAtStart } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX, type Config } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
-import { hookProcessDlopen, pluginWhereInstalled, wrapFfiDlopen } from "./hooks.ts";
+import { hookProcessDlopen, interposeWith, pluginWhereInstalled, wrapFfiDlopen } from "./hooks.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
 import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
@@ -163,14 +163,8 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   // hooks.ts's interposeDlopen (which may have to load the core first). No
   // mprotect slot (keepExec): this path runs on Bun >= 1.1 only (defaultCore).
   hookProcessDlopen(state);
-  const interposed = core.interpose(warmup, config.packages, config.warmup, config.watchdogMs, false);
-  if (interposed === "done" || interposed === "unchanged") {
-    state.hooks.ffiDlopen = "interposed";
-    recordEvent(state, "ffi-dlopen", `interposed (${interposed})`);
-  } else {
-    recordEvent(state, "ffi-dlopen", `wrapped: the core could not interpose (${interposed})`);
-    wrapFfiDlopen(state);
-  }
+  interposeWith(state, core, warmup, false);
+  if (state.hooks.ffiDlopen !== "interposed") wrapFfiDlopen(state);
   pluginWhereInstalled(state);
   hookWorkers(state);
   state.phase = "installed";
