@@ -569,6 +569,14 @@ function sectionLayers(): void {
   print("");
   print(`Layers: the start path's pieces as preload files on \`bun -e 0\` (${run.rounds} interleaved rounds; test/bench/layers/; "Δ empty" = the piece's own cost)`);
   const figures = printStarts(run, [BUN_E_0], variants);
+  // The floor next to the preload in the closing summary: what the 1.30× target is up against.
+  const floor = figures[BUN_E_0.key]!["layer:floor"];
+  if (floor !== undefined) {
+    const row = "(for comparison) layer floor.js: the design's floor, no plugin";
+    report.summarize(row, "bun -e 0: × bare (wall/CPU)", `${times(floor.wall.ratioBare)} / ${times(floor.cpu.ratioBare)}`);
+    report.summarize(row, "× empty (wall)", times(floor.wall.ratioEmpty));
+    report.summarize(row, "+ wall ms vs bare / empty", `${signed(floor.wall.vsBare?.median)} / ${signed(floor.wall.vsEmpty?.median)}`);
+  }
   const rss = run.samples[RSS.key]!.value;
   const rssFigures = Object.fromEntries(variants.map((v) => [v.key, compare(rss, v.key)]));
   print(
