@@ -133,9 +133,17 @@ export function resolvePackageEntry(name: string, fromDir: string, onRefused?: R
   const target = exported ?? (typeof pkg.main === "string" ? pkg.main : "index.js");
   const plain = target.startsWith("./") && target !== "./" && isNormalAbsolute(target.slice(1));
   const entry = plain ? root + target.slice(1) : resolve(root, target);
-  // An "exports" target names its file exactly; a "main" may leave the
-  // extension or the index file to the resolver, as Node and Bun allow.
-  return { root, entry: exported === undefined && !hasEntryExtension(entry) ? completeMain(entry) : entry };
+  return { root, entry: completedEntry(entry, exported !== undefined) };
+}
+
+/**
+ * A package's entry file as the resolver would load it: an "exports" target
+ * (`exact`) names its file exactly; a "main" may leave the extension or the
+ * index file to the resolver, as Node and Bun allow. The doctor reports the
+ * same file (doctor/packages.ts).
+ */
+export function completedEntry(entry: string, exact: boolean): string {
+  return exact || hasEntryExtension(entry) ? entry : completeMain(entry);
 }
 
 /**

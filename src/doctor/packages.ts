@@ -5,7 +5,7 @@
 // (test/e2e/doctor.test.ts "a planted package.json/ directory").
 import { lstatSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { exportTarget } from "../resolve.ts";
+import { completedEntry, exportTarget } from "../resolve.ts";
 import { describeReadError, readManifest } from "./read.ts";
 
 export interface FoundPackage {
@@ -54,12 +54,13 @@ export function readPackageAt(root: string, name = ""): FoundPackage {
   } catch {
     target = undefined; // an "exports" shape the runtime's reader does not know: fall back to main
   }
+  const exact = target !== undefined;
   target ??= typeof pkg.main === "string" ? pkg.main : "index.js";
   return {
     name,
     root,
     manifest,
-    entry: resolve(root, target),
+    entry: completedEntry(resolve(root, target), exact),
     version: typeof pkg.version === "string" ? pkg.version : undefined,
     packageName: typeof pkg.name === "string" ? pkg.name : undefined,
   };

@@ -6,6 +6,7 @@
 //
 // node:fs is fine here: the doctor is a command, not the preload.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { parseManifest } from "../resolve.ts";
 
 /** package.json, bunfig.toml: text files far below this. */
 export const TEXT_CAP = 1024 * 1024;
@@ -110,7 +111,7 @@ export function readManifest(path: string): Record<string, unknown> {
   const text = readText(path);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseManifest(text);
   } catch (error) {
     throw new ReadRefused(path, "unreadable", `${path} is not valid JSON (${(error as Error).message})`);
   }

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { readPackageAt } from "../../src/doctor/packages.ts";
 import { manifestPath } from "../../src/installed.ts";
 import { MANIFEST_MAX_BYTES, readManifest, resolvePackageEntry } from "../../src/resolve.ts";
 import { tempDirs } from "../support/temp.ts";
@@ -110,5 +111,9 @@ describe("resolvePackageEntry: a main that names no file is completed as Node an
     expect(entry("exports")).toBe(join(root("exports"), "lib/index"));
     // Nothing to complete to: the name as it is, and the load fails as without the preload.
     expect(entry("missing")).toBe(join(root("missing"), "lib/gone"));
+    // The doctor reports the file the preload loads (doctor/packages.ts).
+    for (const name of ["noext", "cjs", "folder", "file-first", "native", "exact", "bom", "exports", "missing"]) {
+      expect(readPackageAt(root(name), name).entry, name).toBe(entry(name));
+    }
   });
 });
