@@ -18,7 +18,7 @@
 // load needs more (cold-link.ts).
 import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold } from "./cold-link.ts";
-import type { Core, CoreResult } from "./core.ts";
+import type { Core } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
 import { guardedDlopen } from "./fast-load.ts";
 import { manifestPath } from "./installed.ts";
@@ -72,16 +72,7 @@ export function pluginWhereInstalled(state: PreloadState): void {
 
 export function hookFfiDlopen(state: PreloadState): void {
   if (state.hooks.ffiDlopen) return;
-  if (!interposeDlopen(state)) wrapFfiDlopen(state);
-}
-
-/**
- * Where the core cannot take Bun's dlopen (a static Bun, another interposer
- * first): bun:ffi's dlopen export wrapped instead, which application code
- * sees too. On the start bundle, so that the start path's fallback (start.ts)
- * needs no cold half (e2e interpose.test.ts, "falls back").
- */
-export function wrapFfiDlopen(state: PreloadState): void {
+  if (interposeDlopen(state)) return;
   // bun:ffi is taken with require(), never with an ESM import: an ESM import
   // would fix the module's namespace before the export is replaced.
   const ffi = import.meta.require("bun:ffi") as { dlopen: FfiDlopen };
@@ -116,22 +107,10 @@ function interposeDlopen(state: PreloadState): boolean {
   // Bun 1.0.x: bun:ffi's trampolines keep their execute permission when
   // Bun's allocator re-protects the memory around them (go/core/abp_exec_keep.c;
   // e2e ffi-freeze.test.ts).
-  const result = interposeWith(state, core, state.location.warmup, !atLeast(Bun.version, BUN_1_1));
-  const interposed = state.hooks.ffiDlopen === "interposed";
-  if (config.debug) createDebugLog(true)("bun's dlopen", { interposed, result });
-  return interposed;
-}
-
-/**
- * The core takes Bun's own dlopen slots (and with keepExec its mprotect
- * slot); recorded either way. The caller wraps bun:ffi's export when this
- * leaves state.hooks.ffiDlopen unset (wrapFfiDlopen).
- */
-export function interposeWith(state: PreloadState, core: Core, warmup: string, keepExec: boolean): CoreResult {
-  const config = state.config!;
-  const result = core.interpose(warmup, config.packages, config.warmup, config.watchdogMs, keepExec);
+  const result = core.interpose(state.location.warmup, config.packages, config.warmup, config.watchdogMs, !atLeast(Bun.version, BUN_1_1));
   const interposed = result === "done" || result === "unchanged";
   recordEvent(state, "ffi-dlopen", interposed ? `interposed (${result})` : `wrapped: the core could not interpose (${result})`);
+  if (config.debug) createDebugLog(true)("bun's dlopen", { interposed, result });
   if (interposed) state.hooks.ffiDlopen = "interposed";
-  return result;
+  return interposed;
 }

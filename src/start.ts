@@ -19,12 +19,11 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { cold, coldAtStart } from "./cold-link.ts";
 import { DEFAULT_CONFIG, ENV_PREFIX, type Config } from "./config-defaults.ts";
 import { CORE_ABI, type Core } from "./core.ts";
-import { hookProcessDlopen, interposeWith, pluginWhereInstalled, wrapFfiDlopen } from "./hooks.ts";
+import { installHooks } from "./hooks.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
 import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
-import { hookWorkers } from "./workers.ts";
 
 /** The shipped core, loaded, with where it came from and what it should hash to. */
 interface DefaultCore {
@@ -158,15 +157,7 @@ function installDefault(state: PreloadState, config: Config, loaded: DefaultCore
   } else if (config.warmup === "off") {
     state.warmup.status = "skipped";
   }
-  // hooks.ts installHooks, the default case: the core is loaded and
-  // verified, so it takes Bun's own dlopen (bun:ffi's loads) here, without
-  // hooks.ts's interposeDlopen (which may have to load the core first). No
-  // mprotect slot (keepExec): this path runs on Bun >= 1.1 only (defaultCore).
-  hookProcessDlopen(state);
-  interposeWith(state, core, warmup, false);
-  if (state.hooks.ffiDlopen !== "interposed") wrapFfiDlopen(state);
-  pluginWhereInstalled(state);
-  hookWorkers(state);
+  installHooks(state);
   state.phase = "installed";
   state.timings.installMicros = nowMicros() - started;
   recordEvent(state, "install-done");
