@@ -145,7 +145,7 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
         // on the start bundle (the cold half only if its load needs the full
         // guard); others by the cold half, the warmup hurried first (no
         // wait: it runs while the cold half loads).
-        if (entry.kind === "native") build.module(entry.name, () => serveNative(state, entry, (requireHere ??= createRequire.call(Module, import.meta.url))));
+        if (entry.kind === "native") build.module(entry.name, () => serveNative(state, entry, (requireHere ??= createRequire.call(Module, import.meta.path))));
         else build.module(entry.name, () => (hurryWarmup(state), cold().serveGuarded(state, entry)));
         if (entry.kind === "refused") continue;
         state.hooks.virtualModules.push(entry.name);

@@ -22,7 +22,7 @@ import { CORE_ABI, type Core } from "./core.ts";
 import { installHooks } from "./hooks.ts";
 import { protectSignals } from "./protect.ts";
 import { SHIPPED } from "./shipped.ts";
-import { markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
+import { installedAlready, markDisabled, nowMicros, processState, recordEvent, type PreloadState } from "./state.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 
 /** The shipped core, loaded, with where it came from and what it should hash to. */
@@ -37,13 +37,9 @@ interface DefaultCore {
 /** The preload entry (index.ts). Exits with the error block on a failure. */
 export function start(): void {
   const state = processState();
-  // Another copy of this version protects the process already (the preload
-  // listed twice, or a copy bundled into the application next to the real
-  // preload): recorded, nothing else, and no cold half needed for it.
-  if (state.phase !== "not-installed" && state.foreignVersion === undefined) {
-    state.installedBy.push("preload");
-    return;
-  }
+  // No cold half needed for a second copy (test/e2e/loading.test.ts, "a
+  // plain bun build bundle").
+  if (installedAlready(state)) return;
   // Past the line above, only another version's copy is not "not-installed".
   const config = state.foreignVersion === undefined ? plainConfig() : undefined;
   if (config?.disabled === true) {

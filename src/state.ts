@@ -166,6 +166,18 @@ export function appendBounded<T>(state: PreloadState, log: T[], record: T): bool
   return true;
 }
 
+/**
+ * Another copy of this version protects the process already — the preload
+ * listed twice, or a copy bundled into the application next to the real
+ * preload: recorded in status().installedBy, nothing else done. False when
+ * this copy must install (or stand aside for another version: install.ts).
+ */
+export function installedAlready(state: PreloadState): boolean {
+  if (state.phase === "not-installed" || state.foreignVersion !== undefined) return false;
+  state.installedBy.push("preload");
+  return true;
+}
+
 /** The preload stands aside in this environment (ASHERAH_BUN_PRELOAD_DISABLE, or another version first): nothing loaded, nothing hooked. */
 export function markDisabled(state: PreloadState, detail = ""): void {
   state.phase = "disabled";

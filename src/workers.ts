@@ -8,12 +8,14 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
 import { join } from "./paths.ts";
 import type { PreloadState } from "./state.ts";
 
-// The preload entry next to this code: src/index.ts, or dist/index.js when
-// this runs from the published bundle.
+// The preload entry next to this code: src/index.ts; in the published
+// package the start bundle itself, dist/preload.cjs (a Worker needs no
+// dist/index.js in front of it: Workers take a preload on Bun >= 1.1 only,
+// which runs the bundle; scripts/build.ts).
 // Computed when a Worker is created, not when the module loads: every
 // function's first run costs on the start path (start.ts).
 export function preloadEntry(): string {
-  return join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "index.js");
+  return join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "preload.cjs");
 }
 
 type WorkerCtor = new (url: string | URL, options?: Record<string, unknown>) => object;

@@ -126,7 +126,9 @@ const options = parseOptions(process.argv.slice(2));
 // What users run: the bundles package.json "exports" point at (npm run bench builds them first).
 const PRELOAD_ENTRY = join(REPO_ROOT, "dist", "index.js");
 const API_ENTRY = join(REPO_ROOT, "dist", "api.js");
-for (const file of [PRELOAD_ENTRY, API_ENTRY]) {
+// The start path's bundle behind it, and its bytecode cache (scripts/build.ts).
+const START_BUNDLE = join(REPO_ROOT, "dist", "preload.cjs");
+for (const file of [PRELOAD_ENTRY, API_ENTRY, START_BUNDLE]) {
   if (!existsSync(file)) {
     console.error(`bench: ${file} is missing; run: npm run build (npm run bench builds it first)`);
     process.exit(1);
@@ -257,8 +259,12 @@ print(
     `${nodeVersion ? `Node ${nodeVersion}, ` : ""}${process.platform}-${process.arch}, ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(2)).join(" ")}` +
     `${options.quick ? ", --quick" : ""}`,
 );
-const bundleBytes = statSync(PRELOAD_ENTRY).size;
-print(`Native files: ${libraries.map((l) => `${l.name} ${l.bytes.toLocaleString("en-US")} B`).join(", ")}; the preload bundle dist/index.js ${bundleBytes.toLocaleString("en-US")} B`);
+const bundleBytes = statSync(PRELOAD_ENTRY).size + statSync(START_BUNDLE).size;
+const bytecodeBytes = existsSync(`${START_BUNDLE}.jsc`) ? statSync(`${START_BUNDLE}.jsc`).size : 0;
+print(
+  `Native files: ${libraries.map((l) => `${l.name} ${l.bytes.toLocaleString("en-US")} B`).join(", ")}; ` +
+    `the preload's JavaScript dist/index.js + dist/preload.cjs ${bundleBytes.toLocaleString("en-US")} B, its bytecode cache ${bytecodeBytes.toLocaleString("en-US")} B (used by Bun ${pinnedBunVersion()} only)`,
+);
 if (gitRevision !== undefined) print(`Measured tree: ${gitRevision}`);
 print("Figures: median [p10–p90] over interleaved rounds in shuffled order. Δ = median of per-round differences against a baseline of the same");
 print("round; × = ratio of medians. Baselines: bare Bun, and an empty preload file (test/bench/layers/empty.js).");
@@ -512,34 +518,37 @@ function sectionTest(): void {
 }
 
 /**
- * Two copies of the bundle that stop early, written into the bench folder:
- * its modules evaluated without the entry's install() call, and the same
- * code wrapped in a function that never runs (parsed only). The entry's
- * code is the final `start();` (src/index.ts), minified or not; undefined
- * when the bundle no longer ends with it.
+ * Two copies of the start bundle (dist/preload.cjs) that stop early, written
+ * into the bench folder, without its bytecode cache (so parsed from source,
+ * as on a Bun release other than the build's): its modules evaluated without
+ * the entry's install() call, and the same code wrapped in a function that
+ * never runs (parsed only). The entry's code is the final `start();`
+ * (src/index.ts) inside Bun's CommonJS wrapper; undefined when the bundle no
+ * longer ends with it.
  */
 function bundleStages(): { evaluated: string; parsed: string } | undefined {
-  const text = readFileSync(PRELOAD_ENTRY, "utf8");
-  // start(), under whatever name the minifier gave it: the bundle's last
-  // statement, followed by the build's footer (src/cold-link.ts) and the
-  // source-map comments.
-  const call = /(?<![\w$.])[A-Za-z_$][\w$]*\(\);?\s*(?:function __abpRequireCold\(\)\{[^\n]*\}\s*)?(?:\/\/# \w+=\S*\s*)*$/g;
+  const text = readFileSync(START_BUNDLE, "utf8");
+  // start(), under whatever name the minifier gave it: the wrapper's last
+  // statement, then the wrapper's end and the source-map comments.
+  const call = /(?<![\w$.])[A-Za-z_$][\w$]*\(\);?\}\)\s*(?:\/\/# \w+=\S*\s*)*$/g;
+  const open = text.indexOf("{", text.indexOf("(function(exports, require, module, __filename, __dirname)"));
   let at = -1;
   for (const m of text.matchAll(call)) at = m.index ?? -1;
-  if (at < 0) return undefined;
-  const modules = text.slice(0, at);
+  if (at < 0 || open < 0) return undefined;
+  const head = `// @bun @bun-cjs\n${text.slice(text.indexOf("\n") + 1, open + 1)}`;
+  const modules = text.slice(open + 1, at);
   const dir = join(workdir.dir, "bundle-stages");
   mkdirSync(dir, { recursive: true });
-  const evaluated = join(dir, "evaluated.js");
-  const parsed = join(dir, "parsed.js");
-  writeFileSync(evaluated, `// dist/index.js without its start() call\n${modules}\n`);
-  writeFileSync(parsed, `// dist/index.js's modules, parsed and never run\nfunction neverCalled() {\n${modules.replaceAll("import.meta", "({})")}\n}\n`);
+  const evaluated = join(dir, "evaluated.cjs");
+  const parsed = join(dir, "parsed.cjs");
+  writeFileSync(evaluated, `${head}${modules}\n})\n`);
+  writeFileSync(parsed, `${head}function neverCalled() {\n${modules}\n}\n})\n`);
   return { evaluated, parsed };
 }
 
 function sectionLayers(): void {
   const stages = bundleStages();
-  if (stages === undefined) print("   (dist/index.js does not end with a call of start(): the bundle-copy layers are left out)");
+  if (stages === undefined) print("   (dist/preload.cjs does not end with a call of start(): the bundle-copy layers are left out)");
   const stageVariants: Variant[] =
     stages === undefined
       ? []

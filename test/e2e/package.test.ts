@@ -69,11 +69,12 @@ describe("npm pack --dry-run: the file list", () => {
   // Everything the package may contain, as [description, test].
   const ALLOWED: [string, (path: string) => boolean][] = [
     ["package.json, README.md, LICENSE, bunfig.example.toml", (p) => ["package.json", "README.md", "LICENSE", "bunfig.example.toml"].includes(p)],
-    ["src/*.ts, src/doctor/*.ts", (p) => /^src\/(doctor\/)?[^/]+\.ts$/.test(p)],
+    ["src/*.ts, src/doctor/*.ts, src/preload.d.cts", (p) => /^src\/(doctor\/)?[^/]+\.ts$/.test(p) || p === "src/preload.d.cts"],
     [
       "dist/index.js, dist/api.js (the bundles the exports point at), dist/cold.js and the chunk it shares with api.js (src/cold-link.ts), and their source maps",
       (p) => /^dist\/(index|api|cold|api-[a-z0-9]+)\.js(\.map)?$/.test(p),
     ],
+    ["dist/preload.cjs, the start path's bundle behind dist/index.js, its bytecode cache and source map (scripts/build.ts)", (p) => /^dist\/preload\.cjs(\.jsc|\.map)?$/.test(p)],
     ["prebuilds/<platform>-<arch>/*.so|*.node", (p) => /^prebuilds\/[a-z]+-[a-z0-9]+\/[^/]+\.(so|node)$/.test(p)],
     ["go/go.mod, go/go.sum, go/build.sh", (p) => ["go/go.mod", "go/go.sum", "go/build.sh"].includes(p)],
     ["go/warmup/*.go", (p) => /^go\/warmup\/[^/]+\.go$/.test(p)],

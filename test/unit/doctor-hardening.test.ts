@@ -249,7 +249,7 @@ test("the preload bundle carries no doctor code", async () => {
   expect(build.success).toBe(true);
   const bundles = build.outputs.map((o) => o.path);
   // What `npm run build` left in dist/, when it is there, must be clean too.
-  for (const file of ["index.js", "api.js"]) if (existsSync(join(REPO, "dist", file))) bundles.push(join(REPO, "dist", file));
+  for (const file of ["index.js", "preload.cjs", "api.js"]) if (existsSync(join(REPO, "dist", file))) bundles.push(join(REPO, "dist", file));
   expect(bundles.length).toBeGreaterThanOrEqual(2);
   for (const bundle of bundles) {
     const text = readFileSync(bundle, "utf8");
