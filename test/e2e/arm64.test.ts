@@ -157,6 +157,28 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
   );
 
   armTest(
+    "the published entry: dist/index.js runs dist/preload.cjs (its bytecode cache built on x64) on the start path",
+    async () => {
+      // What an installed package runs, not src/: the bytecode cache beside
+      // dist/preload.cjs is the x64 build's (scripts/build.ts); arm64 Bun
+      // either uses it or parses the source, and must end up installed on the
+      // start path either way, without the cold half.
+      const script = `const s = globalThis[Symbol.for("asherah-bun-preload.state")];
+console.log("ABP-DIST " + JSON.stringify({ phase: s.phase, by: s.installedBy, ffi: s.hooks.ffiDlopen, warmup: s.warmup.status, files: Object.keys(require.cache).filter((f) => f.includes("/dist/")).map((f) => f.slice(f.lastIndexOf("/") + 1)) }));`;
+      const result = await runArm64(pinnedBunVersion(), ["--preload", join(REPO_ROOT, "dist", "index.js"), "-e", script]);
+      expect(result.outcome, describeRun(result)).toBe("ok");
+      const line = result.stdout.split("\n").find((l) => l.startsWith("ABP-DIST "));
+      expect(line, describeRun(result)).toBeDefined();
+      const seen = JSON.parse(line!.slice("ABP-DIST ".length)) as { phase: string; by: string[]; ffi: string; warmup: string; files: string[] };
+      expect(seen).toMatchObject({ phase: "installed", by: ["preload"], ffi: "interposed" });
+      expect(["running", "done"]).toContain(seen.warmup); // eager: started at once, read by the first guarded load
+      expect(seen.files).toContain("preload.cjs");
+      expect(seen.files).not.toContain("cold.js");
+    },
+    TEST_MS,
+  );
+
+  armTest(
     "ASHERAH_BUN_PRELOAD_SIGNALS=force (wrap, the default): JSC's SIGPWR handler is wrapped before Go loads, so Go leaves it alone",
     async () => {
       const { probe: p } = await probe(pinnedBunVersion(), { ASHERAH_BUN_PRELOAD_SIGNALS: "force" });
