@@ -3,10 +3,10 @@
 //
 // - dist/preload.cjs (+ .jsc, .map): the start path, src/index.ts, as CommonJS
 //   with Bun's bytecode cache. A Bun whose JavaScriptCore matches the build's
-//   runs the cached bytecode and skips parsing and compiling the start path
-//   (docs/performance.md, "Bytecode"); any other release finds the cache does
-//   not match, ignores it and parses the source. Bytecode exists only for
-//   CommonJS outside `bun build --compile`.
+//   runs the cached bytecode and skips parsing and compiling the start path;
+//   any other release finds the cache does not match, ignores it and parses
+//   the source (docs/how-it-works.md, "The start bundle's bytecode").
+//   Bytecode exists only for CommonJS outside `bun build --compile`.
 // - dist/index.js: the entry package.json "exports" point at, an ES module of
 //   a few lines (src/entry.ts) that imports preload.cjs and falls back to the
 //   general path where Bun did not run it (Bun 1.0.x).

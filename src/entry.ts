@@ -3,9 +3,9 @@
 // The start path itself (src/index.ts) is dist/preload.cjs, a CommonJS bundle
 // with Bun's bytecode cache beside it (scripts/build.ts): on the Bun release
 // the package was built with, the process runs the cached bytecode instead of
-// parsing and compiling the start path (docs/performance.md, "Bytecode").
-// Bytecode exists only for CommonJS, and this package stays an ES module
-// package, hence this entry of a few lines in front of it.
+// parsing and compiling the start path (docs/how-it-works.md, "The start
+// bundle's bytecode"). Bytecode exists only for CommonJS, and this package
+// stays an ES module package, hence this entry of a few lines in front of it.
 //
 // Bun 1.0.x does not read the `// @bun @bun-cjs` form: there the import
 // evaluates one function expression and nothing else, and so does an
