@@ -31,6 +31,18 @@ export function formatReport(report: DoctorReport): string {
           : "not affected (JavaScriptCore does not suspend threads with signals on this OS)"
     }`,
   );
+  const bytecode = bun.startBytecode;
+  if (bytecode !== undefined) {
+    line(
+      `Start     ${
+        !bytecode.present
+          ? "parsed at every process start: no bytecode cache (dist/preload.cjs.jsc is missing; reinstall asherah-bun-preload)"
+          : bytecode.used
+            ? `runs from its bytecode cache (made by Bun ${bytecode.builtFor}, this release)`
+            : `parsed at every process start: the bytecode cache is for Bun ${bytecode.builtFor ?? "(unknown)"}, not ${bun.version} (~1–2 ms more per process; docs/performance.md)`
+      }`,
+    );
+  }
   line(`Platform  ${platform.platform} ${platform.arch} ${platform.libc}: ${platform.supported ? `supported (${platform.prebuildDir})` : `NOT SUPPORTED: ${platform.problem}`}`);
   if (config.valid && config.values !== undefined) {
     const v = config.values;

@@ -16,7 +16,7 @@
 //   judge.ts             findings, verdict, exit code (pure)
 //   format.ts            the text report
 //   read.ts              the one capped reader all of them use
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { isAffected, parseVersion } from "../bun-version.ts";
 import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
@@ -31,7 +31,7 @@ import { findPackage } from "./packages.ts";
 import { checkPermissions } from "./permissions.ts";
 import { NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
 import type { DoctorReport, LibraryDirReport, PackageReport } from "./report.ts";
-import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR } from "./self.ts";
+import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR, START_BYTECODE } from "./self.ts";
 import { inspectSignals } from "./signals.ts";
 
 export { parseBunfigPreloads, MAX_DEPTH } from "./toml.ts";
@@ -65,6 +65,25 @@ function toolVersion(): string {
   } catch {
     return "unknown";
   }
+}
+
+/** This copy's start-path bytecode cache and whether the running Bun is the release it was made by. */
+function startBytecode(): { builtFor: string | undefined; present: boolean; used: boolean } {
+  let builtFor: string | undefined;
+  try {
+    const dev = readManifest(resolve(PACKAGE_ROOT, "package.json")).devDependencies as Record<string, unknown> | undefined;
+    builtFor = typeof dev?.bun === "string" ? dev.bun : undefined;
+  } catch {
+    builtFor = undefined;
+  }
+  let present = false;
+  try {
+    const stats = statSync(START_BYTECODE);
+    present = stats.isFile() && stats.size > 0;
+  } catch {
+    present = false;
+  }
+  return { builtFor, present, used: present && builtFor === Bun.version };
 }
 
 function sameFolder(a: string, b: string): boolean {
@@ -136,6 +155,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
       affected: isAffected(Bun.version, process.platform),
       suspendSignal: suspendSignalOf(Bun.version, process.platform),
       fixedIn: "1.4.4",
+      startBytecode: startBytecode(),
     },
     platform: { ...key, libc: detectLibc(), supported: found.status !== "unsupported", problem: platformProblem, prebuildDir: location?.dir },
     config: { valid: config !== undefined, error: configError, values: config },

@@ -52,6 +52,12 @@ export interface DoctorFacts {
     /** The signal JavaScriptCore suspends threads with on this Bun (Linux). */
     readonly suspendSignal: "SIGPWR" | "SIGUSR1" | undefined;
     readonly fixedIn: string;
+    /**
+     * The start path's bytecode cache: the Bun release it was built with
+     * (this package's pinned Bun), whether the file is there, and whether
+     * this Bun uses it (docs/how-it-works.md, "The start bundle's bytecode").
+     */
+    readonly startBytecode?: { readonly builtFor: string | undefined; readonly present: boolean; readonly used: boolean };
   };
   readonly platform: PlatformKey & { readonly libc: Libc; readonly supported: boolean; readonly problem?: string; readonly prebuildDir?: string };
   readonly config: { readonly valid: boolean; readonly error?: string; readonly values?: Config };

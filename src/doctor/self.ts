@@ -7,5 +7,7 @@ export const PACKAGE_ROOT = resolve(import.meta.dir, "..", "..");
 /** This copy's preload entry as published ("exports" ".") and its source, which works as a preload too. */
 export const ENTRY_FILES = ["dist/index.js", "src/index.ts"] as const;
 export const SELF_ENTRY = join(PACKAGE_ROOT, ENTRY_FILES[0]);
+/** The start path's bytecode cache (scripts/build.ts), made by the Bun release this package pins. */
+export const START_BYTECODE = join(PACKAGE_ROOT, "dist", "preload.cjs.jsc");
 /** The same folder lifecycle.ts's PREBUILDS_DIR names (not imported: lifecycle.ts pulls in the native layer). */
 export const PREBUILDS_DIR = join(PACKAGE_ROOT, "prebuilds");

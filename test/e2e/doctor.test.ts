@@ -3,7 +3,7 @@
 // does there. Plus the debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) of a real
 // require('asherah') on an affected Bun.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/doctor/index.ts";
 import { SHIPPED } from "../../src/shipped.ts";
@@ -94,6 +94,9 @@ describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
     expect(text.stdout).toMatch(/ERROR +Bun 1\.2\.19 hangs once a Go runtime \(asherah\) is loaded/);
     expect(text.stdout).toContain('preload = ["asherah-bun-preload"]');
     expect(text.stdout).toMatch(/^Verdict: ERROR: /m);
+    // The start path's bytecode cache is the pinned Bun's: 1.2.19 parses the start path.
+    expect(r.bun.startBytecode).toEqual({ builtFor: PINNED, present: true, used: false });
+    expect(text.stdout).toContain(`parsed at every process start: the bytecode cache is for Bun ${PINNED}, not 1.2.19`);
   }, 60_000);
 
   test("preload configured in ./bunfig.toml: exit 0; the doctor process itself ran the preload", async () => {
@@ -234,6 +237,22 @@ describe("broken installs", () => {
     const result = await doctor(PINNED, appDir(), [], { ASHERAH_BUN_PRELOAD_WARMUP: "sometimes" });
     expect(result.exitCode, describeRun(result)).toBe(1);
     expect(result.stdout).toContain('Config    INVALID: environment variable ASHERAH_BUN_PRELOAD_WARMUP has the invalid value "sometimes".');
+  }, 60_000);
+});
+
+describe("the start path's bytecode cache (dist/preload.cjs.jsc)", () => {
+  test("the pinned Bun uses it; a copy without it is reported, with what to do", async () => {
+    const dir = appDir({ bunfig: 'preload = ["asherah-bun-preload"]\n' });
+    const used = await doctor(PINNED, dir, []);
+    expect(used.stdout, describeRun(used)).toContain(`Start     runs from its bytecode cache (made by Bun ${PINNED}, this release)`);
+    // A copy of the package (src/, dist/, package.json) without the cache.
+    const copy = tempDir("abp-doctor-nojsc-");
+    for (const part of ["src", "dist", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
+    rmSync(join(copy, "dist", "preload.cjs.jsc"));
+    const missing = await doctor(PINNED, dir, ["--json"], {}, join(copy, "src", "cli.ts"));
+    expect(report(missing).bun.startBytecode).toEqual({ builtFor: PINNED, present: false, used: false });
+    const text = await doctor(PINNED, dir, [], {}, join(copy, "src", "cli.ts"));
+    expect(text.stdout).toContain("no bytecode cache (dist/preload.cjs.jsc is missing; reinstall asherah-bun-preload)");
   }, 60_000);
 });
 
