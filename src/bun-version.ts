@@ -57,6 +57,13 @@ export const FIRST_FIXED = 1 * 1e8 + 4 * 1e4 + 4;
 /** Where most of Bun 1.0.x's workarounds end: 1.1.0. */
 export const BUN_1_1 = 1 * 1e8 + 1 * 1e4 + 0;
 
+/**
+ * The first release that runs a `// @bun @bun-cjs` file, the form of the
+ * start bundle dist/preload.cjs (scripts/build.ts): 1.1.30. Earlier ones
+ * evaluate it as one function expression and nothing else (src/entry.ts).
+ */
+export const BUN_CJS_FORM = 1 * 1e8 + 1 * 1e4 + 30;
+
 /** True when `bunVersion` parses and is `min` (a versionCode) or later; an unparsable version is never "at least". */
 export function atLeast(bunVersion: string, min: number): boolean {
   return versionCode(bunVersion) >= min;

@@ -7,17 +7,36 @@
 // bundle's bytecode"). Bytecode exists only for CommonJS, and this package
 // stays an ES module package, hence this entry of a few lines in front of it.
 //
-// Bun 1.0.x does not read the `// @bun @bun-cjs` form: there the import
-// evaluates one function expression and nothing else, and so does an
-// application bundle (`bun build`) that embedded it as plain JavaScript.
-// `started`, set first thing inside the wrapper, is missing then, and this
-// entry does what src/start.ts would have: nothing more where a copy of this
-// version protects the process already (a bundled copy next to the real
-// preload), the general path otherwise (src/cold.ts startGeneral), where
-// start.ts sends Bun 1.0.x and compiled binaries anyway
-// (test/e2e/loading.test.ts, "a plain bun build bundle"; the matrix's 1.0.36 cells).
+// Where the start bundle did not run, this entry does what src/start.ts would
+// have: nothing more where a copy of this version protects the process
+// already (a bundled copy next to the real preload), the general path
+// otherwise (src/cold.ts startGeneral), where start.ts sends these cases
+// anyway. That is:
+// - Bun before 1.1.30, which does not read the `// @bun @bun-cjs` form: it
+//   evaluates the file as one function expression and nothing else, so
+//   `started`, set first thing inside the wrapper, is missing (the matrix's
+//   1.0.36 cells);
+// - an application bundle (`bun build`, `--compile`) that has this entry but
+//   not the start bundle: it is required with import.meta.require, which the
+//   bundler does not follow — a static import of a `@bun-cjs` file makes Bun's
+//   bundler before 1.4.5 emit code that does not parse (test/e2e/loading.test.ts,
+//   "a plain bun build bundle", "bun build --compile", on 1.2.19 and the
+//   pinned Bun).
 import { coldAtStart } from "./cold-link.ts";
-import * as preload from "./preload.cjs";
 import { installedAlready, processState } from "./state.ts";
 
-if (preload.started !== true && !installedAlready(processState())) coldAtStart().startGeneral();
+/** Whether dist/preload.cjs ran the start path in this environment. */
+function startBundleRan(): boolean {
+  // Inside a compiled binary: not embedded, and start.ts would hand over anyway.
+  if (import.meta.dir.startsWith("/$bunfs/")) return false;
+  try {
+    return (import.meta.require("./preload.cjs") as { started?: unknown }).started === true;
+  } catch (error) {
+    // Not beside this file (an application's bundle): anything else is passed on.
+    const { code, specifier } = (error ?? {}) as { code?: unknown; specifier?: unknown };
+    if (code === "MODULE_NOT_FOUND" && typeof specifier === "string" && specifier.endsWith("preload.cjs")) return false;
+    throw error;
+  }
+}
+
+if (!startBundleRan() && !installedAlready(processState())) coldAtStart().startGeneral();

@@ -4,18 +4,20 @@
 // global one and node:worker_threads'), so every Worker created after the
 // preload ran gets this package's entry added to it. Bun 1.0.x ignores the
 // option; there only the process-wide signal state protects Workers.
-import { atLeast, BUN_1_1 } from "./bun-version.ts";
+import { atLeast, BUN_1_1, BUN_CJS_FORM } from "./bun-version.ts";
 import { join } from "./paths.ts";
 import type { PreloadState } from "./state.ts";
 
 // The preload entry next to this code: src/index.ts; in the published
-// package the start bundle itself, dist/preload.cjs (a Worker needs no
-// dist/index.js in front of it: Workers take a preload on Bun >= 1.1 only,
-// which runs the bundle; scripts/build.ts).
+// package the start bundle itself, dist/preload.cjs, where Bun runs its
+// `@bun-cjs` form (1.1.30 on; scripts/build.ts) — a Worker needs no
+// dist/index.js in front of it there (test/e2e/bytecode.test.ts) — and
+// dist/index.js before that.
 // Computed when a Worker is created, not when the module loads: every
 // function's first run costs on the start path (start.ts).
 export function preloadEntry(): string {
-  return join(import.meta.dir, import.meta.path.endsWith(".ts") ? "index.ts" : "preload.cjs");
+  if (import.meta.path.endsWith(".ts")) return join(import.meta.dir, "index.ts");
+  return join(import.meta.dir, atLeast(Bun.version, BUN_CJS_FORM) ? "preload.cjs" : "index.js");
 }
 
 type WorkerCtor = new (url: string | URL, options?: Record<string, unknown>) => object;
