@@ -160,12 +160,12 @@ describe(`pinned Bun (${pinnedBunVersion()}) linux-arm64`, () => {
     "the published entry: dist/index.js runs dist/preload.cjs (its bytecode cache built on x64) on the start path",
     async () => {
       // What an installed package runs, not src/: the bytecode cache beside
-      // dist/preload.cjs is the x64 build's (scripts/build.ts); arm64 Bun
-      // either uses it or parses the source, and must end up installed on the
-      // start path either way, without the cold half.
+      // dist/preload.cjs is the x64 build's (scripts/build.ts), and arm64 Bun
+      // decodes it too (its own report: test/e2e/bytecode.test.ts); the start
+      // path installs, without the cold half.
       const script = `const s = globalThis[Symbol.for("asherah-bun-preload.state")];
 console.log("ABP-DIST " + JSON.stringify({ phase: s.phase, by: s.installedBy, ffi: s.hooks.ffiDlopen, warmup: s.warmup.status, files: Object.keys(require.cache).filter((f) => f.includes("/dist/")).map((f) => f.slice(f.lastIndexOf("/") + 1)) }));`;
-      const result = await runArm64(pinnedBunVersion(), ["--preload", join(REPO_ROOT, "dist", "index.js"), "-e", script]);
+      const result = await runArm64(pinnedBunVersion(), ["--preload", join(REPO_ROOT, "dist", "index.js"), "-e", script], { env: { BUN_JSC_reportBytecodeCacheDecodeTimes: "1" } });
       expect(result.outcome, describeRun(result)).toBe("ok");
       const line = result.stdout.split("\n").find((l) => l.startsWith("ABP-DIST "));
       expect(line, describeRun(result)).toBeDefined();
@@ -174,6 +174,7 @@ console.log("ABP-DIST " + JSON.stringify({ phase: s.phase, by: s.installedBy, ff
       expect(["running", "done"]).toContain(seen.warmup); // eager: started at once, read by the first guarded load
       expect(seen.files).toContain("preload.cjs");
       expect(seen.files).not.toContain("cold.js");
+      expect(result.stderr, describeRun(result)).toContain(`BytecodeCache: decoded ${join(REPO_ROOT, "dist", "preload.cjs")} (`);
     },
     TEST_MS,
   );
