@@ -15,6 +15,14 @@ function shown(path: string, cwd: string): string {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
+/** The doctor's "Start" line: how this Bun gets the start path (docs/how-it-works.md, "The start bundle's bytecode"). */
+function describeStartBytecode(bytecode: NonNullable<DoctorReport["bun"]["startBytecode"]>, bunVersion: string): string {
+  if (bytecode.notRegular !== undefined) return `BROKEN: its bytecode cache ${bytecode.path} is ${bytecode.notRegular}, which Bun blocks on or reads without end at every start`;
+  if (!bytecode.present) return "parsed at every process start: no bytecode cache (dist/preload.cjs.jsc is missing; reinstall asherah-bun-preload)";
+  if (bytecode.used) return `runs from its bytecode cache (made by Bun ${bytecode.builtFor}, this release)`;
+  return `parsed at every process start: the bytecode cache is for Bun ${bytecode.builtFor ?? "(unknown)"}, not ${bunVersion} (~1–2 ms more per process; docs/performance.md)`;
+}
+
 export function formatReport(report: DoctorReport): string {
   const out: string[] = [];
   const line = (text = "") => out.push(text);
@@ -31,18 +39,7 @@ export function formatReport(report: DoctorReport): string {
           : "not affected (JavaScriptCore does not suspend threads with signals on this OS)"
     }`,
   );
-  const bytecode = bun.startBytecode;
-  if (bytecode !== undefined) {
-    line(
-      `Start     ${
-        !bytecode.present
-          ? "parsed at every process start: no bytecode cache (dist/preload.cjs.jsc is missing; reinstall asherah-bun-preload)"
-          : bytecode.used
-            ? `runs from its bytecode cache (made by Bun ${bytecode.builtFor}, this release)`
-            : `parsed at every process start: the bytecode cache is for Bun ${bytecode.builtFor ?? "(unknown)"}, not ${bun.version} (~1–2 ms more per process; docs/performance.md)`
-      }`,
-    );
-  }
+  if (bun.startBytecode !== undefined) line(`Start     ${describeStartBytecode(bun.startBytecode, bun.version)}`);
   line(`Platform  ${platform.platform} ${platform.arch} ${platform.libc}: ${platform.supported ? `supported (${platform.prebuildDir})` : `NOT SUPPORTED: ${platform.problem}`}`);
   if (config.valid && config.values !== undefined) {
     const v = config.values;

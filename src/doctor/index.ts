@@ -29,7 +29,7 @@ import { checkLibraries } from "./libraries.ts";
 import { inspectNativeFile, nativeFilesOf, notInspected } from "./native-files.ts";
 import { findPackage } from "./packages.ts";
 import { checkPermissions } from "./permissions.ts";
-import { NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
+import { describeKind, NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
 import type { DoctorReport, LibraryDirReport, PackageReport } from "./report.ts";
 import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR, START_BYTECODE } from "./self.ts";
 import { inspectSignals } from "./signals.ts";
@@ -68,7 +68,7 @@ function toolVersion(): string {
 }
 
 /** This copy's start-path bytecode cache and whether the running Bun is the release it was made by. */
-function startBytecode(): { builtFor: string | undefined; present: boolean; used: boolean } {
+function startBytecode(): NonNullable<DoctorReport["bun"]["startBytecode"]> {
   let builtFor: string | undefined;
   try {
     const dev = readManifest(resolve(PACKAGE_ROOT, "package.json")).devDependencies as Record<string, unknown> | undefined;
@@ -76,14 +76,17 @@ function startBytecode(): { builtFor: string | undefined; present: boolean; used
   } catch {
     builtFor = undefined;
   }
+  // stat, never open: Bun itself opens and reads it without looking (docs/how-it-works.md, "Trust").
   let present = false;
+  let notRegular: string | undefined;
   try {
     const stats = statSync(START_BYTECODE);
     present = stats.isFile() && stats.size > 0;
+    if (!stats.isFile()) notRegular = describeKind(stats);
   } catch {
     present = false;
   }
-  return { builtFor, present, used: present && builtFor === Bun.version };
+  return { path: START_BYTECODE, builtFor, present, used: present && builtFor === Bun.version, ...(notRegular === undefined ? {} : { notRegular }) };
 }
 
 function sameFolder(a: string, b: string): boolean {

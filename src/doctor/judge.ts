@@ -58,9 +58,16 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     if (issue.level === "error") add("error", "UNSAFE_PERMISSIONS", `${issue.problem}. Remove write access for others (chmod o-w) or move the libraries to a folder only root or this user can write.`);
     else add("warn", "PERMISSIONS", `${issue.problem}: someone besides root and this user can replace a library the preload loads. Check that this is intended.`);
   }
+  const bytecode = bun.startBytecode;
+  if (bytecode?.notRegular !== undefined) {
+    add("error", "BYTECODE_NOT_REGULAR", `${bytecode.path} is ${bytecode.notRegular}, not a regular file: Bun opens it at the start of every process that preloads asherah-bun-preload, and blocks there (a FIFO) or reads without end (a device). Remove it, or reinstall asherah-bun-preload.`);
+  }
   for (const [label, list] of [["preload", bunfig.run], ["[test] preload", bunfig.test]] as const) {
     for (const entry of list ?? []) {
       if (!bunfig.readByBun) continue;
+      if ((entry.kind === "self" || entry.kind === "package") && entry.resolved?.endsWith("/dist/preload.cjs")) {
+        add("warn", "PRELOAD_START_BUNDLE", `${bunfig.path}: ${label} entry ${JSON.stringify(entry.entry)} is the preload's start bundle, which Bun before 1.1.30 evaluates without running (no protection and no error). Preload "asherah-bun-preload" (or its dist/index.js) instead.`);
+      }
       if (entry.kind === "missing") add("error", "PRELOAD_NOT_FOUND", `${bunfig.path}: ${label} entry ${JSON.stringify(entry.entry)} does not resolve from ${dirname(bunfig.path!)}; Bun stops with "preload not found". Use preload = ["asherah-bun-preload"] with the package installed there (bun add asherah-bun-preload), or a "./" path to its dist/index.js.`);
       if (entry.kind === "broken") add("error", "PRELOAD_NOT_FOUND", `${bunfig.path}: ${label} entry ${JSON.stringify(entry.entry)} does not resolve from ${dirname(bunfig.path!)}; Bun stops with "preload not found" before anything runs.`);
     }

@@ -26,7 +26,8 @@ export class ReadRefused extends Error {
   }
 }
 
-function kindOf(stats: Stats): string {
+/** "a directory", "a FIFO", …: what a path is that is not a regular file. */
+export function describeKind(stats: Stats): string {
   if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a FIFO";
   if (stats.isCharacterDevice()) return "a character device";
@@ -52,7 +53,7 @@ function openRegular(path: string, cap: number): { fd: number; size: number } {
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new ReadRefused(path, "not-regular", `${path} is ${kindOf(stats)}, not a regular file`);
+    if (!stats.isFile()) throw new ReadRefused(path, "not-regular", `${path} is ${describeKind(stats)}, not a regular file`);
     if (stats.size > cap) throw new ReadRefused(path, "too-large", `${path} is ${stats.size} bytes, more than the ${cap} the doctor reads`);
     return { fd, size: stats.size };
   } catch (error) {

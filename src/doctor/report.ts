@@ -57,7 +57,14 @@ export interface DoctorFacts {
      * (this package's pinned Bun), whether the file is there, and whether
      * this Bun uses it (docs/how-it-works.md, "The start bundle's bytecode").
      */
-    readonly startBytecode?: { readonly builtFor: string | undefined; readonly present: boolean; readonly used: boolean };
+    readonly startBytecode?: {
+      readonly path: string;
+      readonly builtFor: string | undefined;
+      readonly present: boolean;
+      readonly used: boolean;
+      /** What the path is when it is there but not a regular file ("a FIFO", …): Bun would block on it or read it without end. */
+      readonly notRegular?: string;
+    };
   };
   readonly platform: PlatformKey & { readonly libc: Libc; readonly supported: boolean; readonly problem?: string; readonly prebuildDir?: string };
   readonly config: { readonly valid: boolean; readonly error?: string; readonly values?: Config };

@@ -3,6 +3,7 @@
 // does there. Plus the debug output (ASHERAH_BUN_PRELOAD_DEBUG=1) of a real
 // require('asherah') on an affected Bun.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/doctor/index.ts";
@@ -95,7 +96,7 @@ describe("doctor on an affected Bun (1.2.19) with asherah installed", () => {
     expect(text.stdout).toContain('preload = ["asherah-bun-preload"]');
     expect(text.stdout).toMatch(/^Verdict: ERROR: /m);
     // The start path's bytecode cache is the pinned Bun's: 1.2.19 parses the start path.
-    expect(r.bun.startBytecode).toEqual({ builtFor: PINNED, present: true, used: false });
+    expect(r.bun.startBytecode).toEqual({ path: join(REPO_ROOT, "dist", "preload.cjs.jsc"), builtFor: PINNED, present: true, used: false });
     expect(text.stdout).toContain(`parsed at every process start: the bytecode cache is for Bun ${PINNED}, not 1.2.19`);
   }, 60_000);
 
@@ -250,9 +251,26 @@ describe("the start path's bytecode cache (dist/preload.cjs.jsc)", () => {
     for (const part of ["src", "dist", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
     rmSync(join(copy, "dist", "preload.cjs.jsc"));
     const missing = await doctor(PINNED, dir, ["--json"], {}, join(copy, "src", "cli.ts"));
-    expect(report(missing).bun.startBytecode).toEqual({ builtFor: PINNED, present: false, used: false });
+    expect(report(missing).bun.startBytecode).toEqual({ path: join(copy, "dist", "preload.cjs.jsc"), builtFor: PINNED, present: false, used: false });
     const text = await doctor(PINNED, dir, [], {}, join(copy, "src", "cli.ts"));
     expect(text.stdout).toContain("no bytecode cache (dist/preload.cjs.jsc is missing; reinstall asherah-bun-preload)");
+    // A FIFO in its place: Bun would block every process on it; the doctor stats it, never opens it, and says so.
+    execFileSync("mkfifo", [join(copy, "dist", "preload.cjs.jsc")]);
+    const fifo = await doctor(PINNED, dir, ["--json"], {}, join(copy, "src", "cli.ts"));
+    const r = report(fifo);
+    expect(fifo.exitCode, describeRun(fifo)).toBe(1);
+    expect(r.bun.startBytecode).toMatchObject({ present: false, used: false, notRegular: "a FIFO" });
+    expect(codes(r, "error")).toContain("BYTECODE_NOT_REGULAR");
+    expect(r.findings.find((f) => f.code === "BYTECODE_NOT_REGULAR")?.message).toContain(`${join(copy, "dist", "preload.cjs.jsc")} is a FIFO, not a regular file`);
+  }, 60_000);
+
+  test("a bunfig that preloads dist/preload.cjs directly: configured, with a warning to preload the package instead", async () => {
+    const dir = appDir({ bunfig: 'preload = ["./node_modules/asherah-bun-preload/dist/preload.cjs"]\n' });
+    const result = await doctor(PINNED, dir);
+    const r = report(result);
+    expect(r.bunfig.configuredForRun, describeRun(result)).toBe(true);
+    expect(codes(r, "warn")).toContain("PRELOAD_START_BUNDLE");
+    expect(codes(r, "error")).toEqual([]);
   }, 60_000);
 });
 
