@@ -41,11 +41,23 @@ export function workersSupportPreload(bunVersion: string): boolean {
   return atLeast(bunVersion, BUN_1_1);
 }
 
+/**
+ * Whether Workers can be given this package's entry: not inside a `bun build
+ * --compile` binary, which holds no file of the package to preload (Bun's
+ * Worker constructor threw a bare "TypeError: undefined" for the missing
+ * path). Its Workers run as on Bun 1.0.x: covered by the process-wide
+ * suspend-handler wrapper, without hooks of their own
+ * (test/e2e/loading.test.ts, "a Worker in a compiled binary").
+ */
+function canPreloadWorkers(): boolean {
+  return workersSupportPreload(Bun.version) && !import.meta.dir.startsWith("/$bunfs/");
+}
+
 type RequireFn = (this: unknown, id: string) => unknown;
 
 /** The global Worker gets the preload at once (a property assignment: free). */
 export function hookWorkers(state: PreloadState): void {
-  if (state.hooks.workers || !workersSupportPreload(Bun.version)) return;
+  if (state.hooks.workers || !canPreloadWorkers()) return;
   const holder = globalThis as unknown as { Worker?: WorkerCtor };
   if (typeof holder.Worker === "function") holder.Worker = subclass(holder.Worker);
   state.hooks.workers = true;
@@ -63,7 +75,7 @@ export function hookWorkers(state: PreloadState): void {
  * (docs/how-it-works.md).
  */
 export function hookWorkerThreads(state: PreloadState, Module: { prototype: { require: RequireFn } }): void {
-  if (!workersSupportPreload(Bun.version)) return;
+  if (!canPreloadWorkers()) return;
   const original = Module.prototype.require;
   let patched = false;
   Module.prototype.require = function (this: unknown, id: string) {

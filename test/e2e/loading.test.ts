@@ -236,6 +236,17 @@ describe("ways to enable the preload", () => {
     }, 60_000);
   }
 
+  test("a Worker in a compiled binary starts (no file of the package to preload in it; src/workers.ts)", async () => {
+    const dir = join(appsDir, "compiled");
+    const binary = join(dir, "entry-worker.app");
+    const build = await run(PINNED, ["build", "--compile", "./entry-worker.ts", "--outfile", binary], { cwd: dir });
+    expect(build.outcome, describeRun(build)).toBe("ok");
+    const env = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir });
+    const result = await runProcess([binary], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(result.stdout).toContain('{"worker":"ready","phase":"installed","workers":false}');
+  }, 60_000);
+
   for (const version of ["1.2.19", PINNED]) test(`Bun ${version}: a plain bun build bundle that imports the preload: the error says to keep it external, and external works`, async () => {
     const dir = join(appsDir, "compiled");
     const outdir = join(dir, `bundled-${version}`);
