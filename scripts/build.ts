@@ -8,8 +8,9 @@
 //   the source (docs/how-it-works.md, "The start bundle's bytecode").
 //   Bytecode exists only for CommonJS outside `bun build --compile`.
 // - dist/index.js: the entry package.json "exports" point at, an ES module of
-//   a few lines (src/entry.ts) that imports preload.cjs and falls back to the
-//   general path where Bun did not run it (Bun 1.0.x).
+//   a few lines (src/entry.ts) that requires preload.cjs and falls back to
+//   the general path where it did not run (Bun before 1.1.30, application
+//   bundles).
 // - dist/api.js and dist/cold.js (ES modules sharing one chunk): the public
 //   API and the cold half (src/cold-link.ts).
 import { rmSync } from "node:fs";
