@@ -254,6 +254,17 @@ function check(result: ChildResult, what: string): ChildResult {
   return result;
 }
 
+/**
+ * Whether the measured Bun runs the start path from dist/preload.cjs.jsc, by
+ * Bun's own report (test/e2e/bytecode.test.ts): every figure below depends on it.
+ */
+function bytecodeUse(): string {
+  const probe = runChild([bun, "--preload", PRELOAD_ENTRY, "-e", "0"], { cwd: REPO_ROOT, env: cleanEnv({ BUN_JSC_reportBytecodeCacheDecodeTimes: "1" }), timeoutMs: 20_000 });
+  if (probe.stderr.includes(`BytecodeCache: decoded ${START_BUNDLE} (`)) return `decoded by this Bun (${options.bunVersion})`;
+  if (probe.ok) return `NOT used by this Bun (${options.bunVersion}): it parses the start path (the cache is for Bun ${pinnedBunVersion()})`;
+  return `this Bun (${options.bunVersion}) cannot report whether it decodes it (the cache is for Bun ${pinnedBunVersion()})`;
+}
+
 print(
   `asherah-bun-preload benchmark: Bun ${options.bunVersion}${pinned ? " (pinned)" : ""}${affected ? " (affected release: the preload protects the suspend handler)" : ""}, ` +
     `${nodeVersion ? `Node ${nodeVersion}, ` : ""}${process.platform}-${process.arch}, ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(2)).join(" ")}` +
@@ -263,7 +274,7 @@ const bundleBytes = statSync(PRELOAD_ENTRY).size + statSync(START_BUNDLE).size;
 const bytecodeBytes = existsSync(`${START_BUNDLE}.jsc`) ? statSync(`${START_BUNDLE}.jsc`).size : 0;
 print(
   `Native files: ${libraries.map((l) => `${l.name} ${l.bytes.toLocaleString("en-US")} B`).join(", ")}; ` +
-    `the preload's JavaScript dist/index.js + dist/preload.cjs ${bundleBytes.toLocaleString("en-US")} B, its bytecode cache ${bytecodeBytes.toLocaleString("en-US")} B (used by Bun ${pinnedBunVersion()} only)`,
+    `the preload's JavaScript dist/index.js + dist/preload.cjs ${bundleBytes.toLocaleString("en-US")} B, its bytecode cache ${bytecodeBytes.toLocaleString("en-US")} B: ${bytecodeUse()}`,
 );
 if (gitRevision !== undefined) print(`Measured tree: ${gitRevision}`);
 print("Figures: median [p10–p90] over interleaved rounds in shuffled order. Δ = median of per-round differences against a baseline of the same");
