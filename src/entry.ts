@@ -23,12 +23,13 @@
 //   "a plain bun build bundle", "bun build --compile", on 1.2.19 and the
 //   pinned Bun).
 import { coldAtStart } from "./cold-link.ts";
+import { isEmbeddedPath } from "./guarded.ts";
 import { installedAlready, processState } from "./state.ts";
 
 /** Whether dist/preload.cjs ran the start path in this environment. */
 function startBundleRan(): boolean {
   // Inside a compiled binary: not embedded, and start.ts would hand over anyway.
-  if (import.meta.dir.startsWith("/$bunfs/")) return false;
+  if (isEmbeddedPath(import.meta.dir)) return false;
   try {
     return (import.meta.require("./preload.cjs") as { started?: unknown }).started === true;
   } catch (error) {

@@ -9,7 +9,7 @@ import { describeDisposition, recordRepairs, syncWarmup } from "./core-reports.t
 import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
-import { guardedPackageOf } from "./guarded.ts";
+import { guardedPackageOf, isEmbeddedPath } from "./guarded.ts";
 import { blockingFile, finishInBackground, guardedOf, recordLoadDone, repairsInBackground } from "./fast-load.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
@@ -32,7 +32,7 @@ export function debugLog(state: PreloadState): DebugLog {
 
 /** Inside a `bun build --compile` binary, modules live in Bun's embedded file system. */
 export function insideCompiledBinary(dir: string = PREBUILDS_DIR): boolean {
-  return dir.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/.test(dir);
+  return isEmbeddedPath(dir);
 }
 
 /** Whether install() loads the core, rather than the first native load. */

@@ -5,6 +5,7 @@
 // preload ran gets this package's entry added to it. Bun 1.0.x ignores the
 // option; there only the process-wide signal state protects Workers.
 import { atLeast, BUN_1_1, BUN_CJS_FORM } from "./bun-version.ts";
+import { isEmbeddedPath } from "./guarded.ts";
 import { join } from "./paths.ts";
 import type { PreloadState } from "./state.ts";
 
@@ -50,7 +51,7 @@ export function workersSupportPreload(bunVersion: string): boolean {
  * (test/e2e/loading.test.ts, "a Worker in a compiled binary").
  */
 function canPreloadWorkers(): boolean {
-  return workersSupportPreload(Bun.version) && !import.meta.dir.startsWith("/$bunfs/");
+  return workersSupportPreload(Bun.version) && !isEmbeddedPath(import.meta.dir);
 }
 
 type RequireFn = (this: unknown, id: string) => unknown;
