@@ -47,11 +47,9 @@ export function cold(): Cold {
  * (test/e2e/loading.test.ts, "a plain bun build bundle").
  */
 function missingColdHalf(error: unknown): unknown {
-  // Bun's resolve error for ./cold.js itself (code and specifier on 1.1 –
-  // 1.4); anything else — a chunk missing beside it, an error while it
+  // Anything else — a chunk missing beside it, an error while it
   // initialises — is passed on as it is.
-  const { code, specifier } = (error ?? {}) as { code?: unknown; specifier?: unknown };
-  if (code !== "MODULE_NOT_FOUND" || typeof specifier !== "string" || !specifier.endsWith("cold.js")) return error;
+  if (!isMissingBesideThis(error, "cold.js")) return error;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0; // the block, not a frame of the bundle (errors.ts does the same)
   try {
@@ -66,6 +64,12 @@ function missingColdHalf(error: unknown): unknown {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** Whether `error` is Bun's resolve error for `./<file>` itself (its code and specifier on 1.1 – 1.4). */
+export function isMissingBesideThis(error: unknown, file: string): boolean {
+  const { code, specifier } = (error ?? {}) as { code?: unknown; specifier?: unknown };
+  return code === "MODULE_NOT_FOUND" && typeof specifier === "string" && specifier.endsWith(file);
 }
 
 /** errors.ts ERROR_CODES: the code and exit status of a missing file. */
