@@ -58,24 +58,23 @@ function suspendSignalOf(bunVersion: string, platform: string): "SIGPWR" | "SIGU
   return v.major === 1 && v.minor < 2 ? "SIGUSR1" : "SIGPWR";
 }
 
-function toolVersion(): string {
+/** This copy's package.json, read once; empty when it cannot be read. */
+function ownManifest(): Record<string, unknown> {
   try {
-    const version = readManifest(resolve(PACKAGE_ROOT, "package.json")).version;
-    return typeof version === "string" ? version : "unknown";
+    return readManifest(resolve(PACKAGE_ROOT, "package.json"));
   } catch {
-    return "unknown";
+    return {};
   }
 }
 
-/** This copy's start-path bytecode cache and whether the running Bun is the release it was made by. */
-function startBytecode(): NonNullable<DoctorReport["bun"]["startBytecode"]> {
-  let builtFor: string | undefined;
-  try {
-    const dev = readManifest(resolve(PACKAGE_ROOT, "package.json")).devDependencies as Record<string, unknown> | undefined;
-    builtFor = typeof dev?.bun === "string" ? dev.bun : undefined;
-  } catch {
-    builtFor = undefined;
-  }
+function toolVersion(manifest: Record<string, unknown>): string {
+  return typeof manifest.version === "string" ? manifest.version : "unknown";
+}
+
+/** This copy's start-path bytecode cache and whether the running Bun is the release it was made by (its pinned Bun). */
+function startBytecode(manifest: Record<string, unknown>): NonNullable<DoctorReport["bun"]["startBytecode"]> {
+  const dev = manifest.devDependencies as Record<string, unknown> | undefined;
+  const builtFor = typeof dev?.bun === "string" ? dev.bun : undefined;
   // stat, never open: Bun itself opens and reads it without looking (docs/how-it-works.md, "Trust").
   let present = false;
   let notRegular: string | undefined;
@@ -149,8 +148,9 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   const platformProblem = found.status === "native" ? undefined : found.reason;
   const libraryDir = config?.libraryDir === undefined ? undefined : inspectLibraryDir(config.libraryDir, cwd);
   const libraries = location === undefined ? [] : checkLibraries(location, libraryDir !== undefined);
+  const manifest = ownManifest();
   const facts = {
-    tool: { name: PACKAGE_NAME, version: toolVersion(), root: PACKAGE_ROOT },
+    tool: { name: PACKAGE_NAME, version: toolVersion(manifest), root: PACKAGE_ROOT },
     cwd,
     bun: {
       version: Bun.version,
@@ -158,7 +158,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
       affected: isAffected(Bun.version, process.platform),
       suspendSignal: suspendSignalOf(Bun.version, process.platform),
       fixedIn: "1.4.4",
-      startBytecode: startBytecode(),
+      startBytecode: startBytecode(manifest),
     },
     platform: { ...key, libc: detectLibc(), supported: found.status !== "unsupported", problem: platformProblem, prebuildDir: location?.dir },
     config: { valid: config !== undefined, error: configError, values: config },
