@@ -65,7 +65,7 @@ export function pluginWhereInstalled(state: PreloadState): void {
   const main = Bun.main;
   const fromDir = !main ? process.cwd() : main.startsWith("/") ? parentDir(main) : dirname(main);
   for (const name of config.packages) {
-    if (manifestPath(name, fromDir) !== undefined) return registerPlugin(state, fromDir);
+    if (manifestPath(name, fromDir) !== undefined) return registerPlugin(state, config, fromDir);
   }
   if (config.debug) createDebugLog(true)("no guarded package installed", { from: fromDir });
 }

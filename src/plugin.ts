@@ -95,14 +95,12 @@ function hookCreateRequireResolve(Module: ModuleClass, names: ReadonlySet<string
 
 /**
  * Registers the plugin for the guarded packages installed where the
- * application resolves from (`fromDir`, its entry's folder). The start path
- * calls it only once a stat found one of them (hooks.ts); the registration
- * itself (servePackages) compiles only where there is something to serve.
+ * application resolves from (`fromDir`, its entry's folder). Its one caller,
+ * hooks.ts pluginWhereInstalled, has checked that no plugin is registered yet
+ * and that a stat found one of the packages; the registration itself
+ * (servePackages) compiles only where there is something to serve.
  */
-export function registerPlugin(state: PreloadState, fromDir: string): void {
-  if (state.hooks.plugin) return;
-  const config = state.config;
-  if (config === undefined) return;
+export function registerPlugin(state: PreloadState, config: Config, fromDir: string): void {
   const entries = guardedEntries(config.packages, fromDir);
   // Nothing to serve or intercept (a broken manifest, say): no plugin, no
   // node:module. A guarded package's native code still passes through the
