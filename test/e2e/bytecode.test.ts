@@ -21,10 +21,10 @@ const TIMEOUT_MS = 20_000;
 
 // The entry's state and which files of dist/ the process loaded; a Worker
 // started from it reports the same from inside.
+const SEEN = `() => { const s = globalThis[Symbol.for("asherah-bun-preload.state")]; return { phase: s?.phase, files: Object.keys(require.cache).filter((f) => f.includes("/dist/")).map((f) => f.slice(f.lastIndexOf("/") + 1)).sort() }; }`;
 const SCRIPT = `
-const seen = () => { const s = globalThis[Symbol.for("asherah-bun-preload.state")]; return { phase: s?.phase, files: Object.keys(require.cache).filter((f) => f.includes("/dist/")).map((f) => f.slice(f.lastIndexOf("/") + 1)).sort() }; };
-console.log("MAIN " + JSON.stringify(seen()));
-const worker = new Worker(URL.createObjectURL(new Blob(['const s = globalThis[Symbol.for("asherah-bun-preload.state")]; postMessage({ phase: s?.phase, files: Object.keys(require.cache).filter((f) => f.includes("/dist/")).map((f) => f.slice(f.lastIndexOf("/") + 1)).sort() });'])));
+console.log("MAIN " + JSON.stringify((${SEEN})()));
+const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(`postMessage((${SEEN})());`)}])));
 worker.onmessage = (e) => { console.log("WORKER " + JSON.stringify(e.data)); process.exit(0); };
 `;
 
