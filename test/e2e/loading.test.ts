@@ -247,6 +247,35 @@ describe("ways to enable the preload", () => {
     expect(result.stdout).toContain('{"worker":"ready","phase":"installed","workers":false}');
   }, 60_000);
 
+  // `--bytecode` makes CommonJS output unless told otherwise, and Bun's bundler
+  // copies `import.meta.require` into CommonJS output unchanged (it replaces
+  // only .dir, .path, .url and .main; oven-sh/bun#14954, PRs #38200, #39715),
+  // where JavaScriptCore refuses it: the binary dies at start. This package's
+  // files need import.meta.require (a `// @bun` ES module has no `require`),
+  // so README tells `--compile --bytecode` users to add `--format=esm`. The
+  // second half is a canary: when a pinned Bun fixes the bundler, it fails,
+  // and README's note can go.
+  test("bun build --compile --bytecode: with --format=esm the binary works; the CommonJS default dies in Bun's bundler, as README says", async () => {
+    const dir = join(appsDir, "compiled");
+    const env = {
+      ...scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: TIMEOUT_MS, appsDir }),
+      ASHERAH_BUN_PRELOAD_LIBRARY_DIR: join(REPO_ROOT, "prebuilds", `linux-${process.arch}`),
+    };
+    const esm = join(dir, "entry-bytecode-esm.app");
+    const build = await run(PINNED, ["build", "--compile", "--bytecode", "--format=esm", "./entry.ts", "--outfile", esm], { cwd: dir });
+    expect(build.outcome, describeRun(build)).toBe("ok");
+    expect(build.stderr + build.stdout).not.toContain("Failed to generate bytecode");
+    const works = await runProcess([esm], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(works.outcome, describeRun(works)).toBe("ok");
+    expect(works.stdout).toContain('"phase":"installed","warmup":"done"');
+
+    const cjs = join(dir, "entry-bytecode-cjs.app");
+    await run(PINNED, ["build", "--compile", "--bytecode", "./entry.ts", "--outfile", cjs], { cwd: dir });
+    const dies = await runProcess([cjs], { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    expect(dies.outcome, describeRun(dies)).toBe("fail");
+    expect(dies.stderr).toContain("import.meta is only valid inside modules");
+  }, 60_000);
+
   for (const version of ["1.2.19", PINNED]) test(`Bun ${version}: a plain bun build bundle that imports the preload: the error says to keep it external, and external works`, async () => {
     const dir = join(appsDir, "compiled");
     const outdir = join(dir, `bundled-${version}`);
