@@ -151,11 +151,12 @@ function elfProblemOf(path: string): string | undefined {
   }
 }
 
-/** Pure: what to do about a load failure, from the loader's message. */
+/**
+ * Pure: what to do about a load failure, from the loader's message. (A
+ * missing GLIBC_ version is the platform, not the file: lifecycle.ts
+ * ensureCore runs without the core then, platform.ts oldGlibcReason.)
+ */
 export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
-  if (/GLIBC_\d/.test(reason)) {
-    return "This system's glibc is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9). Build them here with `bash go/build.sh --out DIR linux-x64` from the package's go/ folder and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to DIR.";
-  }
   if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format|built for|not an ELF|truncated/i.test(reason)) {
     return `The file is not a library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
   }

@@ -13,7 +13,7 @@ import { guardedPackageOf, isEmbeddedPath } from "./guarded.ts";
 import { blockingFile, finishInBackground, guardedOf, recordLoadDone, repairsInBackground } from "./fast-load.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
-import { currentPlatform, detectLibc, locatePrebuilds, MUSL_REASON } from "./platform.ts";
+import { currentPlatform, detectLibc, GLIBC_NEEDED, locatePrebuilds, MUSL_REASON, oldGlibcReason, runningGlibc } from "./platform.ts";
 import { SHIPPED } from "./shipped.ts";
 import { planRepairs, signalName } from "./signals.ts";
 import { protectSignals, repairPlan } from "./protect.ts";
@@ -48,6 +48,8 @@ export function warmsUpAtStart(config: Config): boolean {
 
 const NO_CORE_ADVICE =
   "Use asherah 4.x (no Go runtime, no preload needed), or run on Linux x64/arm64 with glibc; ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.";
+
+const OLD_GLIBC_ADVICE = `Run on glibc ${GLIBC_NEEDED} or later, or use asherah 4.x (no Go runtime, no preload needed); ASHERAH_BUN_PRELOAD_DISABLE=1 loads the module unprotected.`;
 
 function unavailable(state: PreloadState, reason: string, next: string = NO_CORE_ADVICE): undefined {
   state.native = {
@@ -87,15 +89,26 @@ export function ensureCore(state: PreloadState): Core | undefined {
   // (copied by hand, a bundler that dropped it) is a platform without
   // prebuilds, not a damaged install.
   if (!location.override && Bun.file(location.dir).size === 0) {
-    return unavailable(state, `this copy of asherah-bun-preload has no ${location.dir} folder.`);
+    return unavailable(
+      state,
+      `this copy of asherah-bun-preload has no ${location.dir} folder.`,
+      "Reinstall asherah-bun-preload (a copy made by hand or by a bundler can leave prebuilds/ out), or set ASHERAH_BUN_PRELOAD_LIBRARY_DIR to a folder holding its libraries.",
+    );
   }
   const start = nowMicros();
   const dlopen = state.originalDlopen ?? (process.dlopen as unknown as NonNullable<PreloadState["originalDlopen"]>);
   try {
     state.core = loadCore(location.core, location.override ? undefined : shippedCore(location.id), dlopen);
   } catch (error) {
-    // A glibc library on musl fails to load: that is the platform, not the file.
-    if (process.platform === "linux" && detectLibc() === "musl") return unavailable(state, MUSL_REASON);
+    // A glibc library on musl or on an older glibc fails to load: that is the
+    // platform, not the file. Processes that never load Go run as without the
+    // preload; a guarded package is refused at its load, as on any platform
+    // without a core (test/e2e/error-output.test.ts, "an older glibc").
+    if (process.platform === "linux") {
+      if (detectLibc() === "musl") return unavailable(state, MUSL_REASON);
+      const old = oldGlibcReason(error instanceof Error ? error.message : String(error), runningGlibc());
+      if (old !== undefined) return unavailable(state, old, OLD_GLIBC_ADVICE);
+    }
     throw error;
   }
   state.corePath = location.core;

@@ -41,6 +41,28 @@ const TABLE: Readonly<Record<string, Support>> = {
 export const MUSL_REASON =
   "musl libc (Alpine) is not supported: the prebuilt libraries need glibc 2.34+, Go's c-shared runtime relies on glibc behaviour (golang/go#13492), and asherah 3.x does not support musl (asherah 4.x does, and needs no preload).";
 
+/** The oldest glibc the prebuilt libraries load on (their newest symbol version; go/build.sh builds on Debian 12). */
+export const GLIBC_NEEDED = "2.34";
+
+/**
+ * Why the prebuilt libraries do not load on this glibc, when the loader's
+ * message says a glibc symbol version is missing (`version `GLIBC_2.34' not
+ * found`), else undefined. Like musl, that is the platform, not a damaged
+ * file: the preload runs without its core and refuses guarded packages.
+ */
+export function oldGlibcReason(loaderMessage: string, running: string | undefined): string | undefined {
+  const missing = /version `GLIBC_([0-9.]+)' not found/.exec(loaderMessage)?.[1];
+  if (missing === undefined) return undefined;
+  return `this system's glibc${running === undefined ? "" : ` ${running}`} is older than the prebuilt libraries need (glibc ${GLIBC_NEEDED} or later: Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023; the loader found no GLIBC_${missing}).`;
+}
+
+/** The glibc this process runs on, from the process report (~0.3 ms; not the start path). */
+export function runningGlibc(): string | undefined {
+  const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: unknown } } | undefined;
+  const version = report?.header?.glibcVersionRuntime;
+  return typeof version === "string" ? version : undefined;
+}
+
 export const SUPPORTED_KEYS: readonly string[] = Object.keys(TABLE);
 
 export function platformKey({ platform, arch }: PlatformKey): string {
@@ -90,8 +112,7 @@ export function locatePrebuilds(key: PlatformKey, prebuildsDir: string, override
  */
 export function detectLibc(platform: string = process.platform): Libc {
   if (platform !== "linux") return "none";
-  const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: unknown } } | undefined;
-  if (typeof report?.header?.glibcVersionRuntime === "string") return "glibc";
+  if (runningGlibc() !== undefined) return "glibc";
   try {
     const fs = import.meta.require("node:fs") as typeof import("node:fs");
     const maps = fs.readFileSync("/proc/self/maps", "latin1");

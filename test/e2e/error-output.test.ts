@@ -25,6 +25,7 @@ beforeAll(() => {
   // Loads a guarded package and nothing else, so the refusal is uncaught.
   writeFileSync(join(appsDir, "guarded-require.cjs"), 'require("asherah");\nconsole.log("LOADED");\n');
   writeFileSync(join(appsDir, "guarded-import.mjs"), 'import "go-js-entry";\nconsole.log("LOADED");\n');
+  writeFileSync(join(appsDir, "no-go.cjs"), 'console.log("RAN");\n');
 });
 
 /**
@@ -127,6 +128,24 @@ for (const version of VERSIONS) {
     const result = await runProcess([bunBinary(version), "--preload", fake, "--preload", PRELOAD_ENTRY, "./guarded-require.cjs"], { cwd: appsDir, env: base, timeoutMs: 30_000 });
     expectBlock(result, "UNSUPPORTED_PLATFORM");
     expect(result.stderr).toContain("linux-ppc64");
+  }, 60_000);
+}
+
+for (const version of VERSIONS) {
+  test(`Bun ${version}: an older glibc runs a process without the core and refuses a guarded package at its load, as the block`, async () => {
+    // The core's need for GLIBC_2.34 renamed GLIBC_2.99 (same length: the ELF
+    // stays intact): the loader then fails as on glibc 2.31 (Debian 11,
+    // Ubuntu 20.04, Amazon Linux 2), "version `GLIBC_2.99' not found".
+    const older = (bytes: Buffer) => Buffer.from(bytes.toString("latin1").replaceAll("GLIBC_2.34", "GLIBC_2.99"), "latin1");
+    const env = { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: libraryDir(older, CORE) };
+    const plain = await run(version, ["./no-go.cjs"], env);
+    expect(plain.outcome, describeRun(plain)).toBe("ok");
+    expect(plain.stdout).toContain("RAN");
+    expect(plain.stderr).toBe("");
+    const refused = await run(version, ["./guarded-require.cjs"], env);
+    expectBlock(refused, "UNSUPPORTED_PLATFORM");
+    expect(refused.stderr).toContain("is older than the prebuilt libraries need (glibc 2.34 or later");
+    expect(refused.stderr).toContain("the loader found no GLIBC_2.99");
   }, 60_000);
 }
 

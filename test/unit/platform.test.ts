@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { detectLibc, locatePrebuilds, MUSL_REASON, SUPPORTED_KEYS } from "../../src/platform.ts";
+import { detectLibc, locatePrebuilds, MUSL_REASON, oldGlibcReason, SUPPORTED_KEYS } from "../../src/platform.ts";
 
 const PREBUILDS = "/pkg/prebuilds";
 
@@ -60,4 +60,14 @@ describe("locatePrebuilds", () => {
 test("detectLibc reads this process (glibc here)", () => {
   expect(detectLibc("linux")).toBe("glibc");
   expect(detectLibc("darwin")).toBe("none");
+});
+
+test("oldGlibcReason: the loader's missing GLIBC_ version is an older glibc, named with the one that works", () => {
+  const message = "/x/asherah-bun-core.node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.33' not found (required by /x/asherah-bun-core.node)";
+  expect(oldGlibcReason(message, "2.31")).toBe(
+    "this system's glibc 2.31 is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023; the loader found no GLIBC_2.33).",
+  );
+  expect(oldGlibcReason(message, undefined)).toStartWith("this system's glibc is older than");
+  expect(oldGlibcReason("/x/asherah-bun-core.node: invalid ELF header", "2.31")).toBeUndefined();
+  expect(oldGlibcReason("/x/a.node: undefined symbol: napi_create_function", "2.36")).toBeUndefined();
 });

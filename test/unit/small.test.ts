@@ -122,11 +122,6 @@ describe("checkElf", () => {
 
 describe("dlopenAdvice", () => {
   const { dlopenAdvice } = require("../../src/core-load.ts") as typeof import("../../src/core-load.ts");
-  test("an old glibc is named with the versions that work and the way out", () => {
-    const advice = dlopenAdvice("/x/asherah-bun-core.node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found", "linux", "x64");
-    expect(advice).toContain("glibc 2.34 or later");
-    expect(advice).toContain("ASHERAH_BUN_PRELOAD_LIBRARY_DIR");
-  });
   test("a foreign file names this platform", () => {
     expect(dlopenAdvice("/x/lib.so: wrong ELF class: ELFCLASS32", "linux", "x64")).toContain("not a library for linux-x64");
   });
