@@ -74,7 +74,7 @@ function parseMilliseconds(variable: string, value: string): number {
 function parseDirectory(variable: string, value: string): string {
   // A relative path would be resolved against whatever directory the process
   // happens to start in: a classic way to load an attacker's library.
-  if (!isAbsolute(value)) throw bad(variable, value, "an absolute path to a folder holding asherah-bun-warmup and asherah-bun-signals");
+  if (!isAbsolute(value)) throw bad(variable, value, "an absolute path to a folder holding asherah-bun-core.node and asherah-bun-warmup.so");
   return value;
 }
 
