@@ -96,7 +96,8 @@ export function locatePrebuilds(key: PlatformKey, prebuildsDir: string, override
       .join(", ");
     return {
       status: "unsupported",
-      reason: `there are no prebuilt libraries for ${id} (prebuilt: ${supported}); build them with go/build.sh --out DIR and set ASHERAH_BUN_PRELOAD_LIBRARY_DIR=DIR.`,
+      // go/build.sh builds only the prebuilt targets: nothing to build here.
+      reason: `there are no prebuilt libraries for ${id} (prebuilt: ${supported}).`,
     };
   }
   if (row.status !== "native") return row;
