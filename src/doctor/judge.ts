@@ -113,7 +113,7 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
   if (errors.length > 0) summary = `${errors.length} problem${errors.length === 1 ? "" : "s"} would break ${goPackages.length > 0 ? goPackages.join(", ") : "the preload"} here: fix the ERROR lines above.`;
   else if (warnings.length > 0) summary = `nothing would hang, but ${warnings.length} warning${warnings.length === 1 ? "" : "s"} need${warnings.length === 1 ? "s" : ""} attention.`;
   else if (goPackages.length === 0) summary = `no Go-based module resolves from ${report.cwd}: nothing to protect${bun.affected ? " (if you add one, add the preload too)" : ""}.`;
-  else if (!bun.affected) summary = `Bun ${bun.version} does not hang with Go runtimes; ${protectedRun ? "the preload is configured and harmless" : "no preload needed"}.`;
+  else if (!bun.affected) summary = `Bun ${bun.version} does not hang with Go runtimes; ${protectedRun ? "the preload is configured, and keeps SIGPIPE ignored after Go loads" : "the preload is optional here (it keeps SIGPIPE ignored after Go loads)"}.`;
   else summary = `protected: ${goPackages.join(", ")} will load behind the preload on Bun ${bun.version}.`;
   const status = errors.length > 0 ? "error" : warnings.length > 0 ? "warn" : "ok";
   return { findings, verdict: { status, summary }, exitCode: status === "error" ? 1 : status === "warn" ? 3 : 0 };
