@@ -120,6 +120,16 @@ export function formatReport(report: DoctorReport): string {
       line(`    ${shown(file.path, pkg.root!)}: ${bytes(file.size)}, ${go}, ${nodelete}${file.error ? `; ${file.error}` : ""}`);
     }
   }
+  const scan = report.goScan;
+  if (scan !== undefined) {
+    line();
+    line(`Go runtimes elsewhere under ${scan.roots.length === 0 ? "node_modules (none reachable)" : scan.roots.join(", ")} (${scan.inspected} native file${scan.inspected === 1 ? "" : "s"} read)`);
+    if (scan.goModules.length === 0) line("  none");
+    for (const m of scan.goModules) {
+      line(`  ${m.file.path}: ${m.packageName}, ${m.guarded ? "guarded" : "NOT guarded"}, Go runtime${m.file.goVersion ? ` ${m.file.goVersion}` : ""}, ${m.file.keptLoaded === false ? "NOT NODELETE" : m.file.keptLoaded ? "kept loaded" : "not ELF"}`);
+    }
+    if (scan.incomplete !== undefined) line(`  stopped early: ${scan.incomplete}`);
+  }
   line();
   if (signals.checked) {
     const go = signals.goRuntimesLoaded;

@@ -8,6 +8,7 @@
 //   dotenv.ts            what the project's .env files set for the preload
 //   entries.ts           whether a preload entry is asherah-bun-preload
 //   packages.ts          which copy of a guarded package Bun would find
+//   go-scan.ts           Go runtimes anywhere under the reachable node_modules
 //   native-files.ts,     the package's native files: Go runtime, NODELETE,
 //   elf-dynamic.ts       STB_GNU_UNIQUE, read from the bytes
 //   libraries.ts,        the preload's own libraries: shipped bytes (src/shipped.ts),
@@ -25,6 +26,7 @@ import { currentPlatform, detectLibc, locatePrebuilds } from "../platform.ts";
 import { inspectBunfig } from "./bunfig.ts";
 import { readProjectEnv } from "./dotenv.ts";
 import { judge } from "./judge.ts";
+import { packageOfPath, reachableNodeModules, scanForGo, type GoScanReport } from "./go-scan.ts";
 import { checkLibraries } from "./libraries.ts";
 import { inspectNativeFile, nativeFilesOf, notInspected } from "./native-files.ts";
 import { findPackage } from "./packages.ts";
@@ -116,6 +118,28 @@ export function inspectPackage(name: string, cwd: string, caps: { readonly file:
   return { name, resolved: true, root: found.root, entry: found.entry, version: found.version, nativeFiles };
 }
 
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Go runtimes under the node_modules folders reachable from cwd, other than
+ * the files of the copies in `packages` (reported there) and this package's
+ * own warmup library, in any copy.
+ */
+function scanProject(cwd: string, guarded: readonly string[], packages: readonly PackageReport[]): GoScanReport {
+  const own = realOrSelf(PREBUILDS_DIR);
+  const reported = new Set(packages.flatMap((p) => p.nativeFiles.map((f) => realOrSelf(f.path))));
+  // Any copy of this package: its warmup library is Go, and no application loads it as a module.
+  const ownFile = (path: string) => packageOfPath(path) === PACKAGE_NAME || inside(realOrSelf(path), own);
+  const scan = scanForGo(reachableNodeModules(cwd), guarded, ownFile);
+  return { ...scan, goModules: scan.goModules.filter((m) => !reported.has(realOrSelf(m.file.path))) };
+}
+
 function inspectLibraryDir(dir: string, cwd: string): LibraryDirReport {
   const check = checkPermissions(dir, "folder");
   const real = check.real;
@@ -149,6 +173,8 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   const libraryDir = config?.libraryDir === undefined ? undefined : inspectLibraryDir(config.libraryDir, cwd);
   const libraries = location === undefined ? [] : checkLibraries(location, libraryDir !== undefined);
   const manifest = ownManifest();
+  const guarded = config?.packages ?? DEFAULT_PACKAGES;
+  const packages = guarded.map((name) => inspectPackage(name, cwd));
   const facts = {
     tool: { name: PACKAGE_NAME, version: toolVersion(manifest), root: PACKAGE_ROOT },
     cwd,
@@ -166,7 +192,8 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
     ...(libraryDir === undefined ? {} : { libraryDir }),
     libraries,
     bunfig: inspectBunfig(cwd),
-    packages: (config?.packages ?? DEFAULT_PACKAGES).map((name) => inspectPackage(name, cwd)),
+    packages,
+    goScan: scanProject(cwd, guarded, packages),
     signals: inspectSignals(),
   };
   return { ...facts, ...judge(facts) };

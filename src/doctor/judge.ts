@@ -95,26 +95,50 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     }
   }
 
+  // Go runtimes the resolved copies do not show (go-scan.ts): one finding per package.
+  const scan = report.goScan;
+  const elsewhere = new Map<string, NonNullable<typeof scan>["goModules"][number][]>();
+  for (const module of scan?.goModules ?? []) elsewhere.set(module.packageName, [...(elsewhere.get(module.packageName) ?? []), module]);
+  for (const [name, modules] of elsewhere) {
+    const files = modules.map((m) => m.file.path);
+    const shown = `${files.slice(0, 3).join(", ")}${files.length > 3 ? ` and ${files.length - 3} more` : ""}`;
+    const version = modules.find((m) => m.file.goVersion !== undefined)?.file.goVersion;
+    const go = `a Go runtime${version === undefined ? "" : ` (${version})`}`;
+    if (modules[0]!.guarded) {
+      add("info", "GO_ELSEWHERE", `${shown} carr${files.length === 1 ? "ies" : "y"} ${go}: ${files.length === 1 ? "a copy" : "copies"} of ${name} that ${report.cwd} does not resolve (nested under a dependency, or a workspace package's own). The preload guards ${files.length === 1 ? "it" : "them"} by path when ${files.length === 1 ? "it loads" : "they load"}.`);
+    } else {
+      add("info", "GO_UNGUARDED", `${shown} (${name}) carr${files.length === 1 ? "ies" : "y"} ${go} and ${name} is not guarded: its load gets the signal protection and repair of every load, but not the warmup before it. Add it to ASHERAH_BUN_PRELOAD_PACKAGES to guard it like asherah.`);
+    }
+    for (const module of modules) {
+      if (module.file.keptLoaded === false) {
+        add("warn", "NO_NODELETE", `${module.file.path} (${name}) links a Go runtime but is not linked NODELETE (-Wl,-z,nodelete) and has no STB_GNU_UNIQUE symbol: if the runtime unloads it (e.g. a Worker that loaded it exits) while Go's threads still run, the process crashes.`);
+      }
+    }
+  }
+  if (scan?.incomplete !== undefined) add("info", "SCAN_INCOMPLETE", `the search for Go runtimes under ${scan.roots.join(", ")} stopped early: ${scan.incomplete}. Anything past that point was not looked at.`);
+  // Every Go-based module a process started here could load decides whether the preload is needed.
+  const goModules = [...new Set([...goPackages, ...elsewhere.keys()])];
+
   const protectedRun = bunfig.configuredForRun && config.valid && !config.values?.disabled;
-  if (bun.affected && goPackages.length > 0) {
+  if (bun.affected && goModules.length > 0) {
     if (!bunfig.configuredForRun) {
-      add("error", "NOT_CONFIGURED", `Bun ${bun.version} hangs once a Go runtime (${goPackages.join(", ")}) is loaded, and no bunfig.toml in ${report.cwd} preloads asherah-bun-preload. Add preload = ["asherah-bun-preload"] to ${join(report.cwd, "bunfig.toml")} (or run with bun --preload asherah-bun-preload), or upgrade Bun to ${bun.fixedIn} or later.`);
+      add("error", "NOT_CONFIGURED", `Bun ${bun.version} hangs once a Go runtime (${goModules.join(", ")}) is loaded, and no bunfig.toml in ${report.cwd} preloads asherah-bun-preload. Add preload = ["asherah-bun-preload"] to ${join(report.cwd, "bunfig.toml")} (or run with bun --preload asherah-bun-preload), or upgrade Bun to ${bun.fixedIn} or later.`);
     }
     if (!bunfig.configuredForTest) {
-      add("info", "TEST_NOT_CONFIGURED", `bun test ignores the top-level preload: add [test] preload = ["asherah-bun-preload"] if your tests load ${goPackages.join(", ")}.`);
+      add("info", "TEST_NOT_CONFIGURED", `bun test ignores the top-level preload: add [test] preload = ["asherah-bun-preload"] if your tests load ${goModules.join(", ")}.`);
     }
-  } else if (!bun.affected && goPackages.length > 0 && !bunfig.configuredForRun) {
+  } else if (!bun.affected && goModules.length > 0 && !bunfig.configuredForRun) {
     add("info", "NOT_NEEDED", `Bun ${bun.version} is not affected by the hang; the preload is optional here (it still keeps SIGPIPE ignored after Go loads).`);
   }
 
   const errors = findings.filter((f) => f.level === "error");
   const warnings = findings.filter((f) => f.level === "warn");
   let summary: string;
-  if (errors.length > 0) summary = `${errors.length} problem${errors.length === 1 ? "" : "s"} would break ${goPackages.length > 0 ? goPackages.join(", ") : "the preload"} here: fix the ERROR lines above.`;
+  if (errors.length > 0) summary = `${errors.length} problem${errors.length === 1 ? "" : "s"} would break ${goModules.length > 0 ? goModules.join(", ") : "the preload"} here: fix the ERROR lines above.`;
   else if (warnings.length > 0) summary = `nothing would hang, but ${warnings.length} warning${warnings.length === 1 ? "" : "s"} need${warnings.length === 1 ? "s" : ""} attention.`;
-  else if (goPackages.length === 0) summary = `no Go-based module resolves from ${report.cwd}: nothing to protect${bun.affected ? " (if you add one, add the preload too)" : ""}.`;
+  else if (goModules.length === 0) summary = `no Go-based module is installed where ${report.cwd} loads modules from: nothing to protect${scan?.incomplete !== undefined ? " as far as the search went" : ""}${bun.affected ? " (if you add one, add the preload too)" : ""}.`;
   else if (!bun.affected) summary = `Bun ${bun.version} does not hang with Go runtimes; ${protectedRun ? "the preload is configured, and keeps SIGPIPE ignored after Go loads" : "the preload is optional here (it keeps SIGPIPE ignored after Go loads)"}.`;
-  else summary = `protected: ${goPackages.join(", ")} will load behind the preload on Bun ${bun.version}.`;
+  else summary = `protected: ${goModules.join(", ")} will load behind the preload on Bun ${bun.version}.`;
   const status = errors.length > 0 ? "error" : warnings.length > 0 ? "warn" : "ok";
   return { findings, verdict: { status, summary }, exitCode: status === "error" ? 1 : status === "warn" ? 3 : 0 };
 }

@@ -80,7 +80,7 @@ function realpathOrUndefined(path: string): string | undefined {
  * (a folder of a million names costs no more); Bun before 1.2 has no
  * opendirSync, and there readdirSync reads them all, then the list is cut.
  */
-function readNames(dir: string, max: number): string[] {
+export function readNames(dir: string, max: number): string[] {
   const names: string[] = [];
   if (typeof fs.opendirSync !== "function") {
     try {

@@ -2,6 +2,7 @@
 import type { Config } from "../config.ts";
 import type { Libc, PlatformKey } from "../platform.ts";
 import type { BunfigReport } from "./bunfig.ts";
+import type { GoScanReport } from "./go-scan.ts";
 import type { ProjectEnv } from "./dotenv.ts";
 import type { LibraryReport } from "./libraries.ts";
 import type { NativeFileReport } from "./native-files.ts";
@@ -73,6 +74,8 @@ export interface DoctorFacts {
   readonly libraries: readonly LibraryReport[];
   readonly bunfig: BunfigReport;
   readonly packages: readonly PackageReport[];
+  /** Go runtimes under the reachable node_modules folders other than in the resolved copies above. */
+  readonly goScan?: GoScanReport;
   readonly signals: SignalsReport;
 }
 

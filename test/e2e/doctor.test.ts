@@ -165,6 +165,59 @@ test("no asherah installed: nothing to protect, exit 0 even on an affected Bun",
   expect(r.verdict.summary).toContain("nothing to protect");
 }, 60_000);
 
+describe("Go runtimes the resolved copy does not show (src/doctor/go-scan.ts)", () => {
+  // A real copy (not a symlink: the scan does not follow links) of a fixture package at `to`.
+  const install = (fixture: string, to: string) => {
+    mkdirSync(join(to, ".."), { recursive: true });
+    cpSync(join(FIXTURE_BUILD, "node_modules", fixture), to, { recursive: true, dereference: true });
+    return to;
+  };
+
+  test("asherah only nested under a dependency, on an affected Bun without the preload: an error, not 'nothing to protect'", async () => {
+    const dir = appDir({ asherah: false });
+    const nested = install("asherah", join(dir, "node_modules", "dep", "node_modules", "asherah"));
+    const result = await doctor("1.2.19", dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(1);
+    expect(r.goScan?.goModules.map((m) => [m.packageName, m.guarded, m.file.path])).toEqual([["asherah", true, join(nested, "dist", "asherah.node")]]);
+    expect(codes(r)).toContain("GO_ELSEWHERE");
+    expect(codes(r, "error")).toEqual(["NOT_CONFIGURED"]);
+  }, 60_000);
+
+  test("a workspace package's asherah in Bun's isolated store, the doctor run in another workspace package: an error", async () => {
+    const root = appDir({ asherah: false });
+    const app = join(root, "packages", "app");
+    mkdirSync(app, { recursive: true });
+    install("asherah", join(root, "node_modules", ".bun", "asherah@3.0.0", "node_modules", "asherah"));
+    const r = report(await doctor("1.2.19", app));
+    expect(r.packages[0]!.resolved).toBe(false);
+    expect(codes(r, "error")).toEqual(["NOT_CONFIGURED"]);
+    expect(r.verdict.summary).not.toContain("nothing to protect");
+  }, 60_000);
+
+  test("a Go module that is not guarded: named in the error on an affected Bun, with the way to guard it; guarded once listed in ASHERAH_BUN_PRELOAD_PACKAGES", async () => {
+    const dir = appDir({ asherah: false });
+    install("go-js-entry", join(dir, "node_modules", "go-js-entry"));
+    const r = report(await doctor("1.2.19", dir));
+    expect(r.goScan?.goModules.map((m) => [m.packageName, m.guarded])).toEqual([["go-js-entry", false]]);
+    expect(codes(r)).toContain("GO_UNGUARDED");
+    expect(r.findings.find((f) => f.code === "GO_UNGUARDED")!.message).toContain("ASHERAH_BUN_PRELOAD_PACKAGES");
+    expect(r.findings.find((f) => f.code === "NOT_CONFIGURED")!.message).toContain("go-js-entry");
+    // Listed, it is a guarded package the doctor resolves and inspects, no longer a scan finding.
+    const listed = report(await doctor("1.2.19", dir, ["--json"], { ASHERAH_BUN_PRELOAD_PACKAGES: "go-js-entry" }));
+    expect(listed.goScan?.goModules).toEqual([]);
+    expect(listed.packages.find((p) => p.name === "go-js-entry")?.nativeFiles.some((f) => f.goRuntime)).toBe(true);
+  }, 60_000);
+
+  test("the text report lists what the scan found", async () => {
+    const dir = appDir({ asherah: false });
+    const nested = install("asherah", join(dir, "node_modules", "dep", "node_modules", "asherah"));
+    const result = await doctor(PINNED, dir, []);
+    expect(result.stdout).toContain(`Go runtimes elsewhere under ${join(dir, "node_modules")}`);
+    expect(result.stdout).toContain(`${join(nested, "dist", "asherah.node")}: asherah, guarded, Go runtime`);
+  }, 60_000);
+});
+
 describe("a Go module linked without NODELETE", () => {
   // A stand-in .node: the two marks the doctor looks for (Go build info in
   // the bytes, the cgo runtime symbol in .dynsym), built with and without

@@ -1,0 +1,134 @@
+// Every Go runtime under the node_modules folders a require() from the
+// checked folder can reach (that folder's and each one above it), not only
+// in the copy of a guarded package Bun resolves from there: a copy nested
+// under a dependency, one that only a workspace package depends on (Bun's
+// and pnpm's stores, node_modules/.bun and .pnpm), and Go-based modules that
+// are not guarded at all. Judged from the resolved copy alone, a workspace
+// whose package loads asherah got "nothing to protect" and then hung
+// (test/e2e/doctor.test.ts, "Go runtimes the resolved copy does not show").
+//
+// Inspects and never executes, like the rest of the doctor: folders are read
+// a few names at a time, symlinks are not followed (a store is scanned where
+// it lies), each real folder once, and only regular .node/.so/.dylib files
+// are read, each and all of them under a cap.
+import { lstatSync, statSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { inspectNativeFile, notInspected, readNames, type NativeFileReport } from "./native-files.ts";
+
+export interface GoModule {
+  /** The package the file belongs to: the folder after its last node_modules/. */
+  readonly packageName: string;
+  readonly guarded: boolean;
+  readonly file: NativeFileReport;
+}
+
+export interface GoScanReport {
+  /** The node_modules folders scanned, nearest first. */
+  readonly roots: readonly string[];
+  /** Native files read. */
+  readonly inspected: number;
+  readonly goModules: readonly GoModule[];
+  /** Why the scan stopped early, if it did (a limit below). */
+  readonly incomplete?: string;
+}
+
+export interface ScanLimits {
+  /** Folders below a node_modules root. */
+  readonly depth: number;
+  /** Directory entries looked at in all. */
+  readonly entries: number;
+  /** Native files read in all. */
+  readonly files: number;
+  /** Bytes of one native file (a Go runtime's marks lie well inside any library). */
+  readonly fileBytes: number;
+  /** Bytes of all native files together. */
+  readonly totalBytes: number;
+}
+
+export const SCAN_LIMITS: ScanLimits = { depth: 24, entries: 300_000, files: 500, fileBytes: 64 * 1024 * 1024, totalBytes: 1024 * 1024 * 1024 };
+
+const NATIVE_FILE = /\.(node|dylib)$|\.so(\.\d+)*$/;
+// Caches and tool folders that hold no installed package.
+const SKIPPED = new Set([".bin", ".cache", ".vite", ".vite-temp", ".turbo"]);
+
+/** The package a path inside node_modules belongs to (`@scope/name` kept whole). */
+export function packageOfPath(path: string): string | undefined {
+  const parts = path.split(sep);
+  const at = parts.lastIndexOf("node_modules");
+  const first = parts[at + 1];
+  if (at < 0 || first === undefined) return undefined;
+  if (!first.startsWith("@")) return first;
+  const second = parts[at + 2];
+  return second === undefined ? undefined : `${first}/${second}`;
+}
+
+/** The node_modules folders a require() from `fromDir` can reach, nearest first. */
+export function reachableNodeModules(fromDir: string): string[] {
+  const roots: string[] = [];
+  for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules");
+    try {
+      if (statSync(candidate).isDirectory()) roots.push(candidate);
+    } catch {
+      // none here
+    }
+    if (dirname(dir) === dir) return roots;
+  }
+}
+
+/**
+ * Reads every native file under `roots` and keeps those with a Go runtime.
+ * `ignore(path)` leaves files out (this package's own Go warmup library).
+ */
+export function scanForGo(roots: readonly string[], guarded: readonly string[], ignore: (path: string) => boolean, limits: ScanLimits = SCAN_LIMITS): GoScanReport {
+  const goModules: GoModule[] = [];
+  const visited = new Set<string>();
+  let entries = limits.entries;
+  let bytes = limits.totalBytes;
+  let inspected = 0;
+  let incomplete: string | undefined;
+  const stop = (why: string) => {
+    incomplete ??= why;
+  };
+  const walk = (dir: string, depth: number): void => {
+    if (incomplete !== undefined) return;
+    if (depth > limits.depth) return stop(`a folder more than ${limits.depth} levels deep (${dir}) was not scanned`);
+    let stats;
+    try {
+      // A root may be a symlinked node_modules; below it, links are not followed.
+      stats = depth === 0 ? statSync(dir) : lstatSync(dir);
+    } catch {
+      return;
+    }
+    const key = `${stats.dev}:${stats.ino}`;
+    if (!stats.isDirectory() || visited.has(key)) return;
+    visited.add(key);
+    const names = readNames(dir, entries + 1);
+    if (names.length > entries) return stop(`the scan stops after ${limits.entries} folder entries`);
+    entries -= names.length;
+    for (const name of names.sort()) {
+      if (SKIPPED.has(name)) continue;
+      const path = join(dir, name);
+      let entry;
+      try {
+        entry = lstatSync(path);
+      } catch {
+        continue;
+      }
+      if (entry.isDirectory()) {
+        walk(path, depth + 1);
+        if (incomplete !== undefined) return;
+      } else if (entry.isFile() && NATIVE_FILE.test(name) && !ignore(path)) {
+        if (inspected >= limits.files) return stop(`the scan reads at most ${limits.files} native files`);
+        inspected++;
+        const file = bytes <= 0 ? notInspected(path, `not inspected: the scan reads at most ${limits.totalBytes} bytes of native files`) : inspectNativeFile(path, Math.min(limits.fileBytes, bytes));
+        bytes -= file.size;
+        if (!file.goRuntime) continue;
+        const packageName = packageOfPath(path) ?? name;
+        goModules.push({ packageName, guarded: guarded.includes(packageName), file });
+      }
+    }
+  };
+  for (const root of roots) walk(root, 0);
+  return { roots, inspected, goModules, ...(incomplete === undefined ? {} : { incomplete }) };
+}
