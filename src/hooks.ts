@@ -21,6 +21,7 @@ import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { createDebugLog } from "./debug.ts";
 import { guardedDlopen } from "./fast-load.ts";
+import { fromCallersLine } from "./user-frames.ts";
 import { manifestPath } from "./installed.ts";
 import { dirname, parentDir } from "./paths.ts";
 import { registerPlugin } from "./plugin.ts";
@@ -45,7 +46,11 @@ export function hookProcessDlopen(state: PreloadState): void {
   const original = process.dlopen as unknown as Dlopen;
   state.originalDlopen ??= original;
   const wrapped: Dlopen = function (this: unknown, module, filename, flags) {
-    return guardedDlopen(state, original, this, module, filename, flags);
+    try {
+      return guardedDlopen(state, original, this, module, filename, flags);
+    } catch (error) {
+      throw fromCallersLine(error, wrapped, state.config?.debug);
+    }
   };
   (process as unknown as { dlopen: Dlopen }).dlopen = wrapped;
   state.hooks.processDlopen = true;

@@ -24,6 +24,7 @@ import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname } from "./paths.ts";
 import type { Config } from "./config-defaults.ts";
 import type { PreloadState } from "./state.ts";
+import { fromCallersLine } from "./user-frames.ts";
 import { hookWorkerThreads } from "./workers.ts";
 import type { CjsModule } from "./plugin-serve.ts";
 
@@ -143,8 +144,18 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
         // on the start bundle (the cold half only if its load needs the full
         // guard); others by the cold half, the warmup hurried first (no
         // wait: it runs while the cold half loads).
-        if (entry.kind === "native") build.module(entry.name, () => serveNative(state, entry, (requireHere ??= createRequire.call(Module, import.meta.path))));
-        else build.module(entry.name, () => (hurryWarmup(state), cold().serveGuarded(state, entry)));
+        if (entry.kind === "native") {
+          // Called while Bun links the importing module: no frame of the
+          // application's to show, so none of ours either (user-frames.ts).
+          const serve = () => {
+            try {
+              return serveNative(state, entry, (requireHere ??= createRequire.call(Module, import.meta.path)));
+            } catch (error) {
+              throw fromCallersLine(error, serve, state.config?.debug);
+            }
+          };
+          build.module(entry.name, serve);
+        } else build.module(entry.name, () => (hurryWarmup(state), cold().serveGuarded(state, entry)));
         if (entry.kind === "refused") continue;
         state.hooks.virtualModules.push(entry.name);
         log("virtual module", { package: entry.name, entry: entry.entry });
@@ -162,10 +173,15 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
   // docs/how-it-works.md).
   if (bareNames.size > 0) {
     const original = Module.prototype.require;
-    Module.prototype.require = function (this: unknown, id: string) {
+    const intercept = function (this: unknown, id: string) {
       if (typeof id !== "string" || !bareNames.has(id)) return original.call(this, id);
-      return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir, found);
+      try {
+        return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir, found);
+      } catch (error) {
+        throw fromCallersLine(error, intercept, state.config?.debug);
+      }
     };
+    Module.prototype.require = intercept;
     hookCreateRequireResolve(Module, bareNames);
   }
   state.hooks.plugin = true;

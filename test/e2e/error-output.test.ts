@@ -4,12 +4,12 @@
 // the code shown — on the oldest supported Bun, the worst affected one and the
 // pinned one (issue 14). Needs `npm run build` and the fixtures.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { supportsJsEntryGuard } from "../../src/bun-version.ts";
 import { ERROR_CODES, type PreloadErrorCode } from "../../src/errors.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
-import { PRELOAD_ENTRY, prepareApps, scenarioEnv } from "../support/scenarios.ts";
+import { FIXTURE_BUILD, PRELOAD_ENTRY, prepareApps, scenarioEnv } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
 
@@ -146,6 +146,29 @@ for (const version of VERSIONS) {
     expectBlock(refused, "UNSUPPORTED_PLATFORM");
     expect(refused.stderr).toContain("is older than the prebuilt libraries need (glibc 2.34 or later");
     expect(refused.stderr).toContain("the loader found no GLIBC_2.99");
+  }, 60_000);
+}
+
+for (const version of ["1.2.19", pinnedBunVersion()]) {
+  test(`Bun ${version}: a damaged guarded addon: Bun's own error, at the application's require() line, none of the preload's frames (src/user-frames.ts)`, async () => {
+    const dir = tempDir("abp-damaged-addon-");
+    mkdirSync(join(dir, "node_modules", "asherah", "dist"), { recursive: true });
+    copyFileSync(join(FIXTURE_BUILD, "node_modules", "asherah", "package.json"), join(dir, "node_modules", "asherah", "package.json"));
+    writeFileSync(join(dir, "node_modules", "asherah", "dist", "asherah.node"), "not a library\n");
+    writeFileSync(join(dir, "app.cjs"), 'const asherah = require("asherah");\n');
+    writeFileSync(join(dir, "app.mjs"), 'import { setup } from "asherah";\nconsole.log(typeof setup);\n');
+    const base = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "preload", timeoutMs: 0, appsDir, env: {} });
+    const required = await runProcess([bunBinary(version), "--preload", PRELOAD_ENTRY, "./app.cjs"], { cwd: dir, env: base, timeoutMs: 30_000 });
+    expect(required.outcome, describeRun(required)).toBe("fail");
+    expect(required.stderr).toContain("ERR_DLOPEN_FAILED");
+    expect(required.stderr).toContain('1 | const asherah = require("asherah");');
+    expect(required.stderr).toMatch(/^\s+at .*app\.cjs:1:\d+/m);
+    for (const ours of [join(REPO_ROOT, "dist"), join(REPO_ROOT, "src")]) expect(required.stderr, describeRun(required)).not.toContain(ours);
+    // An import is served while Bun links the module: no line of the application's to show, and none of ours.
+    const imported = await runProcess([bunBinary(version), "--preload", PRELOAD_ENTRY, "./app.mjs"], { cwd: dir, env: base, timeoutMs: 30_000 });
+    expect(imported.outcome, describeRun(imported)).toBe("fail");
+    expect(imported.stderr).toContain("ERR_DLOPEN_FAILED");
+    for (const ours of [join(REPO_ROOT, "dist"), join(REPO_ROOT, "src")]) expect(imported.stderr, describeRun(imported)).not.toContain(ours);
   }, 60_000);
 }
 
