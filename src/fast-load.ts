@@ -214,11 +214,8 @@ export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, 
   try {
     exports = loadingGuarded(state, name, () => requireHere(entry));
   } catch (error) {
-    // Bun 1.0.x turns an error thrown here into "Expected module mock to
-    // return an object"; a module that throws when evaluated keeps it there
-    // (plugin-serve.ts failingModule). Later releases report the thrown error
-    // itself, also to a static named import, which the throwing module could
-    // not serve: it has none of the names. (e2e errors.test.ts, "imported".)
+    // Thrown on Bun 1.1 and later, a module that throws on 1.0.x
+    // (plugin-serve.ts unservable), without loading the cold half here.
     if (!atLeast(Bun.version, BUN_1_1)) return cold().failingModule(error);
     throw error;
   }

@@ -24,7 +24,7 @@ import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname } from "./paths.ts";
 import type { Config } from "./config-defaults.ts";
 import type { PreloadState } from "./state.ts";
-import { fromCallersLine } from "./user-frames.ts";
+import { fromCallersLine, isNativeLoadError } from "./user-frames.ts";
 import { hookWorkerThreads } from "./workers.ts";
 import type { CjsModule } from "./plugin-serve.ts";
 
@@ -178,7 +178,8 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
       try {
         return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir, found);
       } catch (error) {
-        throw fromCallersLine(error, intercept, state.config?.debug);
+        // A CommonJS entry's own errors keep its frames.
+        throw isNativeLoadError(error) ? fromCallersLine(error, intercept, state.config?.debug) : error;
       }
     };
     Module.prototype.require = intercept;

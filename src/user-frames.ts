@@ -7,10 +7,19 @@
 // "asherah-bun-preload", errors.ts) carry no frames already; the debug
 // variable keeps every frame.
 
-/** `error` with the frames of `wrapper` and everything it called taken off; returned for `throw`. */
+/**
+ * `error` with the frames of `wrapper` and everything it called taken off;
+ * returned for `throw`. Only where nothing but the preload and the loader ran
+ * below `wrapper`: a guarded package's own JavaScript would lose its frames.
+ */
 export function fromCallersLine(error: unknown, wrapper: Function, debug: boolean | undefined): unknown {
   if (!debug && error instanceof Error && error.name !== "asherah-bun-preload" && typeof Error.captureStackTrace === "function") {
     Error.captureStackTrace(error, wrapper);
   }
   return error;
+}
+
+/** Thrown by Bun's loader itself (a file that is not a library, a missing symbol), not by JavaScript it ran. */
+export function isNativeLoadError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "ERR_DLOPEN_FAILED";
 }

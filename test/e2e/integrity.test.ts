@@ -250,6 +250,21 @@ console.log("RESULT " + JSON.stringify({ outcome, ms: performance.now() - starte
   }
 });
 
+for (const version of ["1.2.19", pinnedBunVersion()]) {
+  test(`Bun ${version}: a FIFO as the entry, imported with a named import: the refusal, not "Export named 'setup' not found" (plugin-serve.ts unservable)`, async () => {
+    const app = appDir({ "app.mjs": 'import { setup } from "asherah";\nconsole.log(typeof setup);\n' });
+    const pkg = join(app, "node_modules", "asherah");
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0", main: "./asherah.node" }));
+    makeSpecial("FIFO", join(pkg, "asherah.node"));
+    const result = await runProcess([bunBinary(version), "--preload", PRELOAD, "app.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
+    expect(result.outcome, describeRun(result)).toBe("fail");
+    expect(result.stderr).toContain("refusing to load asherah: its entry is a FIFO or a device");
+    expect(result.stderr).toContain("(code LIBRARY_INVALID;");
+    expect(result.stderr).not.toContain("Export named");
+  }, 20_000);
+}
+
 describe("a FIFO the loader would find by a bare name on LD_LIBRARY_PATH", () => {
   // dlopen("libx.so") searches LD_LIBRARY_PATH, not the working folder: the
   // FIFO check follows the same search (fast-load.ts blockingFile). Before,
