@@ -12,7 +12,8 @@ doctor   checks whether Go-based native modules (asherah 3.x,
          Bun version, platform, the preload's native libraries (shipped
          checksums, ELF headers, who may write them), bunfig.toml preload
          entries, the guarded packages' native files (Go runtime, NODELETE),
-         signal dispositions. It only reads files: nothing from DIR or from
+         every other Go runtime under the node_modules folders DIR can
+         load from, signal dispositions. It only reads files: nothing from DIR or from
          ASHERAH_BUN_PRELOAD_LIBRARY_DIR is imported, required or loaded.
   --json     print the report as one JSON object instead of text
   --cwd DIR  check DIR instead of the current directory (where bun would start).
@@ -55,13 +56,15 @@ export function parseArgs(args: readonly string[], cwd: string = process.cwd()):
     }
   }
   const target = resolve(cwd, dir ?? ".");
-  let isDirectory = false;
+  const named = dir === undefined ? "the current folder" : `--cwd ${JSON.stringify(dir)}`;
+  let isDirectory: boolean;
   try {
     isDirectory = statSync(target).isDirectory();
-  } catch {
-    // reported below
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new UsageError(`${named}: ${target} ${code === "ENOENT" ? "does not exist" : `cannot be examined (${typeof code === "string" ? code : String(error)}): run the doctor as a user who can read it`}`);
   }
-  if (!isDirectory) throw new UsageError(`--cwd ${JSON.stringify(dir)}: ${target} is not a directory`);
+  if (!isDirectory) throw new UsageError(`${named}: ${target} is not a directory`);
   return { json, cwd: target };
 }
 
