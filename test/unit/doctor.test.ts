@@ -306,6 +306,7 @@ describe("cli parseArgs", () => {
     expect(usage(["doctor", "--jsno"])).toBe('unknown option "--jsno" for doctor');
     expect(usage(["doctor", "--cwd"])).toBe("--cwd needs a directory");
     expect(usage(["doctor", "--cwd", "package.json"])).toMatch(/is not a directory$/);
+    expect(usage(["doctor", "--cwd", "no-such-folder"])).toBe(`--cwd "no-such-folder": ${join(REPO, "no-such-folder")} does not exist`);
     expect(usage(["doctor", "--cwd", "a", "--cwd", "b"])).toBe("--cwd given twice");
   });
 });
