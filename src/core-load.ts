@@ -157,7 +157,10 @@ function elfProblemOf(path: string): string | undefined {
  * ensureCore runs without the core then, platform.ts oldGlibcReason.)
  */
 export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
-  if (/wrong ELF class|ELF file's|invalid ELF header|file too short|not a dynamic|Exec format|built for|not an ELF|truncated/i.test(reason)) {
+  if (/file too short|truncated/i.test(reason)) {
+    return "The file is shorter than its own headers say (an interrupted copy or install?). Reinstall asherah-bun-preload, or rebuild the folder ASHERAH_BUN_PRELOAD_LIBRARY_DIR names.";
+  }
+  if (/wrong ELF class|ELF file's|invalid ELF header|not a dynamic|Exec format|built for|not an ELF/i.test(reason)) {
     return `The file is not a library for ${platform}-${arch}. Reinstall asherah-bun-preload on this machine (node_modules copied from another OS or CPU?), or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.`;
   }
   return "Reinstall asherah-bun-preload, or set ASHERAH_BUN_PRELOAD_DEBUG=1 and report the output.";

@@ -222,6 +222,17 @@ const WARMUP_ADVICE: Readonly<Record<string, string>> = {
   dlopen: "The file is not a loadable library for this machine. Reinstall asherah-bun-preload on this machine, or fix ASHERAH_BUN_PRELOAD_LIBRARY_DIR.",
 };
 
+// A folder of one's own (ASHERAH_BUN_PRELOAD_LIBRARY_DIR): the package's own copy is not at fault.
+const REBUILD_FOLDER = "Rebuild the folder ASHERAH_BUN_PRELOAD_LIBRARY_DIR names (bash go/build.sh --out DIR, from a clone of asherah-bun-preload), or unset the variable to use the package's own libraries.";
+const OVERRIDE_ADVICE: Readonly<Record<string, string>> = {
+  empty: REBUILD_FOLDER,
+  "not-regular": REBUILD_FOLDER,
+  "too-large": REBUILD_FOLDER,
+  checksum: `Its warmup library is not the one its core was built with. ${REBUILD_FOLDER}`,
+  open: REBUILD_FOLDER,
+  dlopen: REBUILD_FOLDER,
+};
+
 /**
  * Waits for the warmup (starting it if needed). Throws, every time, when it
  * failed: a guarded module never loads after a failed warmup and never gets a
@@ -244,7 +255,7 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
       what: `the Go warmup did not complete: ${state.warmup.error}`,
       // The warmup thread checks the core's own file first (start.ts): name the file at fault.
       where: kind === "core-checksum" && state.corePath !== undefined ? { path: state.corePath } : state.warmup.path === undefined ? undefined : { path: state.warmup.path },
-      next: WARMUP_ADVICE[kind] ?? "Set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected), and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
+      next: (state.location?.status === "native" && state.location.override ? OVERRIDE_ADVICE[kind] : undefined) ?? WARMUP_ADVICE[kind] ?? "Set ASHERAH_BUN_PRELOAD_WARMUP=off to load Go modules without the warmup (signals are still protected), and report this with ASHERAH_BUN_PRELOAD_DEBUG=1 output.",
     });
   }
 }

@@ -92,6 +92,8 @@ for (const version of VERSIONS) {
       // where the load waits for the warmup started at start: the same block.
       expectBlock(result, "LIBRARY_MISSING");
       expect(result.stderr).toContain(`refusing to load asherah because the Go warmup did not complete: ${env.ASHERAH_BUN_PRELOAD_LIBRARY_DIR}/${WARMUP} cannot be opened`);
+      // The folder is the user's own: the advice is to rebuild it, not to reinstall the package.
+      expect(result.stderr).toContain("Rebuild the folder ASHERAH_BUN_PRELOAD_LIBRARY_DIR names");
     }, 60_000);
 
     test("a PreloadError thrown inside require() prints as the block", async () => {

@@ -122,6 +122,11 @@ describe("checkElf", () => {
 
 describe("dlopenAdvice", () => {
   const { dlopenAdvice } = require("../../src/core-load.ts") as typeof import("../../src/core-load.ts");
+  test("a file cut short says so, not that it is foreign", () => {
+    const advice = dlopenAdvice("/x/asherah-bun-core.node: file too short", "linux", "x64");
+    expect(advice).toContain("shorter than its own headers say");
+    expect(advice).not.toContain("not a library for");
+  });
   test("a foreign file names this platform", () => {
     expect(dlopenAdvice("/x/lib.so: wrong ELF class: ELFCLASS32", "linux", "x64")).toContain("not a library for linux-x64");
   });
