@@ -14,6 +14,10 @@ function libraryName(lib: LibraryReport): string {
   return LIBRARY_NAMES[lib.role] ?? `library ${lib.role}`;
 }
 
+function noNodelete(path: string, packageName: string): string {
+  return `${path} (${packageName}) links a Go runtime but is not linked NODELETE (-Wl,-z,nodelete) and has no STB_GNU_UNIQUE symbol: if the runtime unloads it (e.g. a Worker that loaded it exits) while Go's threads still run, the process crashes.`;
+}
+
 export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "verdict" | "exitCode"> {
   const findings: Finding[] = [];
   const add = (level: Level, code: string, message: string) => findings.push({ level, code, message });
@@ -90,9 +94,7 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     }
   }
   for (const { pkg, file } of goFiles) {
-    if (file.keptLoaded === false) {
-      add("warn", "NO_NODELETE", `${file.path} (${pkg.name}) links a Go runtime but is not linked NODELETE (-Wl,-z,nodelete) and has no STB_GNU_UNIQUE symbol: if the runtime unloads it (e.g. a Worker that loaded it exits) while Go's threads still run, the process crashes.`);
-    }
+    if (file.keptLoaded === false) add("warn", "NO_NODELETE", noNodelete(file.path, pkg.name));
   }
 
   // Go runtimes the resolved copies do not show (go-scan.ts): one finding per package.
@@ -110,9 +112,7 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
       add("info", "GO_UNGUARDED", `${shown} (${name}) carr${files.length === 1 ? "ies" : "y"} ${go} and ${name} is not guarded: its load gets the signal protection and repair of every load, but not the warmup before it. Add it to ASHERAH_BUN_PRELOAD_PACKAGES to guard it like asherah.`);
     }
     for (const module of modules) {
-      if (module.file.keptLoaded === false) {
-        add("warn", "NO_NODELETE", `${module.file.path} (${name}) links a Go runtime but is not linked NODELETE (-Wl,-z,nodelete) and has no STB_GNU_UNIQUE symbol: if the runtime unloads it (e.g. a Worker that loaded it exits) while Go's threads still run, the process crashes.`);
-      }
+      if (module.file.keptLoaded === false) add("warn", "NO_NODELETE", noNodelete(module.file.path, name));
     }
   }
   if (scan?.incomplete !== undefined) add("info", "SCAN_INCOMPLETE", `the search for Go runtimes under ${scan.roots.join(", ")} stopped early: ${scan.incomplete}. Anything past that point was not looked at.`);
