@@ -14,7 +14,11 @@
  */
 export function fromCallersLine(error: unknown, wrapper: Function, debug: boolean | undefined): unknown {
   if (!debug && error instanceof Error && error.name !== "asherah-bun-preload" && typeof Error.captureStackTrace === "function") {
-    Error.captureStackTrace(error, wrapper);
+    try {
+      Error.captureStackTrace(error, wrapper);
+    } catch {
+      // An error whose stack cannot be redefined keeps the frames it has.
+    }
   }
   return error;
 }
