@@ -64,6 +64,14 @@ export const BUN_1_1 = 1 * 1e8 + 1 * 1e4 + 0;
  */
 export const BUN_CJS_FORM = 1 * 1e8 + 1 * 1e4 + 30;
 
+/**
+ * The first release that reports an error thrown by a `build.module`
+ * callback as that error, to every form of import: 1.2.19. Until 1.2.18 it
+ * became "Expected module mock to return an object" (measured on 1.1.45,
+ * 1.2.0, 1.2.10, 1.2.15, 1.2.17, 1.2.18; plugin-serve.ts unservable).
+ */
+export const MODULE_CALLBACK_THROWS = 1 * 1e8 + 2 * 1e4 + 19;
+
 /** True when `bunVersion` parses and is `min` (a versionCode) or later; an unparsable version is never "at least". */
 export function atLeast(bunVersion: string, min: number): boolean {
   return versionCode(bunVersion) >= min;

@@ -13,7 +13,8 @@
 // inside `require("asherah")` (docs/performance.md, "Once asherah is loaded").
 // Guarded by e2e loading.test.ts and failed-load.test.ts (both paths), and by
 // the bench's require figure.
-import { atLeast, BUN_1_1, supportsJsEntryGuard } from "./bun-version.ts";
+import { atLeast, BUN_1_1, MODULE_CALLBACK_THROWS, supportsJsEntryGuard } from "./bun-version.ts";
+import { fromCallersLine } from "./user-frames.ts";
 import { cold } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { syncWarmup } from "./core-reports.ts";
@@ -178,6 +179,7 @@ export function requireGuarded(
   original: (this: unknown, id: string) => unknown,
   fromDir: string,
   found: readonly GuardedEntry[],
+  frameTop: Function,
 ): unknown {
   const filename = self?.filename;
   const dir = typeof filename === "string" && filename.startsWith("/") ? parentDir(filename) : fromDir;
@@ -194,7 +196,16 @@ export function requireGuarded(
   if (guarded.kind === "refused") throw guarded.error;
   // A native entry's load hurries the warmup itself (guardedDlopen); a
   // CommonJS one hurries it here, so that it runs while the cold half loads.
-  if (guarded.kind === "native") return loadingGuarded(state, guarded.name, () => original.call(self, guarded.entry));
+  if (guarded.kind === "native") {
+    try {
+      return loadingGuarded(state, guarded.name, () => original.call(self, guarded.entry));
+    } catch (error) {
+      // Only the preload and the loader ran inside `frameTop` (the require
+      // intercept): shown from the application's line (user-frames.ts). A
+      // CommonJS entry's errors keep the package's own frames.
+      throw fromCallersLine(error, frameTop, state.config?.debug);
+    }
+  }
   hurryWarmup(state);
   return cold().loadCommonJs(state, guarded.entry, self ?? null);
 }
@@ -214,9 +225,9 @@ export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, 
   try {
     exports = loadingGuarded(state, name, () => requireHere(entry));
   } catch (error) {
-    // Thrown on Bun 1.1 and later, a module that throws on 1.0.x
-    // (plugin-serve.ts unservable), without loading the cold half here.
-    if (!atLeast(Bun.version, BUN_1_1)) return cold().failingModule(error);
+    // Thrown from 1.2.19, a module that throws before (plugin-serve.ts
+    // unservable), without loading the cold half here.
+    if (!atLeast(Bun.version, MODULE_CALLBACK_THROWS)) return cold().failingModule(error);
     throw error;
   }
   recordEvent(state, "virtual-module", `${name} -> ${entry}`);

@@ -1,7 +1,7 @@
 // The bodies of the plugin's callbacks and of the require() intercept
 // (plugin.ts registers them at start; these run when the application first
 // imports or requires a guarded package, in the cold half: cold-link.ts).
-import { atLeast, BUN_1_1 } from "./bun-version.ts";
+import { atLeast, MODULE_CALLBACK_THROWS } from "./bun-version.ts";
 import { isEsm, type GuardedEntry } from "./entries.ts";
 import { PreloadError, throwingSource } from "./errors.ts";
 import { readTextFile } from "./files.ts";
@@ -73,16 +73,17 @@ export function serveGuarded(state: PreloadState, { entry, kind, error }: Guarde
 }
 
 /**
- * What build.module's callback gives for a module it cannot serve. Bun 1.1
- * and later report an error the callback throws, also to a static named
+ * What build.module's callback gives for a module it cannot serve. From
+ * 1.2.19 Bun reports an error the callback throws, also to a static named
  * import; a module that throws when evaluated has none of the names, and Bun
  * said "Export named 'setup' not found" instead of the reason
- * (e2e integrity.test.ts, "imported"). Bun 1.0.x turns a thrown error into
- * "Expected module mock to return an object": there the module throws when
- * evaluated (e2e errors.test.ts, "imported").
+ * (e2e integrity.test.ts, "imported"). Before, a thrown error became
+ * "Expected module mock to return an object" (bun-version.ts
+ * MODULE_CALLBACK_THROWS): there the module throws when evaluated, which
+ * namespace and dynamic imports report (e2e errors.test.ts, "imported").
  */
 export function unservable(error: unknown) {
-  if (!atLeast(Bun.version, BUN_1_1)) return failingModule(error);
+  if (!atLeast(Bun.version, MODULE_CALLBACK_THROWS)) return failingModule(error);
   throw error;
 }
 

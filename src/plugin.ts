@@ -24,7 +24,7 @@ import { guardedEntries, type GuardedEntry } from "./entries.ts";
 import { dirname } from "./paths.ts";
 import type { Config } from "./config-defaults.ts";
 import type { PreloadState } from "./state.ts";
-import { fromCallersLine, isNativeLoadError } from "./user-frames.ts";
+import { fromCallersLine } from "./user-frames.ts";
 import { hookWorkerThreads } from "./workers.ts";
 import type { CjsModule } from "./plugin-serve.ts";
 
@@ -175,12 +175,7 @@ function servePackages(state: PreloadState, config: Config, found: readonly Guar
     const original = Module.prototype.require;
     const intercept = function (this: unknown, id: string) {
       if (typeof id !== "string" || !bareNames.has(id)) return original.call(this, id);
-      try {
-        return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir, found);
-      } catch (error) {
-        // A CommonJS entry's own errors keep its frames.
-        throw isNativeLoadError(error) ? fromCallersLine(error, intercept, state.config?.debug) : error;
-      }
+      return requireGuarded(state, this as CjsModule | undefined, id, original, fromDir, found, intercept);
     };
     Module.prototype.require = intercept;
     hookCreateRequireResolve(Module, bareNames);

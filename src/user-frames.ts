@@ -2,18 +2,20 @@
 // that passes through one of the preload's wrappers would be shown by Bun at
 // the wrapper's line, with the bundle's frames under it. Taking the frames
 // from the wrapper up off it makes Bun show it as it would without the
-// preload: at the application's require() (test/e2e/errors.test.ts,
+// preload: at the application's require() (test/e2e/error-output.test.ts,
 // "a damaged guarded addon"). The preload's own errors (name
 // "asherah-bun-preload", errors.ts) carry no frames already; the debug
 // variable keeps every frame.
+import { atLeast, BUN_1_1 } from "./bun-version.ts";
 
 /**
  * `error` with the frames of `wrapper` and everything it called taken off;
- * returned for `throw`. Only where nothing but the preload and the loader ran
- * below `wrapper`: a guarded package's own JavaScript would lose its frames.
+ * returned for `throw`. Only where all that `wrapper` called is the preload's
+ * or the loader's: a guarded package's own JavaScript would lose its frames.
  */
 export function fromCallersLine(error: unknown, wrapper: Function, debug: boolean | undefined): unknown {
-  if (!debug && error instanceof Error && error.name !== "asherah-bun-preload" && typeof Error.captureStackTrace === "function") {
+  // Bun 1.0.x re-captures from the wrong frame and renames the error in its stack: left alone there.
+  if (!debug && error instanceof Error && error.name !== "asherah-bun-preload" && typeof Error.captureStackTrace === "function" && atLeast(Bun.version, BUN_1_1)) {
     try {
       Error.captureStackTrace(error, wrapper);
     } catch {
@@ -21,9 +23,4 @@ export function fromCallersLine(error: unknown, wrapper: Function, debug: boolea
     }
   }
   return error;
-}
-
-/** Thrown by Bun's loader itself (a file that is not a library, a missing symbol), not by JavaScript it ran. */
-export function isNativeLoadError(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "ERR_DLOPEN_FAILED";
 }

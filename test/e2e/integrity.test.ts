@@ -265,6 +265,18 @@ for (const version of ["1.2.19", pinnedBunVersion()]) {
   }, 20_000);
 }
 
+test("Bun 1.1.45: a FIFO as the entry under a namespace import: the refusal, not \"Expected module mock to return an object\" (a callback that throws is reported so only from 1.2.19: bun-version.ts MODULE_CALLBACK_THROWS)", async () => {
+  const app = appDir({ "app.mjs": 'import * as asherah from "asherah";\nconsole.log(typeof asherah.setup);\n' });
+  const pkg = join(app, "node_modules", "asherah");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0", main: "./asherah.node" }));
+  makeSpecial("FIFO", join(pkg, "asherah.node"));
+  const result = await runProcess([bunBinary("1.1.45"), "--preload", PRELOAD, "app.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
+  expect(result.outcome, describeRun(result)).toBe("fail");
+  expect(result.stderr).toContain("refusing to load asherah: its entry is a FIFO or a device");
+  expect(result.stderr).not.toContain("Expected module mock");
+}, 20_000);
+
 describe("a FIFO the loader would find by a bare name on LD_LIBRARY_PATH", () => {
   // dlopen("libx.so") searches LD_LIBRARY_PATH, not the working folder: the
   // FIFO check follows the same search (fast-load.ts blockingFile). Before,
