@@ -128,6 +128,8 @@ export function formatReport(report: DoctorReport): string {
     for (const m of scan.goModules) {
       line(`  ${m.file.path}: ${m.packageName}, ${m.guarded ? "guarded" : "NOT guarded"}, Go runtime${m.file.goVersion ? ` ${m.file.goVersion}` : ""}, ${m.file.keptLoaded === false ? "NOT NODELETE" : m.file.keptLoaded ? "kept loaded" : "not ELF"}`);
     }
+    for (const u of scan.unread) line(`  NOT READ: ${u.path}: ${u.reason}`);
+    if (scan.unreadCount > scan.unread.length) line(`  NOT READ: ${scan.unreadCount - scan.unread.length} more`);
     if (scan.incomplete !== undefined) line(`  stopped early: ${scan.incomplete}`);
   }
   line();

@@ -8,12 +8,16 @@
 // (test/e2e/doctor.test.ts, "Go runtimes the resolved copy does not show").
 //
 // Inspects and never executes, like the rest of the doctor: folders are read
-// a few names at a time, symlinks are not followed (a store is scanned where
-// it lies), each real folder once, and only regular .node/.so/.dylib files
-// are read, each and all of them under a cap.
+// a few names at a time; a symlink is followed only where it is a package
+// (node_modules/<name> or node_modules/@scope/<name>: workspace packages,
+// `bun link`, pnpm); each real folder is read once; only regular
+// .node/.so/.dylib files are read, each and all of them under a cap. What
+// it could not read, and where it stopped, it says: the doctor then warns
+// instead of vouching for the project.
 import { lstatSync, statSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
-import { inspectNativeFile, notInspected, readNames, type NativeFileReport } from "./native-files.ts";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { inspectNativeFile, NATIVE_NAME, notInspected, readNames, type NativeFileReport } from "./native-files.ts";
+import { NATIVE_CAP, NATIVE_TOTAL_CAP } from "./read.ts";
 
 export interface GoModule {
   /** The package the file belongs to: the folder after its last node_modules/. */
@@ -28,6 +32,9 @@ export interface GoScanReport {
   /** Native files read. */
   readonly inspected: number;
   readonly goModules: readonly GoModule[];
+  /** Native files found but not read (too large, over the budget, unreadable): the first few, and how many in all. */
+  readonly unread: readonly { readonly path: string; readonly reason: string }[];
+  readonly unreadCount: number;
   /** Why the scan stopped early, if it did (a limit below). */
   readonly incomplete?: string;
 }
@@ -39,15 +46,15 @@ export interface ScanLimits {
   readonly entries: number;
   /** Native files read in all. */
   readonly files: number;
-  /** Bytes of one native file (a Go runtime's marks lie well inside any library). */
+  /** Bytes of one native file: a larger one is not read, and is reported unread. */
   readonly fileBytes: number;
   /** Bytes of all native files together. */
   readonly totalBytes: number;
 }
 
-export const SCAN_LIMITS: ScanLimits = { depth: 24, entries: 300_000, files: 500, fileBytes: 64 * 1024 * 1024, totalBytes: 1024 * 1024 * 1024 };
+export const SCAN_LIMITS: ScanLimits = { depth: 24, entries: 1_000_000, files: 500, fileBytes: NATIVE_CAP, totalBytes: NATIVE_TOTAL_CAP };
+const UNREAD_LISTED = 10;
 
-const NATIVE_FILE = /\.(node|dylib)$|\.so(\.\d+)*$/;
 // Caches and tool folders that hold no installed package.
 const SKIPPED = new Set([".bin", ".cache", ".vite", ".vite-temp", ".turbo"]);
 
@@ -78,7 +85,8 @@ export function reachableNodeModules(fromDir: string): string[] {
 
 /**
  * Reads every native file under `roots` and keeps those with a Go runtime.
- * `ignore(path)` leaves files out (this package's own Go warmup library).
+ * `ignore(path)` leaves files and folders out (this package, whose warmup
+ * library is Go).
  */
 export function scanForGo(roots: readonly string[], guarded: readonly string[], ignore: (path: string) => boolean, limits: ScanLimits = SCAN_LIMITS): GoScanReport {
   const goModules: GoModule[] = [];
@@ -86,20 +94,23 @@ export function scanForGo(roots: readonly string[], guarded: readonly string[], 
   let entries = limits.entries;
   let bytes = limits.totalBytes;
   let inspected = 0;
+  const unread: { path: string; reason: string }[] = [];
+  let unreadCount = 0;
   let incomplete: string | undefined;
   const stop = (why: string) => {
     incomplete ??= why;
   };
-  const walk = (dir: string, depth: number): void => {
+  const walk = (dir: string, depth: number, follow: boolean): void => {
     if (incomplete !== undefined) return;
     if (depth > limits.depth) return stop(`a folder more than ${limits.depth} levels deep (${dir}) was not scanned`);
     let stats;
     try {
-      // A root may be a symlinked node_modules; below it, links are not followed.
-      stats = depth === 0 ? statSync(dir) : lstatSync(dir);
+      stats = follow ? statSync(dir) : lstatSync(dir);
     } catch {
       return;
     }
+    // Where a symlink is a package: node_modules/<name>, node_modules/@scope/<name>.
+    const packagesHere = basename(dir) === "node_modules" || (basename(dir).startsWith("@") && basename(dirname(dir)) === "node_modules");
     const key = `${stats.dev}:${stats.ino}`;
     if (!stats.isDirectory() || visited.has(key)) return;
     visited.add(key);
@@ -115,20 +126,26 @@ export function scanForGo(roots: readonly string[], guarded: readonly string[], 
       } catch {
         continue;
       }
-      if (entry.isDirectory()) {
-        walk(path, depth + 1);
+      if (entry.isDirectory() || (packagesHere && entry.isSymbolicLink())) {
+        if (ignore(path)) continue;
+        walk(path, depth + 1, !entry.isDirectory());
         if (incomplete !== undefined) return;
-      } else if (entry.isFile() && NATIVE_FILE.test(name) && !ignore(path)) {
+      } else if (entry.isFile() && NATIVE_NAME.test(name) && !ignore(path)) {
         if (inspected >= limits.files) return stop(`the scan reads at most ${limits.files} native files`);
         inspected++;
-        const file = bytes <= 0 ? notInspected(path, `not inspected: the scan reads at most ${limits.totalBytes} bytes of native files`) : inspectNativeFile(path, Math.min(limits.fileBytes, bytes));
+        const file = bytes <= 0 ? notInspected(path, `the scan reads at most ${limits.totalBytes} bytes of native files in all`) : inspectNativeFile(path, Math.min(limits.fileBytes, bytes));
         bytes -= file.size;
+        if (file.error !== undefined && !file.elf) {
+          unreadCount++;
+          if (unread.length < UNREAD_LISTED) unread.push({ path, reason: file.error });
+          continue;
+        }
         if (!file.goRuntime) continue;
         const packageName = packageOfPath(path) ?? name;
         goModules.push({ packageName, guarded: guarded.includes(packageName), file });
       }
     }
   };
-  for (const root of roots) walk(root, 0);
-  return { roots, inspected, goModules, ...(incomplete === undefined ? {} : { incomplete }) };
+  for (const root of roots) walk(root, 0, true);
+  return { roots, inspected, goModules, unread, unreadCount, ...(incomplete === undefined ? {} : { incomplete }) };
 }

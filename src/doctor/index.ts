@@ -28,7 +28,7 @@ import { readProjectEnv } from "./dotenv.ts";
 import { judge } from "./judge.ts";
 import { packageOfPath, reachableNodeModules, scanForGo, type GoScanReport } from "./go-scan.ts";
 import { checkLibraries } from "./libraries.ts";
-import { inspectNativeFile, nativeFilesOf, notInspected } from "./native-files.ts";
+import { inspectNativeFile, NATIVE_NAME, nativeFilesOf, notInspected } from "./native-files.ts";
 import { findPackage } from "./packages.ts";
 import { checkPermissions } from "./permissions.ts";
 import { describeKind, NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
@@ -134,8 +134,8 @@ function realOrSelf(path: string): string {
 function scanProject(cwd: string, guarded: readonly string[], packages: readonly PackageReport[]): GoScanReport {
   const own = realOrSelf(PREBUILDS_DIR);
   const reported = new Set(packages.flatMap((p) => p.nativeFiles.map((f) => realOrSelf(f.path))));
-  // Any copy of this package: its warmup library is Go, and no application loads it as a module.
-  const ownFile = (path: string) => packageOfPath(path) === PACKAGE_NAME || inside(realOrSelf(path), own);
+  // Any copy of this package, folder or file: its warmup library is Go, and no application loads it as a module.
+  const ownFile = (path: string) => packageOfPath(path) === PACKAGE_NAME || (NATIVE_NAME.test(path) && inside(realOrSelf(path), own));
   const scan = scanForGo(reachableNodeModules(cwd), guarded, ownFile);
   return { ...scan, goModules: scan.goModules.filter((m) => !reported.has(realOrSelf(m.file.path))) };
 }

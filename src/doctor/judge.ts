@@ -115,7 +115,14 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
       if (module.file.keptLoaded === false) add("warn", "NO_NODELETE", noNodelete(module.file.path, name));
     }
   }
-  if (scan?.incomplete !== undefined) add("info", "SCAN_INCOMPLETE", `the search for Go runtimes under ${scan.roots.join(", ")} stopped early: ${scan.incomplete}. Anything past that point was not looked at.`);
+  // What the scan could not see, it cannot vouch for: a warning, not "nothing to protect".
+  if (scan !== undefined && (scan.incomplete !== undefined || scan.unreadCount > 0)) {
+    const parts = [
+      ...(scan.incomplete === undefined ? [] : [`it stopped early: ${scan.incomplete}`]),
+      ...(scan.unreadCount === 0 ? [] : [`${scan.unreadCount} native file${scan.unreadCount === 1 ? " was" : "s were"} not read (${scan.unread.map((u) => `${u.path}: ${u.reason}`).join("; ")}${scan.unreadCount > scan.unread.length ? "; …" : ""})`]),
+    ];
+    add("warn", "SCAN_INCOMPLETE", `the search for Go runtimes under ${scan.roots.join(", ")} is incomplete: ${parts.join("; ")}. A Go-based module there would not show in this report.`);
+  }
   // Every Go-based module a process started here could load decides whether the preload is needed.
   const goModules = [...new Set([...goPackages, ...elsewhere.keys()])];
 
@@ -136,7 +143,7 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
   let summary: string;
   if (errors.length > 0) summary = `${errors.length} problem${errors.length === 1 ? "" : "s"} would break ${goModules.length > 0 ? goModules.join(", ") : "the preload"} here: fix the ERROR lines above.`;
   else if (warnings.length > 0) summary = `nothing would hang, but ${warnings.length} warning${warnings.length === 1 ? "" : "s"} need${warnings.length === 1 ? "s" : ""} attention.`;
-  else if (goModules.length === 0) summary = `no Go-based module is installed where ${report.cwd} loads modules from: nothing to protect${scan?.incomplete !== undefined ? " as far as the search went" : ""}${bun.affected ? " (if you add one, add the preload too)" : ""}.`;
+  else if (goModules.length === 0) summary = `no Go-based module is installed where ${report.cwd} loads modules from: nothing to protect${bun.affected ? " (if you add one, add the preload too)" : ""}.`;
   else if (!bun.affected) summary = `Bun ${bun.version} does not hang with Go runtimes; ${protectedRun ? "the preload is configured, and keeps SIGPIPE ignored after Go loads" : "the preload is optional here (it keeps SIGPIPE ignored after Go loads)"}.`;
   else summary = `protected: ${goModules.join(", ")} will load behind the preload on Bun ${bun.version}.`;
   const status = errors.length > 0 ? "error" : warnings.length > 0 ? "warn" : "ok";

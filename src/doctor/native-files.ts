@@ -25,7 +25,8 @@ export interface NativeFileReport {
   readonly error?: string;
 }
 
-const NATIVE_NAME = /\.(node|so|dylib)$/;
+/** A native file's name: an addon, a shared library (`libx.so.1` too), a macOS library. */
+export const NATIVE_NAME = /\.(node|dylib)$|\.so(\.\d+)*$/;
 
 /** The report for a file the doctor did not read, saying why. */
 export function notInspected(path: string, error: string): NativeFileReport {

@@ -209,6 +209,28 @@ describe("Go runtimes the resolved copy does not show (src/doctor/go-scan.ts)", 
     expect(listed.packages.find((p) => p.name === "go-js-entry")?.nativeFiles.some((f) => f.goRuntime)).toBe(true);
   }, 60_000);
 
+  test("a workspace package linked into node_modules (a symlink to packages/gofoo): its Go addon is found through the link", async () => {
+    const root = appDir({ asherah: false });
+    const pkg = install("go-js-entry", join(root, "packages", "gofoo"));
+    symlinkSync(pkg, join(root, "node_modules", "gofoo"), "dir");
+    const r = report(await doctor("1.2.19", root));
+    expect(r.goScan?.goModules.map((m) => [m.packageName, m.guarded])).toEqual([["gofoo", false]]);
+    expect(codes(r, "error")).toEqual(["NOT_CONFIGURED"]);
+  }, 60_000);
+
+  test("a native file too large to read: a warning that the search is incomplete, not 'nothing to protect'", async () => {
+    const dir = appDir({ asherah: false });
+    mkdirSync(join(dir, "node_modules", "big"), { recursive: true });
+    // Sparse: 300 MiB on paper, nothing on disk; over the 256 MiB the doctor reads of one file.
+    execFileSync("truncate", ["-s", "300M", join(dir, "node_modules", "big", "huge.node")]);
+    const result = await doctor("1.2.19", dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(3);
+    expect(codes(r, "warn")).toContain("SCAN_INCOMPLETE");
+    expect(r.findings.find((f) => f.code === "SCAN_INCOMPLETE")!.message).toContain(join(dir, "node_modules", "big", "huge.node"));
+    expect(r.verdict.summary).not.toContain("nothing to protect");
+  }, 60_000);
+
   test("the text report lists what the scan found", async () => {
     const dir = appDir({ asherah: false });
     const nested = install("asherah", join(dir, "node_modules", "dep", "node_modules", "asherah"));

@@ -70,16 +70,35 @@ describe("scanForGo", () => {
     expect(depth.incomplete).toContain("more than 2 levels deep");
   });
 
-  test("a byte budget: files past it are not read and not taken for Go", () => {
-    // One byte of the first file, nothing of the others: no Go mark can be seen.
-    const scan = scanForGo([nm], ["asherah"], () => false, { ...SCAN_LIMITS, totalBytes: 1 });
-    expect(scan.goModules).toEqual([]);
-    expect(scan.inspected).toBe(5);
+  test("a file over the cap or past the byte budget is not read, and is reported unread", () => {
+    const budget = scanForGo([nm], ["asherah"], () => false, { ...SCAN_LIMITS, totalBytes: 1 });
+    expect(budget.goModules).toEqual([]);
+    expect(budget.inspected).toBe(5);
+    expect(budget.unreadCount).toBe(5);
+    const capped = scanForGo([nm], ["asherah"], () => false, { ...SCAN_LIMITS, fileBytes: 1000 });
+    expect(capped.goModules).toEqual([]);
+    expect(capped.unread.map((u) => u.path)).toContain(nested);
+    expect(capped.unread.find((u) => u.path === nested)!.reason).toContain("more than the 1000");
+  });
+
+  test("a package that is a symlink (a workspace package, bun link, npm link) is followed; a loop is not walked twice", () => {
+    const ws = tempDir("abp-scan-ws-");
+    const wsNm = join(ws, "node_modules");
+    mkdirSync(join(ws, "packages", "gofoo", "native"), { recursive: true });
+    copyFileSync(go, join(ws, "packages", "gofoo", "native", "gojs.node"));
+    mkdirSync(join(wsNm, "@team"), { recursive: true });
+    symlinkSync(join(ws, "packages", "gofoo"), join(wsNm, "gofoo"), "dir");
+    symlinkSync(join(ws, "packages", "gofoo"), join(wsNm, "@team", "gofoo"), "dir");
+    symlinkSync(wsNm, join(wsNm, "self"), "dir");
+    const scan = scanForGo([wsNm], ["asherah"], () => false);
+    // One folder, reached by two links: read once, under the first name.
+    expect(scan.goModules.map((m) => [m.packageName, m.file.path])).toEqual([["@team/gofoo", join(wsNm, "@team", "gofoo", "native", "gojs.node")]]);
+    expect(scan.incomplete).toBeUndefined();
   });
 });
 
 test("an empty or missing root is no error", () => {
   const root = tempDir("abp-scan-empty-");
   writeFileSync(join(root, "file"), "");
-  expect(scanForGo([join(root, "node_modules")], ["asherah"], () => false)).toEqual({ roots: [join(root, "node_modules")], inspected: 0, goModules: [] });
+  expect(scanForGo([join(root, "node_modules")], ["asherah"], () => false)).toEqual({ roots: [join(root, "node_modules")], inspected: 0, goModules: [], unread: [], unreadCount: 0 });
 });
