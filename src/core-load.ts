@@ -152,11 +152,17 @@ function elfProblemOf(path: string): string | undefined {
 }
 
 /**
- * Pure: what to do about a load failure, from the loader's message. (A
- * missing GLIBC_ version is the platform, not the file: lifecycle.ts
- * ensureCore runs without the core then, platform.ts oldGlibcReason.)
+ * Pure: what to do about a load failure, from the loader's message. (The
+ * shipped core on a glibc older than it needs is the platform, not the file:
+ * lifecycle.ts ensureCore runs without the core then, platform.ts
+ * oldGlibcReason; what reaches here is a folder of one's own or a core that
+ * is not the shipped one.)
  */
 export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
+  const glibc = /version `GLIBC_([0-9.]+)' not found/.exec(reason)?.[1];
+  if (glibc !== undefined) {
+    return `The library needs glibc ${glibc}, which this system does not have. Build the libraries on this system (bash go/build.sh --out DIR, from a clone of asherah-bun-preload) for ASHERAH_BUN_PRELOAD_LIBRARY_DIR, or reinstall asherah-bun-preload.`;
+  }
   if (/file too short|truncated/i.test(reason)) {
     return "The file is shorter than its own headers say (an interrupted copy or install?). Reinstall asherah-bun-preload, or rebuild the folder ASHERAH_BUN_PRELOAD_LIBRARY_DIR names.";
   }

@@ -54,6 +54,7 @@ const OLD_GLIBC_ADVICE = `Run on glibc ${GLIBC_NEEDED} or later, or use asherah 
 function unavailable(state: PreloadState, reason: string, next: string = NO_CORE_ADVICE): undefined {
   state.native = {
     reason,
+    next,
     error: new PreloadError({
       code: "UNSUPPORTED_PLATFORM",
       what: `there is no native core here, so Go-based modules cannot be protected: ${reason}`,
@@ -106,7 +107,8 @@ export function ensureCore(state: PreloadState): Core | undefined {
     // without a core (test/e2e/error-output.test.ts, "an older glibc").
     if (process.platform === "linux") {
       if (detectLibc() === "musl") return unavailable(state, MUSL_REASON);
-      const old = oldGlibcReason(error instanceof Error ? error.message : String(error), runningGlibc());
+      // The shipped core only: a folder of one's own built for a newer glibc is the folder's fault.
+      const old = location.override ? undefined : oldGlibcReason(error instanceof Error ? error.message : String(error), runningGlibc());
       if (old !== undefined) return unavailable(state, old, OLD_GLIBC_ADVICE);
     }
     throw error;
@@ -267,13 +269,17 @@ export function ensureWarmup(state: PreloadState, reason: string): void {
  * (node:fs) happens only here, after a native load on such a platform.
  */
 function warnUnprotectedGo(state: PreloadState, file: string): void {
-  if (state.native === undefined || state.warned.includes("unprotected-go") || !isAffected(Bun.version, process.platform)) return;
+  if (state.native === undefined || state.warned.includes("unprotected-go") || process.platform !== "linux") return;
   if (!fileContains(file, "_cgo_wait_runtime_init_done")) return;
+  // On every Bun: without the core nothing puts SIGPIPE back; on an affected one the hang is back too.
+  const risk = isAffected(Bun.version, process.platform)
+    ? `Bun ${Bun.version} can hang with it loaded, and SIGPIPE is no longer ignored after it`
+    : "SIGPIPE is no longer ignored after it (oven-sh/bun#29843)";
   warnOnce(
     state,
     "unprotected-go",
-    `asherah-bun-preload: warning: ${file} carries a Go runtime, and Bun ${Bun.version} can hang with one loaded: it runs unprotected here because ${state.native.reason}\n` +
-      "  Upgrade Bun to 1.4.4 or later, or run on Linux x64/arm64 with glibc.\n",
+    `asherah-bun-preload: warning: ${file} carries a Go runtime and was loaded without the preload's native core, because ${state.native.reason}\n` +
+      `  ${risk}. ${state.native.next}\n`,
   );
 }
 

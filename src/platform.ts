@@ -45,15 +45,29 @@ export const MUSL_REASON =
 export const GLIBC_NEEDED = "2.34";
 
 /**
- * Why the prebuilt libraries do not load on this glibc, when the loader's
- * message says a glibc symbol version is missing (`version `GLIBC_2.34' not
- * found`), else undefined. Like musl, that is the platform, not a damaged
- * file: the preload runs without its core and refuses guarded packages.
+ * Why the shipped libraries do not load here, when that is an older glibc:
+ * the loader found no `GLIBC_x` version the shipped core needs (at most
+ * GLIBC_NEEDED), and the glibc the process runs on is older than
+ * GLIBC_NEEDED. Like musl, that is the platform: the preload runs without
+ * its core and refuses guarded packages. Anything else (a damaged or
+ * replaced core asking for a newer version, a glibc that is new enough, an
+ * unknown one) is not: undefined, and the load failure stops the process.
  */
 export function oldGlibcReason(loaderMessage: string, running: string | undefined): string | undefined {
   const missing = /version `GLIBC_([0-9.]+)' not found/.exec(loaderMessage)?.[1];
-  if (missing === undefined) return undefined;
-  return `this system's glibc${running === undefined ? "" : ` ${running}`} is older than the prebuilt libraries need (glibc ${GLIBC_NEEDED} or later: Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023; the loader found no GLIBC_${missing}).`;
+  if (missing === undefined || running === undefined) return undefined;
+  if (compareGlibc(missing, GLIBC_NEEDED) > 0 || compareGlibc(running, GLIBC_NEEDED) >= 0) return undefined;
+  return `this system's glibc ${running} is older than the ${GLIBC_NEEDED} the prebuilt libraries need (Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023 or later; the loader found no GLIBC_${missing}).`;
+}
+
+/** Orders two glibc versions ("2.31", "2.34"); a part that is not a number counts as 0. */
+export function compareGlibc(a: string, b: string): number {
+  const x = a.split("."), y = b.split(".");
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (Number(x[i]) || 0) - (Number(y[i]) || 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /** The glibc this process runs on, from the process report (~0.3 ms; not the start path). */

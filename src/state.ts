@@ -50,6 +50,8 @@ export interface WarmupInfo {
 /** Why the preload runs without its native core here (platform.ts), if it does. */
 export interface NativeUnavailable {
   readonly reason: string;
+  /** What to do about it (the error's advice). */
+  readonly next: string;
   /** The error a guarded load gets instead. */
   readonly error: Error;
 }

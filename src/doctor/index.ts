@@ -22,7 +22,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { isAffected, parseVersion } from "../bun-version.ts";
 import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
 import { describeError } from "../errors.ts";
-import { currentPlatform, detectLibc, locatePrebuilds } from "../platform.ts";
+import { compareGlibc, currentPlatform, detectLibc, GLIBC_NEEDED, locatePrebuilds, runningGlibc } from "../platform.ts";
 import { inspectBunfig } from "./bunfig.ts";
 import { readProjectEnv } from "./dotenv.ts";
 import { judge } from "./judge.ts";
@@ -88,6 +88,13 @@ function startBytecode(manifest: Record<string, unknown>): NonNullable<DoctorRep
     present = false;
   }
   return { path: START_BYTECODE, builtFor, present, used: present && builtFor === Bun.version, ...(notRegular === undefined ? {} : { notRegular }) };
+}
+
+/** The preload's own words for a glibc older than the shipped libraries need (lifecycle.ts ensureCore), or undefined. */
+function olderGlibc(override: boolean): string | undefined {
+  const running = process.platform === "linux" && !override ? runningGlibc() : undefined;
+  if (running === undefined || compareGlibc(running, GLIBC_NEEDED) >= 0) return undefined;
+  return `this system's glibc ${running} is older than the ${GLIBC_NEEDED} the prebuilt libraries need: the preload runs without its core here and refuses asherah at its load. Use an image with glibc ${GLIBC_NEEDED} or later (Debian 12, Ubuntu 22.04), or asherah 4.x (no Go runtime).`;
 }
 
 function sameFolder(a: string, b: string): boolean {
@@ -169,7 +176,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   const key = currentPlatform();
   const found = locatePrebuilds(key, PREBUILDS_DIR, config?.libraryDir);
   const location = found.status === "native" ? found : undefined;
-  const platformProblem = found.status === "native" ? undefined : found.reason;
+  const platformProblem = found.status === "native" ? olderGlibc(found.override) : found.reason;
   const libraryDir = config?.libraryDir === undefined ? undefined : inspectLibraryDir(config.libraryDir, cwd);
   const libraries = location === undefined ? [] : checkLibraries(location, libraryDir !== undefined);
   const manifest = ownManifest();
@@ -186,7 +193,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
       fixedIn: "1.4.4",
       startBytecode: startBytecode(manifest),
     },
-    platform: { ...key, libc: detectLibc(), supported: found.status !== "unsupported", problem: platformProblem, prebuildDir: location?.dir },
+    platform: { ...key, libc: detectLibc(), supported: found.status !== "unsupported" && platformProblem === undefined, problem: platformProblem, prebuildDir: location?.dir },
     config: { valid: config !== undefined, error: configError, values: config },
     ...(dotenv.files.length > 0 || dotenv.problems.length > 0 ? { projectEnv: { ...dotenv, loadedByBun } } : {}),
     ...(libraryDir === undefined ? {} : { libraryDir }),

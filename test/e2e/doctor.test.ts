@@ -240,6 +240,18 @@ describe("Go runtimes the resolved copy does not show (src/doctor/go-scan.ts)", 
   }, 60_000);
 });
 
+test("a glibc older than the shipped libraries need: PLATFORM error (the preload would run without its core and refuse asherah)", async () => {
+  const dir = appDir();
+  // A preload that runs before the doctor makes the process report glibc 2.31 (Debian 11).
+  const fake = join(tempDir("abp-doctor-glibc-"), "glibc-2.31.ts");
+  writeFileSync(fake, 'const real = process.report.getReport.bind(process.report);\nprocess.report.getReport = () => { const r = real(); r.header.glibcVersionRuntime = "2.31"; return r; };\n');
+  const result = await runProcess([bunBinary(PINNED), "--preload", fake, CLI, "doctor", "--json"], { cwd: dir, env: cleanEnv(), timeoutMs: TIMEOUT_MS });
+  const r = report(result);
+  expect(result.exitCode, describeRun(result)).toBe(1);
+  expect(r.platform.supported).toBe(false);
+  expect(r.findings.find((f) => f.code === "PLATFORM")?.message).toContain("glibc 2.31 is older than the 2.34");
+}, 60_000);
+
 describe("a Go module linked without NODELETE", () => {
   // A stand-in .node: the two marks the doctor looks for (Go build info in
   // the bytes, the cgo runtime symbol in .dynsym), built with and without

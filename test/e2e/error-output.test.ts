@@ -4,9 +4,9 @@
 // the code shown — on the oldest supported Bun, the worst affected one and the
 // pinned one (issue 14). Needs `npm run build` and the fixtures.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { supportsJsEntryGuard } from "../../src/bun-version.ts";
+import { isAffected, supportsJsEntryGuard } from "../../src/bun-version.ts";
 import { ERROR_CODES, type PreloadErrorCode } from "../../src/errors.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { FIXTURE_BUILD, PRELOAD_ENTRY, prepareApps, scenarioEnv } from "../support/scenarios.ts";
@@ -26,6 +26,7 @@ beforeAll(() => {
   writeFileSync(join(appsDir, "guarded-require.cjs"), 'require("asherah");\nconsole.log("LOADED");\n');
   writeFileSync(join(appsDir, "guarded-import.mjs"), 'import "go-js-entry";\nconsole.log("LOADED");\n');
   writeFileSync(join(appsDir, "no-go.cjs"), 'console.log("RAN");\n');
+  writeFileSync(join(appsDir, "go-unguarded.cjs"), 'require("go-js-entry");\nconsole.log("LOADED");\n');
 });
 
 /**
@@ -133,23 +134,58 @@ for (const version of VERSIONS) {
   }, 60_000);
 }
 
+/**
+ * A copy of the package whose shipped core needs `GLIBC_2.00` where it needed
+ * `GLIBC_2.34` (same length: the ELF stays intact): the loader then fails as
+ * on an older glibc, "version `GLIBC_2.00' not found".
+ */
+function packageNeedingGlibc(): string {
+  const pkg = tempDir("abp-glibc-pkg-");
+  for (const part of ["dist", "prebuilds", "package.json"]) cpSync(join(REPO_ROOT, part), join(pkg, part), { recursive: true });
+  const core = join(pkg, "prebuilds", "linux-x64", CORE);
+  writeFileSync(core, Buffer.from(readFileSync(core).toString("latin1").replaceAll("GLIBC_2.34", "GLIBC_2.00"), "latin1"));
+  return pkg;
+}
+
 for (const version of VERSIONS) {
   test(`Bun ${version}: an older glibc runs a process without the core and refuses a guarded package at its load, as the block`, async () => {
-    // The core's need for GLIBC_2.34 renamed GLIBC_2.99 (same length: the ELF
-    // stays intact): the loader then fails as on glibc 2.31 (Debian 11,
-    // Ubuntu 20.04, Amazon Linux 2), "version `GLIBC_2.99' not found".
-    const older = (bytes: Buffer) => Buffer.from(bytes.toString("latin1").replaceAll("GLIBC_2.34", "GLIBC_2.99"), "latin1");
-    const env = { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: libraryDir(older, CORE) };
-    const plain = await run(version, ["./no-go.cjs"], env);
+    const pkg = packageNeedingGlibc();
+    // A preload that runs first makes the process report glibc 2.31 (Debian 11).
+    const fake = join(tempDir("abp-glibc-"), "glibc-2.31.ts");
+    writeFileSync(fake, 'const real = process.report.getReport.bind(process.report);\nprocess.report.getReport = () => { const r = real(); r.header.glibcVersionRuntime = "2.31"; return r; };\n');
+    const base = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "none", timeoutMs: 0, appsDir, env: {} });
+    const spawn = (script: string) => runProcess([bunBinary(version), "--preload", fake, "--preload", join(pkg, "dist", "index.js"), script], { cwd: appsDir, env: base, timeoutMs: 30_000 });
+    const plain = await spawn("./no-go.cjs");
     expect(plain.outcome, describeRun(plain)).toBe("ok");
     expect(plain.stdout).toContain("RAN");
     expect(plain.stderr).toBe("");
-    const refused = await run(version, ["./guarded-require.cjs"], env);
+    const refused = await spawn("./guarded-require.cjs");
     expectBlock(refused, "UNSUPPORTED_PLATFORM");
-    expect(refused.stderr).toContain("is older than the prebuilt libraries need (glibc 2.34 or later");
-    expect(refused.stderr).toContain("the loader found no GLIBC_2.99");
+    expect(refused.stderr).toContain("this system's glibc 2.31 is older than the 2.34 the prebuilt libraries need");
+    // A Go module that is not guarded loads, with one warning: without the core nothing puts SIGPIPE back.
+    const unguarded = await spawn("./go-unguarded.cjs");
+    expect(unguarded.outcome, describeRun(unguarded)).toBe("ok");
+    expect(unguarded.stdout).toContain("LOADED");
+    expect(unguarded.stderr).toContain("carries a Go runtime and was loaded without the preload's native core, because this system's glibc 2.31 is older");
+    expect(unguarded.stderr).toContain(isAffected(version, "linux") ? `Bun ${version} can hang with it loaded` : "SIGPIPE is no longer ignored after it");
+    expect(unguarded.stderr).toContain("Run on glibc 2.34 or later");
   }, 60_000);
 }
+
+test("the same core on a glibc new enough is a damaged core, not an old glibc: the process stops at start", async () => {
+  const pkg = packageNeedingGlibc();
+  const base = scenarioEnv({ bun: "", scenario: "plain", path: "napi", mode: "none", timeoutMs: 0, appsDir, env: {} });
+  const result = await runProcess([bunBinary("pinned"), "--preload", join(pkg, "dist", "index.js"), "./no-go.cjs"], { cwd: appsDir, env: base, timeoutMs: 30_000 });
+  expectBlock(result, "LIBRARY_INVALID");
+  expect(result.stderr).toContain("GLIBC_2.00");
+}, 60_000);
+
+test("a folder of one's own (LIBRARY_DIR) built for a newer glibc stops at start, saying to build it here", async () => {
+  const older = (bytes: Buffer) => Buffer.from(bytes.toString("latin1").replaceAll("GLIBC_2.34", "GLIBC_2.99"), "latin1");
+  const result = await run("pinned", ["./no-go.cjs"], { ASHERAH_BUN_PRELOAD_LIBRARY_DIR: libraryDir(older, CORE) });
+  expectBlock(result, "LIBRARY_INVALID");
+  expect(result.stderr).toContain("The library needs glibc 2.99, which this system does not have.");
+}, 60_000);
 
 for (const version of ["1.2.19", pinnedBunVersion()]) {
   test(`Bun ${version}: a damaged guarded addon: Bun's own error, at the application's require() line, none of the preload's frames (src/user-frames.ts)`, async () => {

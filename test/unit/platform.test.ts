@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { detectLibc, locatePrebuilds, MUSL_REASON, oldGlibcReason, SUPPORTED_KEYS } from "../../src/platform.ts";
+import { compareGlibc, detectLibc, locatePrebuilds, MUSL_REASON, oldGlibcReason, SUPPORTED_KEYS } from "../../src/platform.ts";
 
 const PREBUILDS = "/pkg/prebuilds";
 
@@ -64,12 +64,23 @@ test("detectLibc reads this process (glibc here)", () => {
   expect(detectLibc("darwin")).toBe("none");
 });
 
-test("oldGlibcReason: the loader's missing GLIBC_ version is an older glibc, named with the one that works", () => {
-  const message = "/x/asherah-bun-core.node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.33' not found (required by /x/asherah-bun-core.node)";
-  expect(oldGlibcReason(message, "2.31")).toBe(
-    "this system's glibc 2.31 is older than the prebuilt libraries need (glibc 2.34 or later: Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023; the loader found no GLIBC_2.33).",
+test("oldGlibcReason: only a glibc older than the shipped libraries need, asked for by them, is the platform", () => {
+  const needs = (v: string) => `/x/asherah-bun-core.node: /lib/x86_64-linux-gnu/libc.so.6: version \`GLIBC_${v}' not found (required by /x/asherah-bun-core.node)`;
+  expect(oldGlibcReason(needs("2.33"), "2.31")).toBe(
+    "this system's glibc 2.31 is older than the 2.34 the prebuilt libraries need (Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023 or later; the loader found no GLIBC_2.33).",
   );
-  expect(oldGlibcReason(message, undefined)).toStartWith("this system's glibc is older than");
+  expect(oldGlibcReason(needs("2.34"), "2.17")).toContain("glibc 2.17 is older");
+  // A core asking for more than the shipped one does (damaged, replaced, built elsewhere): not the platform.
+  expect(oldGlibcReason(needs("2.99"), "2.31")).toBeUndefined();
+  // A glibc new enough, or one the process report does not name: not the platform either.
+  expect(oldGlibcReason(needs("2.34"), "2.36")).toBeUndefined();
+  expect(oldGlibcReason(needs("2.34"), undefined)).toBeUndefined();
   expect(oldGlibcReason("/x/asherah-bun-core.node: invalid ELF header", "2.31")).toBeUndefined();
-  expect(oldGlibcReason("/x/a.node: undefined symbol: napi_create_function", "2.36")).toBeUndefined();
+});
+
+test("compareGlibc orders versions by number, not text", () => {
+  expect(compareGlibc("2.9", "2.34")).toBeLessThan(0);
+  expect(compareGlibc("2.34", "2.34")).toBe(0);
+  expect(compareGlibc("2.36", "2.34")).toBeGreaterThan(0);
+  expect(compareGlibc("2.34.1", "2.34")).toBeGreaterThan(0);
 });
