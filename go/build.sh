@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --check) check=1 ;;
     # Absolute now: the build runs in go/ and go/core/ (a relative DIR would land there).
-    --out) out_dir=$(realpath -m -- "${2:?go/build.sh: --out needs a folder}"); shift ;;
+    --out) out_dir=${2:?go/build.sh: --out needs a folder}; case $out_dir in /*) ;; *) out_dir=$PWD/$out_dir ;; esac; shift ;;
     linux-x64|linux-arm64) targets+=("$1") ;;
     *) echo "go/build.sh: unknown argument '$1' (expected --check, --out DIR or one of linux-x64 linux-arm64)" >&2; exit 2 ;;
   esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // The command line: `bunx asherah-bun-preload doctor [--json] [--cwd DIR]`.
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { formatReport, runDoctor } from "./doctor/index.ts";
 
 const USAGE = `usage: asherah-bun-preload doctor [--json] [--cwd DIR]
@@ -35,7 +35,16 @@ interface Command {
 }
 
 /** Parses argv (without the runtime and script). Returns "help" or a doctor command; throws UsageError. */
-export function parseArgs(args: readonly string[], cwd: string = process.cwd()): Command | "help" {
+/** The working folder; one that was removed under the process is a usage error, not a crash. */
+function currentFolder(): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    throw new UsageError(`the current folder cannot be found (${(error as { code?: unknown }).code ?? String(error)}): run the doctor from an existing folder, or give --cwd DIR`);
+  }
+}
+
+export function parseArgs(args: readonly string[], cwd?: string): Command | "help" {
   if (args.length === 0) throw new UsageError("missing command");
   if (args.includes("--help") || args.includes("-h") || args[0] === "help") return "help";
   const [command, ...rest] = args;
@@ -55,14 +64,15 @@ export function parseArgs(args: readonly string[], cwd: string = process.cwd()):
       throw new UsageError(`unknown option ${JSON.stringify(arg)} for doctor`);
     }
   }
-  const target = resolve(cwd, dir ?? ".");
+  const target = dir !== undefined && isAbsolute(dir) ? resolve(dir) : resolve(cwd ?? currentFolder(), dir ?? ".");
   const named = dir === undefined ? "the current folder" : `--cwd ${JSON.stringify(dir)}`;
   let isDirectory: boolean;
   try {
     isDirectory = statSync(target).isDirectory();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    throw new UsageError(`${named}: ${target} ${code === "ENOENT" ? "does not exist" : `cannot be examined (${typeof code === "string" ? code : String(error)}): run the doctor as a user who can read it`}`);
+    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" || code === "EPERM" ? `cannot be examined (${code}): run the doctor as a user who can read it` : `cannot be examined (${typeof code === "string" ? code : String(error)})`;
+    throw new UsageError(`${named}: ${target} ${why}`);
   }
   if (!isDirectory) throw new UsageError(`${named}: ${target} is not a directory`);
   return { json, cwd: target };

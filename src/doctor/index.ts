@@ -97,7 +97,17 @@ function olderGlibc(override: boolean): string | undefined {
   return `this system's glibc ${running} is older than the ${GLIBC_NEEDED} the prebuilt libraries need: the preload runs without its core here and refuses asherah at its load. Use an image with glibc ${GLIBC_NEEDED} or later (Debian 12, Ubuntu 22.04), or asherah 4.x (no Go runtime).`;
 }
 
+/** Where this process started; "" when that folder was removed (then it is not the checked one). */
+function startFolder(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return "";
+  }
+}
+
 function sameFolder(a: string, b: string): boolean {
+  if (a === "") return false;
   try {
     return realpathSync(a) === realpathSync(b);
   } catch {
@@ -164,7 +174,7 @@ export function runDoctor(options: DoctorOptions): DoctorReport {
   const processEnv = options.env ?? process.env;
   // The project's .env files, as Bun would apply them when started in cwd; the process's own variables win.
   const dotenv = readProjectEnv(cwd, processEnv.NODE_ENV);
-  const loadedByBun = sameFolder(options.startDir ?? process.cwd(), cwd);
+  const loadedByBun = sameFolder(options.startDir ?? startFolder(), cwd);
   const env = { ...dotenv.values, ...processEnv };
   let config: Config | undefined;
   let configError: string | undefined;
