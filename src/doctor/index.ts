@@ -151,10 +151,11 @@ function realOrSelf(path: string): string {
 function scanProject(cwd: string, guarded: readonly string[], packages: readonly PackageReport[]): GoScanReport {
   const own = realOrSelf(PREBUILDS_DIR);
   const reported = new Set(packages.flatMap((p) => p.nativeFiles.map((f) => realOrSelf(f.path))));
-  // Any copy of this package, folder or file: its warmup library is Go, and no application loads it as a module.
-  const ownFile = (path: string) => packageOfPath(path) === PACKAGE_NAME || (NATIVE_NAME.test(path) && inside(realOrSelf(path), own));
-  const scan = scanForGo(reachableNodeModules(cwd), guarded, ownFile);
-  return { ...scan, goModules: scan.goModules.filter((m) => !reported.has(realOrSelf(m.file.path))) };
+  // Any copy of this package, folder or file: its warmup library is Go, and
+  // no application loads it as a module. A file the package report above
+  // read already is not read again (nor reported unread twice).
+  const skipped = (path: string) => packageOfPath(path) === PACKAGE_NAME || (NATIVE_NAME.test(path) && (reported.has(realOrSelf(path)) || inside(realOrSelf(path), own)));
+  return scanForGo(reachableNodeModules(cwd), guarded, skipped);
 }
 
 function inspectLibraryDir(dir: string, cwd: string): LibraryDirReport {
