@@ -57,8 +57,8 @@ describe("error codes", () => {
 
   test("every code the docs show is one the code defines", () => {
     // "(code X" as printed, and backticked names in the shape of a code; the
-    // exclusions are system identifiers (sigaction flags, signals, sysexits, ELF, other tools' variables).
-    const SYSTEM = /^(SA|SIG|EX|LC|CC|GLIBC|BUN|STB|DT|PT|RTLD|R_X86|EM|ET|O|PR|AT|PROT|SEGV)_|^(PREBUILDS_DIR)$/;
+    // exclusions are system identifiers (sigaction flags, signals, sysexits, ELF, other tools' variables, Bun's ERR_ codes).
+    const SYSTEM = /^(SA|SIG|EX|LC|CC|GLIBC|BUN|STB|DT|PT|RTLD|R_X86|EM|ET|O|PR|AT|PROT|SEGV|ERR)_|^(PREBUILDS_DIR)$/;
     const shown = [
       ...mentions(/\(code ([A-Z][A-Z_]*)/g),
       ...mentions(/`([A-Z]+(?:_[A-Z]+)+)`/g).filter(({ name }) => !name.startsWith(ENV_PREFIX) && !SYSTEM.test(name)),
