@@ -4,6 +4,7 @@
 import { CORE_ABI, type Core, type ShippedFile } from "./core.ts";
 import { checkElf, describeElfProblem } from "./elf.ts";
 import { PreloadError } from "./errors.ts";
+import { missingGlibc } from "./platform.ts";
 
 type Dlopen = (module: { exports: unknown }, filename: string, flags?: number) => void;
 
@@ -159,7 +160,7 @@ function elfProblemOf(path: string): string | undefined {
  * is not the shipped one.)
  */
 export function dlopenAdvice(reason: string, platform: string = process.platform, arch: string = process.arch): string {
-  const glibc = /version `GLIBC_([0-9.]+)' not found/.exec(reason)?.[1];
+  const glibc = missingGlibc(reason);
   if (glibc !== undefined) {
     return `The library needs glibc ${glibc}, which this system does not have. Build the libraries on this system (bash go/build.sh --out DIR, from a clone of asherah-bun-preload) for ASHERAH_BUN_PRELOAD_LIBRARY_DIR, or reinstall asherah-bun-preload.`;
   }

@@ -54,10 +54,19 @@ export const GLIBC_NEEDED = "2.34";
  * unknown one) is not: undefined, and the load failure stops the process.
  */
 export function oldGlibcReason(loaderMessage: string, running: string | undefined): string | undefined {
-  const missing = /version `GLIBC_([0-9.]+)' not found/.exec(loaderMessage)?.[1];
-  if (missing === undefined || running === undefined) return undefined;
-  if (compareGlibc(missing, GLIBC_NEEDED) > 0 || compareGlibc(running, GLIBC_NEEDED) >= 0) return undefined;
+  const missing = missingGlibc(loaderMessage);
+  if (missing === undefined || running === undefined || compareGlibc(missing, GLIBC_NEEDED) > 0 || !olderThanNeeded(running)) return undefined;
   return `this system's glibc ${running} is older than the ${GLIBC_NEEDED} the prebuilt libraries need (Debian 12, Ubuntu 22.04, RHEL 9, Amazon Linux 2023 or later; the loader found no GLIBC_${missing}).`;
+}
+
+/** The glibc version a loader's message says is missing ("version `GLIBC_2.34' not found"), if it says so. */
+export function missingGlibc(loaderMessage: string): string | undefined {
+  return /version `GLIBC_([0-9.]+)' not found/.exec(loaderMessage)?.[1];
+}
+
+/** Whether a glibc is older than the prebuilt libraries need. */
+export function olderThanNeeded(glibc: string): boolean {
+  return compareGlibc(glibc, GLIBC_NEEDED) < 0;
 }
 
 /** Orders two glibc versions ("2.31", "2.34"); a part that is not a number counts as 0. */
