@@ -1,9 +1,10 @@
 // bunfig.toml preload entries: is this entry asherah-bun-preload, and does it
 // resolve the way Bun resolves preloads? Files are only looked at (stat,
 // realpath, manifests read as text), never loaded.
-import { realpathSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { findPackage, packageNameAt } from "./packages.ts";
+import { realpathOrUndefined } from "./read.ts";
 import { ENTRY_FILES, PACKAGE_NAME, PACKAGE_ROOT } from "./self.ts";
 
 export type EntryKind =
@@ -29,14 +30,6 @@ function isFile(path: string): boolean {
     return statSync(path).isFile();
   } catch {
     return false;
-  }
-}
-
-function realpathOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
   }
 }
 

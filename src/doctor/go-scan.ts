@@ -14,7 +14,7 @@
 // .node/.so/.dylib files are read, each and all of them under a cap. What
 // it could not read, and where it stopped, it says: the doctor then warns
 // instead of vouching for the project.
-import { lstatSync, statSync } from "node:fs";
+import { lstatSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { inspectNativeFile, NATIVE_NAME, notInspected, readNames, type NativeFileReport } from "./native-files.ts";
 import { NATIVE_CAP, NATIVE_TOTAL_CAP } from "./read.ts";
@@ -100,12 +100,14 @@ export function scanForGo(roots: readonly string[], guarded: readonly string[], 
   const stop = (why: string) => {
     incomplete ??= why;
   };
-  const walk = (dir: string, depth: number, follow: boolean): void => {
+  // `known`: the folder's lstat, which its parent took; a root or a package
+  // symlink is stat()ed here, following the link.
+  const walk = (dir: string, depth: number, known?: Stats): void => {
     if (incomplete !== undefined) return;
     if (depth > limits.depth) return stop(`a folder more than ${limits.depth} levels deep (${dir}) was not scanned`);
-    let stats;
+    let stats = known;
     try {
-      stats = follow ? statSync(dir) : lstatSync(dir);
+      stats ??= statSync(dir);
     } catch {
       return;
     }
@@ -128,7 +130,7 @@ export function scanForGo(roots: readonly string[], guarded: readonly string[], 
       }
       if (entry.isDirectory() || (packagesHere && entry.isSymbolicLink())) {
         if (ignore(path)) continue;
-        walk(path, depth + 1, !entry.isDirectory());
+        walk(path, depth + 1, entry.isDirectory() ? entry : undefined);
         if (incomplete !== undefined) return;
       } else if (entry.isFile() && NATIVE_NAME.test(name) && !ignore(path)) {
         if (inspected >= limits.files) return stop(`the scan reads at most ${limits.files} native files`);
@@ -146,6 +148,6 @@ export function scanForGo(roots: readonly string[], guarded: readonly string[], 
       }
     }
   };
-  for (const root of roots) walk(root, 0, true);
+  for (const root of roots) walk(root, 0);
   return { roots, inspected, goModules, unread, unreadCount, ...(incomplete === undefined ? {} : { incomplete }) };
 }

@@ -22,7 +22,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { isAffected, parseVersion } from "../bun-version.ts";
 import { DEFAULT_PACKAGES, readConfig, type Config } from "../config.ts";
 import { describeError } from "../errors.ts";
-import { compareGlibc, currentPlatform, detectLibc, GLIBC_NEEDED, locatePrebuilds, runningGlibc } from "../platform.ts";
+import { currentPlatform, detectLibc, GLIBC_NEEDED, locatePrebuilds, olderThanNeeded, runningGlibc } from "../platform.ts";
 import { inspectBunfig } from "./bunfig.ts";
 import { readProjectEnv } from "./dotenv.ts";
 import { judge } from "./judge.ts";
@@ -31,7 +31,7 @@ import { checkLibraries } from "./libraries.ts";
 import { inspectNativeFile, NATIVE_NAME, nativeFilesOf, notInspected } from "./native-files.ts";
 import { findPackage } from "./packages.ts";
 import { checkPermissions } from "./permissions.ts";
-import { describeKind, NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest } from "./read.ts";
+import { describeKind, NATIVE_CAP, NATIVE_TOTAL_CAP, readManifest, realpathOrUndefined } from "./read.ts";
 import type { DoctorReport, LibraryDirReport, PackageReport } from "./report.ts";
 import { PACKAGE_NAME, PACKAGE_ROOT, PREBUILDS_DIR, START_BYTECODE } from "./self.ts";
 import { inspectSignals } from "./signals.ts";
@@ -93,7 +93,7 @@ function startBytecode(manifest: Record<string, unknown>): NonNullable<DoctorRep
 /** The preload's own words for a glibc older than the shipped libraries need (lifecycle.ts ensureCore), or undefined. */
 function olderGlibc(override: boolean): string | undefined {
   const running = process.platform === "linux" && !override ? runningGlibc() : undefined;
-  if (running === undefined || compareGlibc(running, GLIBC_NEEDED) >= 0) return undefined;
+  if (running === undefined || !olderThanNeeded(running)) return undefined;
   return `this system's glibc ${running} is older than the ${GLIBC_NEEDED} the prebuilt libraries need: the preload runs without its core here and refuses asherah at its load. Use an image with glibc ${GLIBC_NEEDED} or later (Debian 12, Ubuntu 22.04), or asherah 4.x (no Go runtime).`;
 }
 
@@ -135,26 +135,24 @@ export function inspectPackage(name: string, cwd: string, caps: { readonly file:
   return { name, resolved: true, root: found.root, entry: found.entry, version: found.version, nativeFiles };
 }
 
-function realOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
 /**
  * Go runtimes under the node_modules folders reachable from cwd, other than
  * the files of the copies in `packages` (reported there) and this package's
  * own warmup library, in any copy.
  */
 function scanProject(cwd: string, guarded: readonly string[], packages: readonly PackageReport[]): GoScanReport {
-  const own = realOrSelf(PREBUILDS_DIR);
-  const reported = new Set(packages.flatMap((p) => p.nativeFiles.map((f) => realOrSelf(f.path))));
+  const real = (path: string) => realpathOrUndefined(path) ?? path;
+  const own = real(PREBUILDS_DIR);
+  const reported = new Set(packages.flatMap((p) => p.nativeFiles.map((f) => real(f.path))));
   // Any copy of this package, folder or file: its warmup library is Go, and
   // no application loads it as a module. A file the package report above
   // read already is not read again (nor reported unread twice).
-  const skipped = (path: string) => packageOfPath(path) === PACKAGE_NAME || (NATIVE_NAME.test(path) && (reported.has(realOrSelf(path)) || inside(realOrSelf(path), own)));
+  const skipped = (path: string) => {
+    if (packageOfPath(path) === PACKAGE_NAME) return true;
+    if (!NATIVE_NAME.test(path)) return false;
+    const file = real(path);
+    return reported.has(file) || inside(file, own);
+  };
   return scanForGo(reachableNodeModules(cwd), guarded, skipped);
 }
 

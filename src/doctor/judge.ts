@@ -1,5 +1,6 @@
 // Pure: the findings, verdict and exit code for the facts the doctor collected.
 import { dirname, join } from "node:path";
+import type { GoModule } from "./go-scan.ts";
 import type { LibraryReport } from "./libraries.ts";
 import type { PermissionIssue } from "./permissions.ts";
 import type { DoctorFacts, DoctorReport, Finding, Level } from "./report.ts";
@@ -99,8 +100,12 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
 
   // Go runtimes the resolved copies do not show (go-scan.ts): one finding per package.
   const scan = report.goScan;
-  const elsewhere = new Map<string, NonNullable<typeof scan>["goModules"][number][]>();
-  for (const module of scan?.goModules ?? []) elsewhere.set(module.packageName, [...(elsewhere.get(module.packageName) ?? []), module]);
+  const elsewhere = new Map<string, GoModule[]>();
+  for (const module of scan?.goModules ?? []) {
+    const modules = elsewhere.get(module.packageName);
+    if (modules === undefined) elsewhere.set(module.packageName, [module]);
+    else modules.push(module);
+  }
   for (const [name, modules] of elsewhere) {
     const files = modules.map((m) => m.file.path);
     const shown = `${files.slice(0, 3).join(", ")}${files.length > 3 ? ` and ${files.length - 3} more` : ""}`;

@@ -2,10 +2,10 @@
 // symlink loop, without blocking on a FIFO and without reading more than
 // NATIVE_CAP bytes of any file (doctor-hardening.test.ts).
 import * as fs from "node:fs";
-import { realpathSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { findGoBuildInfo, keptLoaded, readElfDynamic } from "./elf-dynamic.ts";
-import { describeReadError, NATIVE_CAP, readCapped } from "./read.ts";
+import { describeReadError, NATIVE_CAP, readCapped, realpathOrUndefined } from "./read.ts";
 
 export interface NativeFileReport {
   readonly path: string;
@@ -67,14 +67,6 @@ export interface WalkLimits {
 }
 
 export const WALK_LIMITS: WalkLimits = { depth: 5, files: 50, entries: 20_000 };
-
-function realpathOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * At most `max` names from a folder. opendirSync reads them a few at a time

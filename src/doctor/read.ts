@@ -5,7 +5,7 @@
 // sparse file must not cost gigabytes (test/unit/doctor-hardening.test.ts).
 //
 // node:fs is fine here: the doctor is a command, not the preload.
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from "node:fs";
 import { parseManifest } from "../resolve.ts";
 
 /** package.json, bunfig.toml: text files far below this. */
@@ -23,6 +23,15 @@ export class ReadRefused extends Error {
   ) {
     super(message);
     this.name = "ReadRefused";
+  }
+}
+
+/** The path as the kernel resolves it (symlinks followed), or undefined when it does not resolve. */
+export function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }
 
