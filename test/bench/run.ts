@@ -627,6 +627,17 @@ function sectionLayers(): void {
     report.summarize(row, "+ wall ms vs bare / empty", `${signed(f.wall.vsBare?.median)} / ${signed(f.wall.vsEmpty?.median)}`);
     report.summarize(row, "layers: + RSS MiB vs bare", signed((rssFigures[key]?.vsBare?.median ?? NaN) / 1024));
   }
+  // Beside the targets: how close any preload of this design can come to them here.
+  const minimum = figures[BUN_E_0.key]!["layer:minimum+plugin"];
+  const minimumRss = rssFigures["layer:minimum+plugin"]?.vsBare;
+  if (minimum !== undefined && minimumRss != null) {
+    report.target({
+      target: "for reference, not a target: Bun's own minimum for this design (layer minimum.js: an empty preload, a one-function Node-API addon, one Bun.plugin)",
+      figure: `\`bun -e 0\` wall ${times(minimum.wall.ratioBare)} bare (${signed(minimum.wall.vsBare?.median)} ms); RSS ${signed(minimumRss.median / 1024)} MiB vs bare`,
+      met: null,
+      note: "what the ≤ 1.30× and ≤ 1.5 MiB targets leave for everything else the preload does (its core, hooks and JavaScript); RSS from the layers' print script",
+    });
+  }
   print(
     table(
       ["RSS at the end of a script that prints it (MiB)", "median [p10–p90]", "Δ bare", "Δ empty"],
