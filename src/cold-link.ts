@@ -49,7 +49,7 @@ export function cold(): Cold {
 function missingColdHalf(error: unknown): unknown {
   // Anything else — a chunk missing beside it, an error while it
   // initialises — is passed on as it is.
-  if (!isMissingBesideThis(error, "cold.js")) return error;
+  if (!isNotFound(error, "cold.js")) return error;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0; // the block, not a frame of the bundle (errors.ts does the same)
   try {
@@ -66,8 +66,8 @@ function missingColdHalf(error: unknown): unknown {
   }
 }
 
-/** Whether `error` is Bun's resolve error for `./<file>` itself (its code and specifier on 1.1 – 1.4). */
-export function isMissingBesideThis(error: unknown, file: string): boolean {
+/** Whether `error` is Bun's resolve error for a specifier ending in `file` (its code and specifier on 1.1 – 1.4): `./<file>` beside this one, or an absolute path. */
+export function isNotFound(error: unknown, file: string): boolean {
   const { code, specifier } = (error ?? {}) as { code?: unknown; specifier?: unknown };
   return code === "MODULE_NOT_FOUND" && typeof specifier === "string" && specifier.endsWith(file);
 }

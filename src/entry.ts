@@ -22,7 +22,7 @@
 //   bundler before 1.4.5 emit code that does not parse (test/e2e/loading.test.ts,
 //   "a plain bun build bundle", "bun build --compile", on 1.2.19 and the
 //   pinned Bun).
-import { coldAtStart, isMissingBesideThis } from "./cold-link.ts";
+import { coldAtStart, isNotFound } from "./cold-link.ts";
 import { isEmbeddedPath } from "./guarded.ts";
 import { installedAlready, processState } from "./state.ts";
 
@@ -34,7 +34,7 @@ function startBundleRan(): boolean {
     return (import.meta.require("./preload.cjs") as { started?: unknown }).started === true;
   } catch (error) {
     // Not beside this file (an application's bundle): anything else is passed on.
-    if (isMissingBesideThis(error, "preload.cjs")) return false;
+    if (isNotFound(error, "preload.cjs")) return false;
     throw error;
   }
 }

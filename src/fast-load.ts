@@ -15,7 +15,7 @@
 // the bench's require figure.
 import { atLeast, BUN_1_1, MODULE_CALLBACK_THROWS, supportsJsEntryGuard } from "./bun-version.ts";
 import { fromCallersLine } from "./user-frames.ts";
-import { cold } from "./cold-link.ts";
+import { cold, isNotFound } from "./cold-link.ts";
 import type { Core } from "./core.ts";
 import { syncWarmup } from "./core-reports.ts";
 import { guardedEntry, type GuardedEntry } from "./entries.ts";
@@ -224,7 +224,8 @@ export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, 
   let exports: unknown;
   try {
     exports = loadingGuarded(state, name, () => requireHere(entry));
-  } catch (error) {
+  } catch (failure) {
+    const error = isNotFound(failure, entry) ? cold().missingEntryError(name, entry) : failure;
     // Thrown from 1.2.19, a module that throws before (plugin-serve.ts
     // unservable), without loading the cold half here.
     if (!atLeast(Bun.version, MODULE_CALLBACK_THROWS)) return cold().failingModule(error);

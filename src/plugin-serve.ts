@@ -101,6 +101,30 @@ export function loadGuardedJs(state: PreloadState, path: string) {
   }
 }
 
+/** ERR_MODULE_NOT_FOUND, as a getter: Bun prints an own `code` with a frame of its loader (errors.ts). */
+class EntryNotFound extends Error {
+  get code(): string {
+    return "ERR_MODULE_NOT_FOUND";
+  }
+}
+
+/**
+ * A guarded package's native entry that is not there, imported. Bun's own
+ * error named the preload's bundle as the importer (serveNative requires the
+ * entry from there); this one says whose entry it is. The code is the one
+ * Bun gives that import without the preload, for applications that treat
+ * the package as optional (e2e integrity.test.ts, "entry is missing").
+ */
+export function missingEntryError(name: string, entry: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0; // no frame of the bundle (errors.ts)
+  try {
+    return new EntryNotFound(`Cannot find module '${entry}', the entry ${name}'s package.json names: the file is not there. Reinstall ${name}.`);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The error of a guarded package whose entry is a FIFO or a device (entries.ts). */
 export function refusedEntryError(name: string, entry: string): PreloadError {
   return new PreloadError({

@@ -265,6 +265,49 @@ for (const version of ["1.2.19", pinnedBunVersion()]) {
   }, 20_000);
 }
 
+describe("a guarded package whose native entry is missing, imported (plugin-serve.ts missingEntryError)", () => {
+  // Bun's own error named the preload's bundle as the importer ("Cannot find
+  // module '…/asherah.node' from '…/dist/preload.cjs'"), and its code was
+  // MODULE_NOT_FOUND where the same import without the preload gives
+  // ERR_MODULE_NOT_FOUND, which applications that treat asherah as optional test.
+  function missingEntryApp(): string {
+    const app = appDir({
+      "named.mjs": 'import { setup } from "asherah";\nconsole.log(typeof setup);\n',
+      "dynamic.mjs": 'try { await import("asherah"); console.log("RESULT " + JSON.stringify({ outcome: "loaded" })); }\ncatch (e) { console.log("RESULT " + JSON.stringify({ outcome: "threw", code: e.code, message: String(e.message) })); }\n',
+    });
+    const pkg = join(app, "node_modules", "asherah");
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0", main: "./dist/asherah.node" }));
+    return app;
+  }
+  for (const version of ["1.2.19", pinnedBunVersion()]) {
+    test(`Bun ${version}: a static import names the missing file and whose entry it is, not the preload's bundle, without frames`, async () => {
+      const app = missingEntryApp();
+      const result = await runProcess([bunBinary(version), "--preload", PRELOAD, "named.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
+      expect(result.outcome, describeRun(result)).toBe("fail");
+      expect(result.stderr).toContain(`Cannot find module '${join(app, "node_modules", "asherah", "dist", "asherah.node")}', the entry asherah's package.json names`);
+      expect(result.stderr).toContain("Reinstall asherah.");
+      expect(result.stderr).not.toContain("preload.cjs");
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    }, 20_000);
+  }
+  for (const version of ["1.1.45", "1.2.19", pinnedBunVersion()]) {
+    test(`Bun ${version}: a dynamic import throws the code it throws without the preload`, async () => {
+      const app = missingEntryApp();
+      const run = async (preload: boolean) => {
+        const result = await runProcess([bunBinary(version), ...(preload ? ["--preload", PRELOAD] : []), "dynamic.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
+        expect(result.outcome, describeRun(result)).toBe("ok");
+        return jsonLine<{ outcome: string; code?: string; message?: string }>(result.stdout, "RESULT");
+      };
+      const [withPreload, without] = [await run(true), await run(false)];
+      expect(without.outcome).toBe("threw");
+      expect(withPreload.outcome).toBe("threw");
+      expect(withPreload.code).toBe(without.code!);
+      expect(withPreload.message).toContain("the entry asherah's package.json names");
+    }, 20_000);
+  }
+});
+
 test("Bun 1.1.45: a FIFO as the entry under a namespace import: the refusal, not \"Expected module mock to return an object\" (a callback that throws is reported so only from 1.2.19: bun-version.ts MODULE_CALLBACK_THROWS)", async () => {
   const app = appDir({ "app.mjs": 'import * as asherah from "asherah";\nconsole.log(typeof asherah.setup);\n' });
   const pkg = join(app, "node_modules", "asherah");
