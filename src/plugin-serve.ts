@@ -9,6 +9,7 @@ import { ensureWarmup } from "./lifecycle.ts";
 import { dirname } from "./paths.ts";
 import { asObjectModule } from "./object-module.ts";
 import { recordEvent, type PreloadState } from "./state.ts";
+import { NO_FRAMES } from "./user-frames.ts";
 
 export interface CjsModule {
   exports: unknown;
@@ -101,10 +102,15 @@ export function loadGuardedJs(state: PreloadState, path: string) {
   }
 }
 
-/** ERR_MODULE_NOT_FOUND, as a getter: Bun prints an own `code` with a frame of its loader (errors.ts). */
+/** ERR_MODULE_NOT_FOUND, as a getter: Bun prints an own `code` under the message (errors.ts). */
 class EntryNotFound extends Error {
   get code(): string {
     return "ERR_MODULE_NOT_FOUND";
+  }
+
+  /** Built without frames: the wrappers leave its stack alone (user-frames.ts). */
+  get [NO_FRAMES](): boolean {
+    return true;
   }
 }
 

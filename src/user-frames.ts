@@ -4,10 +4,14 @@
 // from the wrapper up off it makes Bun show it as it would without the
 // preload: at the application's require() (test/e2e/error-output.test.ts,
 // "a damaged guarded addon"). The preload's own errors (name
-// "asherah-bun-preload", errors.ts) and any other error built without frames
-// (plugin-serve.ts missingEntryError) are left alone: re-capturing would give
-// them the loader's frames (Bun 1.2.19). The debug variable keeps every frame.
+// "asherah-bun-preload", errors.ts) and the others it builds without frames
+// (NO_FRAMES: plugin-serve.ts missingEntryError) are left alone: re-capturing
+// would give them the loader's frames (Bun 1.2.19). The debug variable keeps
+// every frame.
 import { atLeast, BUN_1_1 } from "./bun-version.ts";
+
+/** A property the preload's other frameless errors have (on their prototype): nothing to take off. */
+export const NO_FRAMES = "abpNoFrames";
 
 /**
  * `error` with the frames of `wrapper` and everything it called taken off;
@@ -16,7 +20,7 @@ import { atLeast, BUN_1_1 } from "./bun-version.ts";
  */
 export function fromCallersLine(error: unknown, wrapper: Function, debug: boolean | undefined): unknown {
   // Bun 1.0.x re-captures from the wrong frame and renames the error in its stack: left alone there.
-  if (!debug && error instanceof Error && error.name !== "asherah-bun-preload" && hasFrames(error) && typeof Error.captureStackTrace === "function" && atLeast(Bun.version, BUN_1_1)) {
+  if (!debug && error instanceof Error && error.name !== "asherah-bun-preload" && !(NO_FRAMES in error) && typeof Error.captureStackTrace === "function" && atLeast(Bun.version, BUN_1_1)) {
     try {
       Error.captureStackTrace(error, wrapper);
     } catch {
@@ -24,10 +28,4 @@ export function fromCallersLine(error: unknown, wrapper: Function, debug: boolea
     }
   }
   return error;
-}
-
-/** Whether the error's stack lists any frame (one built with Error.stackTraceLimit = 0 has none). */
-function hasFrames(error: Error): boolean {
-  const stack = error.stack;
-  return typeof stack === "string" && stack.includes("\n    at ");
 }
