@@ -225,7 +225,7 @@ export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, 
   try {
     exports = loadingGuarded(state, name, () => requireHere(entry));
   } catch (failure) {
-    const error = isNotFound(failure, entry) ? cold().missingEntryError(name, entry) : failure;
+    const error = isNotFound(failure, entry) ? cold().missingEntryError(name, entry, failure) : failure;
     // Thrown from 1.2.19, a module that throws before (plugin-serve.ts
     // unservable), without loading the cold half here.
     if (!atLeast(Bun.version, MODULE_CALLBACK_THROWS)) return cold().failingModule(error);

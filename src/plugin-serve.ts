@@ -3,7 +3,7 @@
 // imports or requires a guarded package, in the cold half: cold-link.ts).
 import { atLeast, MODULE_CALLBACK_THROWS } from "./bun-version.ts";
 import { isEsm, type GuardedEntry } from "./entries.ts";
-import { PreloadError, throwingSource } from "./errors.ts";
+import { debugRequested, PreloadError, throwingSource } from "./errors.ts";
 import { readTextFile } from "./files.ts";
 import { ensureWarmup } from "./lifecycle.ts";
 import { dirname } from "./paths.ts";
@@ -121,11 +121,12 @@ class EntryNotFound extends Error {
  * Bun gives that import without the preload, for applications that treat
  * the package as optional (e2e integrity.test.ts, "entry is missing").
  */
-export function missingEntryError(name: string, entry: string): Error {
+export function missingEntryError(name: string, entry: string, cause: unknown): Error {
+  const debug = debugRequested();
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0; // no frame of the bundle (errors.ts)
+  if (!debug) Error.stackTraceLimit = 0; // no frame of the bundle (errors.ts); the debug variable keeps them and Bun's error
   try {
-    return new EntryNotFound(`Cannot find module '${entry}', the entry ${name}'s package.json names: the file is not there. Reinstall ${name}.`);
+    return new EntryNotFound(`Cannot find module '${entry}', the entry ${name}'s package.json names: the file is not there. Reinstall ${name}.`, debug ? { cause } : undefined);
   } finally {
     Error.stackTraceLimit = limit;
   }

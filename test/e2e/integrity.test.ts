@@ -291,6 +291,13 @@ describe("a guarded package whose native entry is missing, imported (plugin-serv
       expect(result.stderr).not.toMatch(/^\s+at /m);
     }, 20_000);
   }
+  test(`Bun ${pinnedBunVersion()}: with ASHERAH_BUN_PRELOAD_DEBUG=1 the frames come back`, async () => {
+    const app = missingEntryApp();
+    const result = await runProcess([pinnedBun(), "--preload", PRELOAD, "named.mjs"], { cwd: app, env: cleanEnv({ ASHERAH_BUN_PRELOAD_DEBUG: "1" }), timeoutMs: 8_000 });
+    expect(result.outcome, describeRun(result)).toBe("fail");
+    expect(result.stderr).toContain("the entry asherah's package.json names");
+    expect(result.stderr).toMatch(/^\s+at /m);
+  }, 20_000);
   for (const version of ["1.1.45", "1.2.19", pinnedBunVersion()]) {
     test(`Bun ${version}: a dynamic import throws the code it throws without the preload`, async () => {
       const app = missingEntryApp();
