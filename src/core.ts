@@ -8,7 +8,7 @@
 // statNames, warmupErrorNames) so a loaded core is checked too.
 
 /** ABP_ABI_VERSION in go/core/abp.h. */
-export const CORE_ABI = 9;
+export const CORE_ABI = 10;
 export const CORE_FILE = "asherah-bun-core.node";
 export const WARMUP_FILE = "asherah-bun-warmup.so";
 
@@ -191,6 +191,8 @@ export interface Core {
   readText(path: string, maxBytes: number): string;
   /** The sha256 of the file this core was loaded from. */
   selfSha256(): string;
+  /** A file's size and the bytes its ELF headers say the loader reads (needed 0: not a 64-bit LE ELF file), or why it could not be measured. */
+  elfSpan(path: string): { readonly size: number; readonly needed: number } | string;
   /** A watch id (> 0) or why there is none. */
   watchdogArm(ms: number, what: string): number | CoreResult;
   watchdogDisarm(id: number): CoreResult;

@@ -61,6 +61,19 @@ export function blockingFile(filename: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A guarded library cut short with its ELF headers intact: its size and the
+ * bytes the headers need, or undefined. dlopen maps such a file and the
+ * process dies of SIGBUS at its first missing page, with or without the
+ * preload; the full guard refuses it instead (lifecycle.ts beforeNativeLoad;
+ * e2e integrity.test.ts, "cut short"). One open and two reads in the core.
+ */
+export function truncatedNative(core: Core, filename: string): { readonly size: number; readonly needed: number } | undefined {
+  if (!filename.startsWith("/")) return undefined;
+  const span = core.elfSpan(filename);
+  return typeof span !== "string" && span.needed > span.size ? span : undefined;
+}
+
 /** The guarded package a native load belongs to: by its path (guarded.ts), or the one whose require()/import is loading it (state.expectGuarded). */
 export function guardedOf(state: PreloadState, file: string): string | undefined {
   return guardedPackageOf(file, state.config!.packages) ?? state.expectGuarded;
@@ -113,8 +126,10 @@ export function guardedDlopen(state: PreloadState, original: Dlopen, self: unkno
   }
   const guarded = guardedOf(state, filename);
   // A FIFO or device the loader would block on (Bun.file().size is Infinity
-  // for both): the full guard refuses it.
-  if (blockingFile(filename) !== undefined) return cold().guardedDlopen(state, original, self, module, filename, flags);
+  // for both), or a guarded library cut short: the full guard refuses it.
+  if (blockingFile(filename) !== undefined || (guarded !== undefined && truncatedNative(core, filename) !== undefined)) {
+    return cold().guardedDlopen(state, original, self, module, filename, flags);
+  }
   // A warmup this environment has not seen finish: a running one is waited
   // for here (its grace ended first), as the full guard would; one that
   // failed, or a lazy one not started, is the full guard's to report or start.

@@ -10,7 +10,7 @@ import { loadCore } from "./core-load.ts";
 import { createDebugLog, type DebugLog } from "./debug.ts";
 import { PreloadError, type PreloadErrorCode } from "./errors.ts";
 import { guardedPackageOf, isEmbeddedPath } from "./guarded.ts";
-import { blockingFile, finishInBackground, guardedOf, recordLoadDone, repairsInBackground } from "./fast-load.ts";
+import { blockingFile, finishInBackground, guardedOf, recordLoadDone, repairsInBackground, truncatedNative } from "./fast-load.ts";
 import { WARMUP_GRACE_MS } from "./warmup-grace.ts";
 import { join } from "./paths.ts";
 import { currentPlatform, detectLibc, GLIBC_NEEDED, locatePrebuilds, MUSL_REASON, oldGlibcReason, runningGlibc } from "./platform.ts";
@@ -307,6 +307,17 @@ export function beforeNativeLoad(state: PreloadState, file: string, via: string)
     }
     recordEvent(state, "native-load-start", file);
     return guarded;
+  }
+  if (guarded !== undefined) {
+    const cut = truncatedNative(core, file);
+    if (cut !== undefined) {
+      throw new PreloadError({
+        code: "LIBRARY_INVALID",
+        what: `refusing to load ${guarded}: ${file} is cut short (its ELF headers map ${cut.needed} bytes, the file has ${cut.size}; loading it would crash the process)`,
+        where: { module: guarded, path: file },
+        next: `Reinstall ${guarded}: the file was not written completely (a full disk or an interrupted install).`,
+      });
+    }
   }
   protectSignals(state, core);
   if (guarded !== undefined) {

@@ -3,8 +3,8 @@
 // Compiled into the package so that nothing beside the libraries (a file
 // anyone who can replace a library could rewrite too) decides what is trusted.
 export const SHIPPED: Readonly<Record<string, { readonly sha256: string; readonly size: number }>> = {
-  "linux-arm64/asherah-bun-core.node": { sha256: "71a66827616fe55d87b4819a5087b01285e75545233fd8c2161a4022442cda96", size: 67408 },
+  "linux-arm64/asherah-bun-core.node": { sha256: "bda39580954d3da5258122184baffab1a97acde7296f500abade74f462625e59", size: 132944 },
   "linux-arm64/asherah-bun-warmup.so": { sha256: "110bfb2b10477294e07f0a2d4bf27980303cabd146eb52633e47ec3837f89a81", size: 1345624 },
-  "linux-x64/asherah-bun-core.node": { sha256: "3ea74e76508eddeed43ad75f53ef6123eb5af3da4a8e50e7536f250ef101d8d0", size: 75680 },
+  "linux-x64/asherah-bun-core.node": { sha256: "8237c0729df692f2e8ea0675a4511762c44fe7df20b3d6ceea19f8ab0df82c9d", size: 79776 },
   "linux-x64/asherah-bun-warmup.so": { sha256: "b6a39d9009069689a288f5ec169824e5e2e649f2ac2197484c858adff4402e99", size: 1357992 },
 };

@@ -12,7 +12,7 @@
 
 // Bumped whenever an exported function's shape or meaning changes; the
 // TypeScript side refuses a core whose ABI it does not know.
-#define ABP_ABI_VERSION 9
+#define ABP_ABI_VERSION 10
 
 // Results of the signal and thread functions. Every negative value means one
 // thing only, whichever function returns it; the Node-API layer hands the
@@ -261,6 +261,15 @@ char *abp_read_text(const char *path, uint32_t max, size_t *length, char *why, i
 
 // The sha256 of the core's own file; 0, or -1 with why filled in.
 int abp_self_sha256(char out[65], char *why, int32_t len);
+
+// How many bytes of a 64-bit little-endian ELF file its headers say the
+// loader maps (the program header table, every PT_LOAD segment's file
+// bytes), and the file's size: dlopen maps a library cut short whose headers
+// are intact, and the process dies of SIGBUS at its first missing page.
+// Never blocks (a FIFO or device is refused). Returns 0 with *size and
+// *needed set (*needed is 0 for a file that is not such an ELF file: the
+// loader judges it), or -1 with why filled in.
+int abp_elf_span(const char *path, uint64_t *size, uint64_t *needed, char *why, int32_t len);
 
 // ---- abp_thread.c -------------------------------------------------------------
 // Starts fn on a detached thread with every signal blocked; creator_mask (if

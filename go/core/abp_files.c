@@ -124,3 +124,74 @@ int abp_self_sha256(char out[65], char *why, int32_t len) {
 	free(bytes);
 	return 0;
 }
+
+// The ELF span (abp.h abp_elf_span). Reads the 64-byte header and at most
+// 64 KiB of program headers, with pread from one descriptor.
+static uint64_t le(const uint8_t *p, int bytes) {
+	uint64_t v = 0;
+	for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t end_of(uint64_t offset, uint64_t length) {
+	return offset > UINT64_MAX - length ? UINT64_MAX : offset + length;
+}
+
+static int read_at(int fd, uint8_t *buffer, size_t want, uint64_t at, size_t *got) {
+	*got = 0;
+	while (*got < want) {
+		ssize_t n = pread(fd, buffer + *got, want - *got, (off_t)(at + *got));
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) return -1;
+		if (n == 0) break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+int abp_elf_span(const char *path, uint64_t *size, uint64_t *needed, char *why, int32_t len) {
+	*size = 0;
+	*needed = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(why, (size_t)len, "%s cannot be opened: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = -1;
+	struct stat st;
+	uint8_t head[64];
+	size_t got = 0;
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, (size_t)len, "%s cannot be examined: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(why, (size_t)len, "%s is a %s, not a regular file", path, abp_file_kind(st.st_mode));
+	} else if (read_at(fd, head, sizeof head, 0, &got) != 0) {
+		snprintf(why, (size_t)len, "%s cannot be read: %s", path, strerror(errno));
+	} else {
+		rc = 0;
+		*size = (uint64_t)st.st_size;
+		// Only a 64-bit little-endian ELF file is measured; the loader judges the rest.
+		if (got == sizeof head && memcmp(head, "\x7f" "ELF", 4) == 0 && head[4] == 2 && head[5] == 1) {
+			// Section headers and what only they describe (symbols, debug
+			// information) are not mapped: a file cut short there still loads.
+			uint64_t phoff = le(head + 32, 8);
+			uint64_t phentsize = le(head + 54, 2), phnum = le(head + 56, 2);
+			uint64_t span = end_of(phoff, phentsize * phnum);
+			static const size_t max_table = 64u << 10;
+			size_t table = (size_t)(phentsize * phnum);
+			uint8_t *phdrs = phentsize >= 56 && table <= max_table && end_of(phoff, table) <= *size ? malloc(table) : NULL;
+			if (phdrs != NULL && read_at(fd, phdrs, table, phoff, &got) == 0 && got == table) {
+				for (uint64_t i = 0; i < phnum; i++) {
+					const uint8_t *ph = phdrs + i * phentsize;
+					if (le(ph, 4) != 1) continue; // PT_LOAD: the bytes the loader maps
+					uint64_t end = end_of(le(ph + 8, 8), le(ph + 32, 8));
+					if (end > span) span = end;
+				}
+			}
+			free(phdrs);
+			*needed = span;
+		}
+	}
+	close(fd);
+	return rc;
+}

@@ -377,6 +377,23 @@ static napi_value js_read_text(napi_env env, napi_callback_info cb) {
 	return out;
 }
 
+// elfSpan(path) → {size, needed}: the file's size and the bytes its ELF
+// headers say the loader reads (needed 0: not a 64-bit little-endian ELF
+// file), or why it could not be measured. A guarded addon cut short is
+// refused before dlopen maps it (src/fast-load.ts truncatedNative).
+static napi_value js_elf_span(napi_env env, napi_callback_info cb) {
+	napi_value argv[1];
+	char path[PATH_MAX];
+	if (!args(env, cb, 1, argv) || !arg_string(env, argv[0], path, sizeof path)) return NULL;
+	char why[PATH_MAX + 128];
+	uint64_t size = 0, needed = 0;
+	if (abp_elf_span(path, &size, &needed, why, sizeof why) != 0) return string(env, why);
+	napi_value object;
+	CHECK(napi_create_object(env, &object));
+	if (!set(env, object, "size", number(env, (double)size)) || !set(env, object, "needed", number(env, (double)needed))) return NULL;
+	return object;
+}
+
 // selfSha256() → the sha256 of the file this core was loaded from
 static napi_value js_self_sha256(napi_env env, napi_callback_info cb) {
 	(void)cb;
@@ -571,6 +588,7 @@ NAPI_MODULE_INIT() {
 		FN("checkPathSafe", js_check_path_safe),
 		FN("readText", js_read_text),
 		FN("selfSha256", js_self_sha256),
+		FN("elfSpan", js_elf_span),
 		FN("watchdogArm", js_watchdog_arm),
 		FN("watchdogDisarm", js_watchdog_disarm),
 		FN("interpose", js_interpose),

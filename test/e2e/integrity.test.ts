@@ -265,6 +265,64 @@ for (const version of ["1.2.19", pinnedBunVersion()]) {
   }, 20_000);
 }
 
+describe("a guarded addon cut short with its ELF headers intact (fast-load.ts truncatedNative)", () => {
+  // What a full disk or an interrupted install leaves. dlopen maps the file
+  // and Bun dies of SIGBUS at the first missing page, with or without the
+  // preload before; the core now measures what the headers map (abp_elf_span).
+  /** Where the last byte the loader maps ends (PT_LOAD offset + file size), read as the core reads it. */
+  function mappedEnd(elf: Buffer): number {
+    const phoff = Number(elf.readBigUInt64LE(32));
+    const phentsize = elf.readUInt16LE(54);
+    let end = phoff + phentsize * elf.readUInt16LE(56);
+    for (let i = 0; i < elf.readUInt16LE(56); i++) {
+      const at = phoff + i * phentsize;
+      if (elf.readUInt32LE(at) === 1) end = Math.max(end, Number(elf.readBigUInt64LE(at + 8)) + Number(elf.readBigUInt64LE(at + 32)));
+    }
+    return end;
+  }
+  /** An app with a copy of the asherah stand-in whose addon is cut: inside what the loader maps, or only after it. */
+  function cutApp(where: "mapped" | "unmapped"): string {
+    const app = appDir({
+      "app.cjs": 'const a = require("asherah");\nconsole.log("RESULT " + JSON.stringify({ setup: typeof a.setup }));\n',
+      "app.mjs": 'import { setup } from "asherah";\nconsole.log("RESULT " + JSON.stringify({ setup: typeof setup }));\n',
+    });
+    const pkg = join(app, "node_modules", "asherah");
+    cpSync(FIXTURE_ASHERAH, pkg, { recursive: true, dereference: true });
+    const addon = join(pkg, "dist", "asherah.node");
+    const bytes = readFileSync(addon);
+    const end = mappedEnd(bytes);
+    expect(end).toBeLessThan(bytes.length); // the stand-in carries symbols after its segments, as a Go c-archive addon does
+    writeFileSync(addon, bytes.subarray(0, where === "mapped" ? Math.floor(end * 0.75) : end + Math.floor((bytes.length - end) / 2)));
+    return app;
+  }
+  const control = `Bun ${pinnedBunVersion()} without the preload: the control dies of a signal`;
+  test(control, async () => {
+    const app = cutApp("mapped");
+    const result = await runProcess([pinnedBun(), "app.cjs"], { cwd: app, env: cleanEnv(), timeoutMs: 10_000 });
+    expect(result.outcome, describeRun(result)).toBe("crash");
+    expect(result.stdout).not.toContain("RESULT");
+  }, 20_000);
+  for (const version of ["1.2.19", pinnedBunVersion()]) {
+    for (const entry of ["app.cjs", "app.mjs"]) {
+      test(`Bun ${version}, ${entry}: refused with LIBRARY_INVALID, naming the file and its size, no crash`, async () => {
+        const app = cutApp("mapped");
+        const result = await runProcess([bunBinary(version), "--preload", PRELOAD, entry], { cwd: app, env: cleanEnv(), timeoutMs: 10_000 });
+        expect(result.outcome, describeRun(result)).toBe("fail");
+        expect(result.signal).toBeNull();
+        expect(result.stderr).toContain(`refusing to load asherah: ${join(app, "node_modules", "asherah", "dist", "asherah.node")} is cut short`);
+        expect(result.stderr).toContain("(code LIBRARY_INVALID;");
+        expect(result.stderr).toContain("Reinstall asherah");
+      }, 20_000);
+    }
+  }
+  test(`Bun ${pinnedBunVersion()}: cut only in what is not mapped (section tables, symbols), it still loads`, async () => {
+    const app = cutApp("unmapped");
+    const result = await runProcess([pinnedBun(), "--preload", PRELOAD, "app.cjs"], { cwd: app, env: cleanEnv(), timeoutMs: 10_000 });
+    expect(result.outcome, describeRun(result)).toBe("ok");
+    expect(jsonLine<{ setup: string }>(result.stdout, "RESULT").setup).toBe("function");
+  }, 20_000);
+});
+
 describe("a guarded package whose native entry is missing, imported (plugin-serve.ts missingEntryError)", () => {
   // Bun's own error named the preload's bundle as the importer ("Cannot find
   // module '…/asherah.node' from '…/dist/preload.cjs'"), and its code was

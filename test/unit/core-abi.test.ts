@@ -83,6 +83,27 @@ describe("the shipped core (linux-x64)", () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(() => core.readText(join(dir, "missing"), 1000)).toThrow("No such file");
   });
+  test("elfSpan: what an ELF file's headers map against its size; anything else unmeasured; never blocking", () => {
+    const dir = mkdtempSync(join(tmpdir(), "abp-elf-"));
+    const whole = core.elfSpan(path);
+    if (typeof whole === "string") throw new Error(whole);
+    expect(whole.size).toBe(SHIPPED["linux-x64/asherah-bun-core.node"]!.size);
+    expect(whole.needed).toBeGreaterThan(0);
+    expect(whole.needed).toBeLessThanOrEqual(whole.size);
+    const bytes = readFileSync(path);
+    writeFileSync(join(dir, "cut.node"), bytes.subarray(0, Math.floor(whole.needed / 2)));
+    expect(core.elfSpan(join(dir, "cut.node"))).toEqual({ size: Math.floor(whole.needed / 2), needed: whole.needed });
+    writeFileSync(join(dir, "head.node"), bytes.subarray(0, 40)); // not even a whole ELF header
+    expect(core.elfSpan(join(dir, "head.node"))).toEqual({ size: 40, needed: 0 });
+    writeFileSync(join(dir, "text.node"), "not a library");
+    expect(core.elfSpan(join(dir, "text.node"))).toEqual({ size: 13, needed: 0 });
+    Bun.spawnSync(["mkfifo", join(dir, "fifo.node")]);
+    const started = performance.now();
+    expect(core.elfSpan(join(dir, "fifo.node"))).toContain("is a FIFO, not a regular file");
+    expect(core.elfSpan("/dev/zero")).toContain("is a character device");
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(core.elfSpan(join(dir, "missing.node"))).toContain("No such file");
+  });
   test("checkPathSafe refuses a world-writable file or folder, also behind a symlink", () => {
     const dir = mkdtempSync(join(tmpdir(), "abp-safe-"));
     writeFileSync(join(dir, "lib.so"), "x");
