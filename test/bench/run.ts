@@ -564,10 +564,16 @@ function bundleStages(): { evaluated: string; parsed: string } | undefined {
 function minimalAddon(): string | undefined {
   const out = join(workdir.dir, "minimal-addon.node");
   const headers = join(REPO_ROOT, "node_modules", "node-api-headers", "include");
-  const built = runChild(["cc", "-O2", "-shared", "-fPIC", "-I", headers, "-o", out, join(LAYERS, "minimal-addon.c")], { cwd: workdir.dir, env: cleanEnv({}), timeoutMs: 60_000 });
+  const compiler = process.env.CC || "cc";
+  const skip = (why: string) => {
+    print(`   (${why}: the minimum.js layers are left out)`);
+    return undefined;
+  };
+  // runChild throws for a program that is not on PATH.
+  if (Bun.which(compiler) === null) return skip(`no C compiler (${compiler}) on PATH to build test/bench/layers/minimal-addon.c`);
+  const built = runChild([compiler, "-O2", "-shared", "-fPIC", "-I", headers, "-o", out, join(LAYERS, "minimal-addon.c")], { cwd: workdir.dir, env: cleanEnv({}), timeoutMs: 60_000 });
   if (built.ok) return out;
-  print(`   (cc could not build test/bench/layers/minimal-addon.c: the minimum.js layers are left out)\n${built.stderr.trim().split("\n").slice(-3).join("\n")}`);
-  return undefined;
+  return skip(`${compiler} could not build test/bench/layers/minimal-addon.c\n${built.stderr.trim().split("\n").slice(-3).join("\n")}`);
 }
 
 function sectionLayers(): void {
