@@ -9,7 +9,7 @@ import type { PreloadState } from "./state.ts";
 export { loadedCoreProblem } from "./core-load.ts";
 export { guardedDlopen, guardedFfiDlopen } from "./guard.ts";
 export { afterNativeLoad, ensureCore, signalsFailed, warnTainted, warnUnreportedWarmupFailure } from "./lifecycle.ts";
-export { failingModule, loadCommonJs, loadGuardedJs, missingEntryError, refusedEntryError, serveGuarded } from "./plugin-serve.ts";
+export { entryAbsence, failingModule, loadEntry, loadGuardedJs, missingEntryError, refusedEntryError, serveGuarded } from "./plugin-serve.ts";
 
 /** The preload entry for every case start.ts does not take: install.ts, with the error block on failure. */
 export function startGeneral(): void {

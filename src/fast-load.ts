@@ -185,7 +185,7 @@ function foundEntry(found: readonly GuardedEntry[], name: string): GuardedEntry 
  * would: a dependency's nested node_modules/<name> is its own copy, not the
  * app's (e2e real-world.test.ts "nested copies"). A native entry loads
  * through process.dlopen, i.e. guardedDlopen above; a CommonJS entry is run
- * by the cold half (plugin-serve.ts loadCommonJs).
+ * by the cold half (plugin-serve.ts loadEntry).
  */
 export function requireGuarded(
   state: PreloadState,
@@ -222,7 +222,7 @@ export function requireGuarded(
     }
   }
   hurryWarmup(state);
-  return cold().loadCommonJs(state, guarded.entry, self ?? null);
+  return cold().loadEntry(state, guarded, self ?? null, "MODULE_NOT_FOUND");
 }
 
 /**
@@ -240,7 +240,8 @@ export function serveNative(state: PreloadState, { name, entry }: GuardedEntry, 
   try {
     exports = loadingGuarded(state, name, () => requireHere(entry));
   } catch (failure) {
-    const error = isNotFound(failure, entry) ? cold().missingEntryError(name, entry, failure) : failure;
+    const why = isNotFound(failure, entry) ? cold().entryAbsence(entry) : undefined;
+    const error = why === undefined ? failure : cold().missingEntryError(name, entry, why, "ERR_MODULE_NOT_FOUND", failure);
     // Thrown from 1.2.19, a module that throws before (plugin-serve.ts
     // unservable), without loading the cold half here.
     if (!atLeast(Bun.version, MODULE_CALLBACK_THROWS)) return cold().failingModule(error);

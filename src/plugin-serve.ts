@@ -4,7 +4,7 @@
 import { atLeast, MODULE_CALLBACK_THROWS } from "./bun-version.ts";
 import { isEsm, type GuardedEntry } from "./entries.ts";
 import { debugRequested, PreloadError, throwingSource } from "./errors.ts";
-import { readTextFile } from "./files.ts";
+import { FileReadError, nodeFs, readTextFile } from "./files.ts";
 import { ensureWarmup } from "./lifecycle.ts";
 import { dirname } from "./paths.ts";
 import { asObjectModule } from "./object-module.ts";
@@ -64,10 +64,10 @@ export function failingModule(error: unknown) {
  * CommonJS: the whole module, served as an object. (A native entry is served
  * on the start bundle: fast-load.ts serveNative.)
  */
-export function serveGuarded(state: PreloadState, { entry, kind, error }: GuardedEntry) {
-  if (kind === "refused") return unservable(error);
+export function serveGuarded(state: PreloadState, guarded: GuardedEntry) {
+  if (guarded.kind === "refused") return unservable(guarded.error);
   try {
-    return asObjectModule(loadCommonJs(state, entry, null));
+    return asObjectModule(loadEntry(state, guarded, null, "ERR_MODULE_NOT_FOUND"));
   } catch (failure) {
     return unservable(failure);
   }
@@ -102,10 +102,17 @@ export function loadGuardedJs(state: PreloadState, path: string) {
   }
 }
 
-/** ERR_MODULE_NOT_FOUND, as a getter: Bun prints an own `code` under the message (errors.ts). */
+/** A missing entry's code as a getter: Bun prints an own `code` under the message (errors.ts). */
 class EntryNotFound extends Error {
+  readonly #code: string;
+
+  constructor(message: string, code: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.#code = code;
+  }
+
   get code(): string {
-    return "ERR_MODULE_NOT_FOUND";
+    return this.#code;
   }
 
   /** Built without frames: the wrappers leave its stack alone (user-frames.ts). */
@@ -114,21 +121,41 @@ class EntryNotFound extends Error {
   }
 }
 
+/** Why a guarded package's entry cannot be loaded when nothing, or a folder, is at its path; undefined when a file is. */
+export function entryAbsence(entry: string): string | undefined {
+  const stat = nodeFs().statSync(entry, { throwIfNoEntry: false });
+  if (stat === undefined) return "the file is not there";
+  return stat.isDirectory() ? "it is a folder, not a file" : undefined;
+}
+
 /**
- * A guarded package's native entry that is not there, imported. Bun's own
- * error named the preload's bundle as the importer (serveNative requires the
- * entry from there); this one says whose entry it is. The code is the one
- * Bun gives that import without the preload, for applications that treat
- * the package as optional (e2e integrity.test.ts, "entry is missing").
+ * A guarded package's entry that is not there (or is a folder). Bun's own
+ * error named the preload's bundle as the importer of a native entry, and a
+ * JavaScript entry failed with the preload's read error and no code; this
+ * one says whose entry it is, with the code Bun gives the same require()
+ * (MODULE_NOT_FOUND) or import (ERR_MODULE_NOT_FOUND) without the preload,
+ * for applications that treat the package as optional (e2e
+ * integrity.test.ts, "entry is missing").
  */
-export function missingEntryError(name: string, entry: string, cause: unknown): Error {
+export function missingEntryError(name: string, entry: string, why: string, code: "MODULE_NOT_FOUND" | "ERR_MODULE_NOT_FOUND", cause: unknown): Error {
   const debug = debugRequested();
   const limit = Error.stackTraceLimit;
-  if (!debug) Error.stackTraceLimit = 0; // no frame of the bundle (errors.ts); the debug variable keeps them and Bun's error
+  if (!debug) Error.stackTraceLimit = 0; // no frame of the bundle (errors.ts); the debug variable keeps them and the loader's error
   try {
-    return new EntryNotFound(`Cannot find module '${entry}', the entry ${name}'s package.json names: the file is not there. Reinstall ${name}.`, debug ? { cause } : undefined);
+    return new EntryNotFound(`Cannot find module '${entry}', the entry ${name}'s package.json names: ${why}. Reinstall ${name}.`, code, debug ? { cause } : undefined);
   } finally {
     Error.stackTraceLimit = limit;
+  }
+}
+
+/** A guarded package's CommonJS entry, run (loadCommonJs); a missing one is missingEntryError with `code`. */
+export function loadEntry(state: PreloadState, { name, entry }: GuardedEntry, parent: CjsModule | null, code: "MODULE_NOT_FOUND" | "ERR_MODULE_NOT_FOUND"): unknown {
+  try {
+    return loadCommonJs(state, entry, parent);
+  } catch (error) {
+    // Only a failed read of the entry itself: an error while it runs is the package's.
+    const why = error instanceof FileReadError || (error as { path?: unknown } | null)?.path === entry ? entryAbsence(entry) : undefined;
+    throw why === undefined ? error : missingEntryError(name, entry, why, code, error);
   }
 }
 

@@ -323,54 +323,65 @@ describe("a guarded addon cut short with its ELF headers intact (fast-load.ts tr
   }, 20_000);
 });
 
-describe("a guarded package whose native entry is missing, imported (plugin-serve.ts missingEntryError)", () => {
-  // Bun's own error named the preload's bundle as the importer ("Cannot find
-  // module '…/asherah.node' from '…/dist/preload.cjs'"), and its code was
-  // MODULE_NOT_FOUND where the same import without the preload gives
-  // ERR_MODULE_NOT_FOUND, which applications that treat asherah as optional test.
-  function missingEntryApp(): string {
+describe("a guarded package whose entry is missing (plugin-serve.ts missingEntryError)", () => {
+  // Bun's own error for a missing native entry named the preload's bundle as
+  // the importer ("Cannot find module '…/asherah.node' from
+  // '…/dist/preload.cjs'"), with MODULE_NOT_FOUND where the same import
+  // without the preload gives ERR_MODULE_NOT_FOUND; a missing JavaScript
+  // entry failed with the preload's read error and no code at all.
+  // Applications that treat asherah as optional test those codes.
+  type Layout = "native" | "native-folder" | "js";
+  const ENTRY: Record<Layout, string> = { native: "dist/asherah.node", "native-folder": "dist/asherah.node", js: "index.js" };
+  function missingEntryApp(layout: Layout): string {
     const app = appDir({
       "named.mjs": 'import { setup } from "asherah";\nconsole.log(typeof setup);\n',
       "dynamic.mjs": 'try { await import("asherah"); console.log("RESULT " + JSON.stringify({ outcome: "loaded" })); }\ncatch (e) { console.log("RESULT " + JSON.stringify({ outcome: "threw", code: e.code, message: String(e.message) })); }\n',
+      "required.cjs": 'try { require("asherah"); console.log("RESULT " + JSON.stringify({ outcome: "loaded" })); }\ncatch (e) { console.log("RESULT " + JSON.stringify({ outcome: "threw", code: e.code, message: String(e.message) })); }\n',
     });
     const pkg = join(app, "node_modules", "asherah");
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0", main: "./dist/asherah.node" }));
+    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "asherah", version: "3.0.0", main: `./${ENTRY[layout]}` }));
+    if (layout === "native-folder") mkdirSync(join(pkg, ENTRY[layout]), { recursive: true });
     return app;
   }
-  for (const version of ["1.2.19", pinnedBunVersion()]) {
-    test(`Bun ${version}: a static import names the missing file and whose entry it is, not the preload's bundle, without frames`, async () => {
-      const app = missingEntryApp();
-      const result = await runProcess([bunBinary(version), "--preload", PRELOAD, "named.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
-      expect(result.outcome, describeRun(result)).toBe("fail");
-      expect(result.stderr).toContain(`Cannot find module '${join(app, "node_modules", "asherah", "dist", "asherah.node")}', the entry asherah's package.json names`);
-      expect(result.stderr).toContain("Reinstall asherah.");
-      expect(result.stderr).not.toContain("preload.cjs");
-      expect(result.stderr).not.toMatch(/^\s+at /m);
-    }, 20_000);
+  const why = (layout: Layout) => (layout === "native-folder" ? "it is a folder, not a file" : "the file is not there");
+  for (const layout of ["native", "native-folder", "js"] as const) {
+    for (const version of ["1.2.19", pinnedBunVersion()]) {
+      test(`${layout}, Bun ${version}: a static import names the entry, whose it is and why, not the preload's bundle, without frames`, async () => {
+        const app = missingEntryApp(layout);
+        const result = await runProcess([bunBinary(version), "--preload", PRELOAD, "named.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
+        expect(result.outcome, describeRun(result)).toBe("fail");
+        expect(result.stderr).toContain(`Cannot find module '${join(app, "node_modules", "asherah", ENTRY[layout])}', the entry asherah's package.json names: ${why(layout)}. Reinstall asherah.`);
+        expect(result.stderr).not.toContain("preload.cjs");
+        expect(result.stderr).not.toMatch(/^\s+at /m);
+      }, 20_000);
+    }
+    for (const [script, versions] of [["dynamic.mjs", ["1.1.45", "1.2.19", pinnedBunVersion()]], ["required.cjs", ["1.2.19", pinnedBunVersion()]]] as const) {
+      for (const version of versions) {
+        test(`${layout}, Bun ${version}, ${script}: the code it has without the preload`, async () => {
+          const app = missingEntryApp(layout);
+          const run = async (preload: boolean) => {
+            const result = await runProcess([bunBinary(version), ...(preload ? ["--preload", PRELOAD] : []), script], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
+            expect(result.outcome, describeRun(result)).toBe("ok");
+            return jsonLine<{ outcome: string; code?: string; message?: string }>(result.stdout, "RESULT");
+          };
+          const [withPreload, without] = [await run(true), await run(false)];
+          expect(without.outcome).toBe("threw");
+          expect(withPreload.outcome).toBe("threw");
+          expect(withPreload.code).toBe(without.code!);
+          // A native entry under require() is Bun's own error, which names the application's file.
+          if (script === "dynamic.mjs" || layout === "js") expect(withPreload.message).toContain(`the entry asherah's package.json names: ${why(layout)}`);
+        }, 20_000);
+      }
+    }
   }
   test(`Bun ${pinnedBunVersion()}: with ASHERAH_BUN_PRELOAD_DEBUG=1 the frames come back`, async () => {
-    const app = missingEntryApp();
+    const app = missingEntryApp("native");
     const result = await runProcess([pinnedBun(), "--preload", PRELOAD, "named.mjs"], { cwd: app, env: cleanEnv({ ASHERAH_BUN_PRELOAD_DEBUG: "1" }), timeoutMs: 8_000 });
     expect(result.outcome, describeRun(result)).toBe("fail");
     expect(result.stderr).toContain("the entry asherah's package.json names");
     expect(result.stderr).toMatch(/^\s+at /m);
   }, 20_000);
-  for (const version of ["1.1.45", "1.2.19", pinnedBunVersion()]) {
-    test(`Bun ${version}: a dynamic import throws the code it throws without the preload`, async () => {
-      const app = missingEntryApp();
-      const run = async (preload: boolean) => {
-        const result = await runProcess([bunBinary(version), ...(preload ? ["--preload", PRELOAD] : []), "dynamic.mjs"], { cwd: app, env: cleanEnv(), timeoutMs: 8_000 });
-        expect(result.outcome, describeRun(result)).toBe("ok");
-        return jsonLine<{ outcome: string; code?: string; message?: string }>(result.stdout, "RESULT");
-      };
-      const [withPreload, without] = [await run(true), await run(false)];
-      expect(without.outcome).toBe("threw");
-      expect(withPreload.outcome).toBe("threw");
-      expect(withPreload.code).toBe(without.code!);
-      expect(withPreload.message).toContain("the entry asherah's package.json names");
-    }, 20_000);
-  }
 });
 
 test("Bun 1.1.45: a FIFO as the entry under a namespace import: the refusal, not \"Expected module mock to return an object\" (a callback that throws is reported so only from 1.2.19: bun-version.ts MODULE_CALLBACK_THROWS)", async () => {
