@@ -70,7 +70,12 @@ export function blockingFile(filename: string): string | undefined {
  */
 export function truncatedNative(core: Core, filename: string): { readonly size: number; readonly needed: number } | undefined {
   if (!filename.startsWith("/")) return undefined;
-  const span = core.elfSpan(filename);
+  let span: ReturnType<Core["elfSpan"]>;
+  try {
+    span = core.elfSpan(filename);
+  } catch {
+    return undefined; // a path longer than the core takes (PATH_MAX): the loader reports it
+  }
   return typeof span !== "string" && span.needed > span.size ? span : undefined;
 }
 
