@@ -50,6 +50,25 @@ export function readElfHeader(head: Buffer): ElfHeader {
   };
 }
 
+/**
+ * Pure: where the bytes the loader maps end (the program header table, every
+ * PT_LOAD segment's file bytes) in a 64-bit little-endian ELF file, as the
+ * core measures before a guarded load (go/core/abp_files.c abp_elf_span);
+ * undefined for anything else or program headers past `head`. Section
+ * headers and symbols are not mapped: a file cut short there still loads.
+ */
+export function mappedEnd(head: Buffer): number | undefined {
+  if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1) return undefined;
+  const { phoff, phentsize, phnum } = readElfHeader(head);
+  let end = phoff + phentsize * phnum;
+  if (phentsize < 56 || end > head.length) return undefined;
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (head.readUInt32LE(at) === 1) end = Math.max(end, Number(head.readBigUInt64LE(at + 8)) + Number(head.readBigUInt64LE(at + 32)));
+  }
+  return end;
+}
+
 /** Pure: checks the bytes of a 64-bit little-endian ELF header + program headers against the file size. */
 export function checkElf(head: Buffer, fileSize: number, arch: string): ElfProblem | undefined {
   if (head.length < 64 || head.readUInt32BE(0) !== 0x7f454c46) return { kind: "not-elf" };

@@ -92,6 +92,9 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     else if (!pkg.nativeFiles.some((f) => f.goRuntime) && pkg.nativeFiles.every((f) => f.elf || f.error === undefined)) add("info", "NO_GO", `${label} carries no Go runtime (asherah 4.x is written in Rust): it cannot cause this hang.`);
     for (const file of pkg.nativeFiles) {
       if (file.error !== undefined && !file.elf) add("warn", "NATIVE_UNREADABLE", `${file.path} (${pkg.name}) was not inspected: ${file.error}.`);
+      if (file.cutShort !== undefined) {
+        add("error", "LIBRARY_INVALID", `${file.path} (${pkg.name}) is cut short: its ELF headers map ${file.cutShort.needed} bytes, the file has ${file.cutShort.size}. The preload refuses to load it (Bun alone would crash): reinstall ${pkg.name}.`);
+      }
     }
   }
   for (const { pkg, file } of goFiles) {

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { mappedEnd } from "../elf.ts";
 import { findGoBuildInfo, keptLoaded, readElfDynamic } from "./elf-dynamic.ts";
 import { describeReadError, NATIVE_CAP, readCapped, realpathOrUndefined } from "./read.ts";
 
@@ -22,6 +23,8 @@ export interface NativeFileReport {
   readonly uniqueSymbols?: number;
   /** glibc keeps it loaded once opened (NODELETE or a unique symbol); undefined: cannot tell. */
   readonly keptLoaded: boolean | undefined;
+  /** Cut short inside what the loader maps (elf.ts mappedEnd): the preload refuses it, Bun alone dies of SIGBUS. */
+  readonly cutShort?: { readonly needed: number; readonly size: number };
   readonly error?: string;
 }
 
@@ -42,6 +45,7 @@ export function inspectNativeFile(path: string, cap: number = NATIVE_CAP): Nativ
   }
   const go = findGoBuildInfo(buf);
   const dynamic = readElfDynamic(buf);
+  const needed = mappedEnd(buf);
   return {
     path,
     size: buf.length,
@@ -53,6 +57,7 @@ export function inspectNativeFile(path: string, cap: number = NATIVE_CAP): Nativ
     nodelete: dynamic?.nodelete,
     uniqueSymbols: dynamic?.uniqueSymbols,
     keptLoaded: dynamic === undefined ? undefined : keptLoaded(dynamic),
+    ...(needed !== undefined && needed > buf.length ? { cutShort: { needed, size: buf.length } } : {}),
     ...(dynamic?.problem === undefined ? {} : { error: dynamic.problem }),
   };
 }

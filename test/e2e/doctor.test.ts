@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/doctor/index.ts";
+import { mappedEnd } from "../../src/elf.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 import { bunBinary, pinnedBunVersion, REPO_ROOT } from "../support/bun-versions.ts";
 import { buildShared, GO_MARKS, UNIQUE_CXX } from "../support/doctor-fixtures.ts";
@@ -251,6 +252,27 @@ test("a glibc older than the shipped libraries need: PLATFORM error (the preload
   expect(r.platform.supported).toBe(false);
   expect(r.findings.find((f) => f.code === "PLATFORM")?.message).toContain("glibc 2.31 is older than the 2.34");
 }, 60_000);
+
+describe("a guarded addon cut short (a full disk, an interrupted install)", () => {
+  test("is an error naming the file and both sizes (exit 1); a whole copy is not", async () => {
+    const dir = appDir({ asherah: false, bunfig: 'preload = ["asherah-bun-preload"]\n' });
+    const pkg = join(dir, "node_modules", "asherah");
+    cpSync(join(FIXTURE_BUILD, "node_modules", "asherah"), pkg, { recursive: true, dereference: true });
+    const addon = join(pkg, "dist", "asherah.node");
+    const whole = await doctor(PINNED, dir);
+    expect(codes(report(whole), "error")).not.toContain("LIBRARY_INVALID");
+    const bytes = readFileSync(addon);
+    const end = mappedEnd(bytes)!;
+    writeFileSync(addon, bytes.subarray(0, Math.floor(end / 2)));
+    const cut = await doctor(PINNED, dir);
+    const r = report(cut);
+    expect(cut.exitCode, describeRun(cut)).toBe(1);
+    expect(codes(r, "error")).toEqual(["LIBRARY_INVALID"]);
+    expect(r.packages[0]!.nativeFiles[0]!.cutShort).toEqual({ needed: end, size: Math.floor(end / 2) });
+    const text = await doctor(PINNED, dir, []);
+    expect(text.stdout).toContain(`${addon} (asherah) is cut short: its ELF headers map ${end} bytes, the file has ${Math.floor(end / 2)}.`);
+  }, 60_000);
+});
 
 describe("a Go module linked without NODELETE", () => {
   // A stand-in .node: the two marks the doctor looks for (Go build info in

@@ -18,6 +18,7 @@ import { bunBinary, pinnedBun, pinnedBunVersion, REPO_ROOT } from "../support/bu
 import { FIXTURE_BUILD } from "../support/scenarios.ts";
 import { describeRun, runProcess, type RunResult } from "../support/spawn.ts";
 import { tempDirs } from "../support/temp.ts";
+import { mappedEnd } from "../../src/elf.ts";
 import { SHIPPED } from "../../src/shipped.ts";
 
 const tempDir = tempDirs();
@@ -269,17 +270,6 @@ describe("a guarded addon cut short with its ELF headers intact (fast-load.ts tr
   // What a full disk or an interrupted install leaves. dlopen maps the file
   // and Bun dies of SIGBUS at the first missing page, with or without the
   // preload before; the core now measures what the headers map (abp_elf_span).
-  /** Where the last byte the loader maps ends (PT_LOAD offset + file size), read as the core reads it. */
-  function mappedEnd(elf: Buffer): number {
-    const phoff = Number(elf.readBigUInt64LE(32));
-    const phentsize = elf.readUInt16LE(54);
-    let end = phoff + phentsize * elf.readUInt16LE(56);
-    for (let i = 0; i < elf.readUInt16LE(56); i++) {
-      const at = phoff + i * phentsize;
-      if (elf.readUInt32LE(at) === 1) end = Math.max(end, Number(elf.readBigUInt64LE(at + 8)) + Number(elf.readBigUInt64LE(at + 32)));
-    }
-    return end;
-  }
   /** An app with a copy of the asherah stand-in whose addon is cut: inside what the loader maps, or only after it. */
   function cutApp(where: "mapped" | "unmapped"): string {
     const app = appDir({
@@ -290,7 +280,7 @@ describe("a guarded addon cut short with its ELF headers intact (fast-load.ts tr
     cpSync(FIXTURE_ASHERAH, pkg, { recursive: true, dereference: true });
     const addon = join(pkg, "dist", "asherah.node");
     const bytes = readFileSync(addon);
-    const end = mappedEnd(bytes);
+    const end = mappedEnd(bytes)!;
     expect(end).toBeLessThan(bytes.length); // the stand-in carries symbols after its segments, as a Go c-archive addon does
     writeFileSync(addon, bytes.subarray(0, where === "mapped" ? Math.floor(end * 0.75) : end + Math.floor((bytes.length - end) / 2)));
     return app;
