@@ -79,14 +79,7 @@ export function checkElf(head: Buffer, fileSize: number, arch: string): ElfProbl
   const expected = EXPECTED_MACHINE[arch];
   if (expected !== undefined && machine !== expected) return { kind: "wrong-machine", machine: MACHINES[machine] ?? `machine ${machine}` };
   const { phoff, shoff, phentsize, phnum, shentsize, shnum } = readElfHeader(head);
-  let needed = Math.max(phoff + phentsize * phnum, shnum === 0 ? 0 : shoff + shentsize * shnum);
-  if (phoff + phentsize * phnum > head.length) return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
-  for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * phentsize;
-    if (head.readUInt32LE(at) !== 1) continue; // PT_LOAD: the loader maps these bytes
-    const offset = Number(head.readBigUInt64LE(at + 8));
-    const filesz = Number(head.readBigUInt64LE(at + 32));
-    needed = Math.max(needed, offset + filesz);
-  }
+  // What the loader maps (program headers past `head`: their table at least), and the section table too.
+  const needed = Math.max(mappedEnd(head) ?? phoff + phentsize * phnum, shnum === 0 ? 0 : shoff + shentsize * shnum);
   return needed > fileSize ? { kind: "truncated", needed, size: fileSize } : undefined;
 }
