@@ -15,6 +15,11 @@ function libraryName(lib: LibraryReport): string {
   return LIBRARY_NAMES[lib.role] ?? `library ${lib.role}`;
 }
 
+/** The finding text for a guarded package's native file cut short inside what the loader maps. */
+function cutShort(path: string, name: string, cut: { readonly needed: number; readonly size: number }): string {
+  return `${path} (${name}) is cut short: its ELF headers map ${cut.needed} bytes, the file has ${cut.size}. The preload refuses to load it (Bun alone would crash): reinstall ${name}.`;
+}
+
 function noNodelete(path: string, packageName: string): string {
   return `${path} (${packageName}) links a Go runtime but is not linked NODELETE (-Wl,-z,nodelete) and has no STB_GNU_UNIQUE symbol: if the runtime unloads it (e.g. a Worker that loaded it exits) while Go's threads still run, the process crashes.`;
 }
@@ -92,9 +97,7 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
     else if (!pkg.nativeFiles.some((f) => f.goRuntime) && pkg.nativeFiles.every((f) => f.elf || f.error === undefined)) add("info", "NO_GO", `${label} carries no Go runtime (asherah 4.x is written in Rust): it cannot cause this hang.`);
     for (const file of pkg.nativeFiles) {
       if (file.error !== undefined && !file.elf) add("warn", "NATIVE_UNREADABLE", `${file.path} (${pkg.name}) was not inspected: ${file.error}.`);
-      if (file.cutShort !== undefined) {
-        add("error", "LIBRARY_INVALID", `${file.path} (${pkg.name}) is cut short: its ELF headers map ${file.cutShort.needed} bytes, the file has ${file.cutShort.size}. The preload refuses to load it (Bun alone would crash): reinstall ${pkg.name}.`);
-      }
+      if (file.cutShort !== undefined) add("error", "LIBRARY_INVALID", cutShort(file.path, pkg.name, file.cutShort));
     }
   }
   for (const { pkg, file } of goFiles) {
@@ -120,6 +123,8 @@ export function judge(report: DoctorFacts): Pick<DoctorReport, "findings" | "ver
       add("info", "GO_UNGUARDED", `${shown} (${name}) carr${files.length === 1 ? "ies" : "y"} ${go} and ${name} is not guarded: its load gets the signal protection and repair of every load, but not the warmup before it. Add it to ASHERAH_BUN_PRELOAD_PACKAGES to guard it like asherah.`);
     }
     for (const module of modules) {
+      // A guarded copy's load is refused when it is cut short (fast-load.ts truncatedNative), as the resolved one's.
+      if (module.guarded && module.file.cutShort !== undefined) add("error", "LIBRARY_INVALID", cutShort(module.file.path, name, module.file.cutShort));
       if (module.file.keptLoaded === false) add("warn", "NO_NODELETE", noNodelete(module.file.path, name));
     }
   }

@@ -272,6 +272,24 @@ describe("a guarded addon cut short (a full disk, an interrupted install)", () =
     const text = await doctor(PINNED, dir, []);
     expect(text.stdout).toContain(`${addon} (asherah) is cut short: its ELF headers map ${end} bytes, the file has ${Math.floor(end / 2)}.`);
   }, 60_000);
+
+  test("a nested copy the application does not resolve (the scan's find) is the same error", async () => {
+    const dir = appDir({ asherah: false, bunfig: 'preload = ["asherah-bun-preload"]\n' });
+    const dep = join(dir, "node_modules", "dep");
+    mkdirSync(join(dep, "node_modules"), { recursive: true });
+    writeFileSync(join(dep, "package.json"), JSON.stringify({ name: "dep", version: "1.0.0", main: "index.js" }));
+    const pkg = join(dep, "node_modules", "asherah");
+    cpSync(join(FIXTURE_BUILD, "node_modules", "asherah"), pkg, { recursive: true, dereference: true });
+    const addon = join(pkg, "dist", "asherah.node");
+    const bytes = readFileSync(addon);
+    const end = mappedEnd(bytes)!;
+    writeFileSync(addon, bytes.subarray(0, Math.floor(end / 2)));
+    const result = await doctor(PINNED, dir);
+    const r = report(result);
+    expect(result.exitCode, describeRun(result)).toBe(1);
+    expect(codes(r, "error")).toEqual(["LIBRARY_INVALID"]);
+    expect(r.findings.find((f) => f.code === "LIBRARY_INVALID")!.message).toContain(`${addon} (asherah) is cut short`);
+  }, 60_000);
 });
 
 describe("a Go module linked without NODELETE", () => {
